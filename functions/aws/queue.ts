@@ -1,0 +1,73 @@
+import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { deduplicationId, messageGroupId, type FulfillmentEvent } from '../domain/events';
+
+/** The port the ingress enqueues through; tests and benchmarks substitute it. */
+export interface EventQueue {
+  /** Send events; resolves with which ones SQS accepted. Never throws for a partial failure. */
+  send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }>;
+}
+
+/** SQS allows 10 entries per batch. */
+const BATCH_ENTRIES = 10;
+/** SQS allows 256 KiB per batch (sum of bodies); keep a margin for attributes. */
+const BATCH_BYTES = 250 * 1024;
+
+/** One queue message per event: group = entitlement scope, dedupe = provider event id. */
+export function toQueueEntry(event: FulfillmentEvent, index: number): SendMessageBatchRequestEntry {
+  return {
+    Id: String(index),
+    MessageBody: JSON.stringify(event),
+    MessageGroupId: messageGroupId(event),
+    MessageDeduplicationId: deduplicationId(event),
+  };
+}
+
+export class SqsEventQueue implements EventQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
+    const accepted: FulfillmentEvent[] = [];
+    const failed: FulfillmentEvent[] = [];
+    for (const chunk of chunks(events.map(toQueueEntry))) {
+      try {
+        const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: chunk }));
+        const ok = new Set((result.Successful ?? []).map((s) => s.Id));
+        for (const entry of chunk) (ok.has(entry.Id) ? accepted : failed).push(events[Number(entry.Id)]!);
+      } catch {
+        // The whole call failed (network, throttling after SDK retries): none of these is durable.
+        for (const entry of chunk) failed.push(events[Number(entry.Id)]!);
+      }
+    }
+    return { accepted, failed };
+  }
+}
+
+function* chunks(entries: SendMessageBatchRequestEntry[]): Generator<SendMessageBatchRequestEntry[]> {
+  let chunk: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.MessageBody ?? '');
+    if (chunk.length === BATCH_ENTRIES || (chunk.length > 0 && bytes + size > BATCH_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(entry);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+let defaultQueue: EventQueue | undefined;
+/** The queue named by `KEYSMITH_QUEUE_URL`, with one client per process. */
+export function queueFromEnv(): EventQueue {
+  if (!defaultQueue) {
+    const url = process.env.KEYSMITH_QUEUE_URL;
+    if (!url) throw new Error('KEYSMITH_QUEUE_URL is not set');
+    defaultQueue = new SqsEventQueue(new SQSClient({}), url);
+  }
+  return defaultQueue;
+}

@@ -1,0 +1,440 @@
+import type { KeyObject } from 'node:crypto';
+import { resolveProduct, sendsLicenseEmail, type Catalog, type LicenseFormat, type Product } from './catalog';
+import type { Action, FulfillmentEvent, ProviderName } from './events';
+import { deriveKey, licenseIdFor, type LicenseUnit } from './licenses';
+import { signLicense } from './signedLicense';
+
+/**
+ * One entitlement (an order or a subscription) and the pure function that changes it.
+ *
+ * Everything the worker knows about an order lives in one item, and every change goes through
+ * `apply(state, event)`. `apply` never reads a clock for anything the customer sees: keys, ids,
+ * issue and expiry dates come from the event, so applying the same event to the same state
+ * always produces the same bytes — that is what makes a retried write harmless.
+ */
+
+export type LicenseStatus = 'active' | 'suspended' | 'revoked';
+export type EntitlementStatus = 'active' | 'suspended' | 'revoked' | 'none';
+
+export interface HistoryEntry {
+  at: string;
+  eventId: string;
+  action: Action | 'issue';
+  reason: string;
+  detail?: string;
+}
+
+export interface License {
+  licenseId: string;
+  /** keysmith product id from the catalog. */
+  product: string;
+  productName: string;
+  providerProductId: string;
+  unit: number;
+  format: LicenseFormat;
+  /** The license text exactly as the customer receives it (key or signed token). */
+  key: string;
+  seats: number;
+  status: LicenseStatus;
+  issuedAt: string;
+  expiresAt: string | null;
+  history: HistoryEntry[];
+}
+
+export type EmailKind = 'license' | 'revoked' | 'renewed';
+export type EmailStatus = 'pending' | 'sent' | 'failed';
+
+/** One applied event: its id is the dedupe record, the rest is what it left to do and did. */
+export interface AppliedEvent {
+  eventId: string;
+  action: Action;
+  reason: string;
+  occurredAt: string;
+  appliedAt: string;
+  /** Set when the event owes the customer an email. */
+  email?: { kind: EmailKind; status: EmailStatus; messageId?: string; error?: string; sentAt?: string };
+  /** Licenses this event created whose key-lookup items must exist. */
+  lookups?: 'pending' | 'done';
+  /** A permanent problem (unknown product, …) recorded instead of retried. */
+  problem?: { code: string; message: string };
+}
+
+export interface Entitlement {
+  provider: ProviderName;
+  scope: string;
+  orderId?: string;
+  live: boolean;
+  customer: FulfillmentEvent['customer'];
+  status: EntitlementStatus;
+  subscription?: { id: string; periodEnd?: string; endsAt?: string | null };
+  licenses: License[];
+  /** Applied events, oldest first, capped at MAX_EVENTS (see `apply`). */
+  events: AppliedEvent[];
+  /** Business keys already applied (FastSpring manual resends carry new event ids). */
+  businessKeys: string[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ApplyContext {
+  catalog: Catalog;
+  licenseSecret: string;
+  /** Ed25519 private key; needed only when a product uses the `signed` format. */
+  signingKey?: KeyObject;
+  /** Wall clock, used only for bookkeeping (`appliedAt`, `updatedAt`). */
+  now: Date;
+}
+
+export type ApplyResult =
+  | { duplicate: true; state: Entitlement }
+  | { duplicate: false; state: Entitlement; applied: AppliedEvent };
+
+/**
+ * The entitlement keeps this many applied event ids. Older ids drop out; a redelivery older than
+ * that is still harmless for grants (licenses are per unit and never issued twice) — see README.
+ */
+export const MAX_EVENTS = 200;
+/** Per license: the newest entries are kept so the item stays far below DynamoDB's 400 KB. */
+export const MAX_HISTORY = 50;
+
+export function entitlementKey(provider: ProviderName, scope: string): string {
+  return `${provider}#${scope}`;
+}
+
+export function emptyEntitlement(event: FulfillmentEvent, now: Date): Entitlement {
+  return {
+    provider: event.provider,
+    scope: event.scope,
+    ...(event.orderId !== undefined ? { orderId: event.orderId } : {}),
+    live: event.live,
+    customer: event.customer,
+    status: 'none',
+    licenses: [],
+    events: [],
+    businessKeys: [],
+    version: 0,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}
+
+export function hasApplied(state: Entitlement, event: FulfillmentEvent): boolean {
+  return (
+    state.events.some((e) => e.eventId === event.eventId) ||
+    (event.businessKey !== undefined && state.businessKeys.includes(event.businessKey))
+  );
+}
+
+/** Apply one event. Pure: same state and event in, same state out. */
+export function apply(current: Entitlement | undefined, event: FulfillmentEvent, ctx: ApplyContext): ApplyResult {
+  const base = current ?? emptyEntitlement(event, ctx.now);
+  if (hasApplied(base, event)) return { duplicate: true, state: base };
+
+  const state: Entitlement = structuredClone(base);
+  state.updatedAt = ctx.now.toISOString();
+  if (event.customer.email) state.customer = { ...state.customer, ...definedOnly(event.customer) };
+  if (event.orderId !== undefined && state.orderId === undefined) state.orderId = event.orderId;
+  const applied: AppliedEvent = {
+    eventId: event.eventId,
+    action: event.action,
+    reason: event.reason,
+    occurredAt: event.occurredAt,
+    appliedAt: ctx.now.toISOString(),
+  };
+
+  LIFECYCLE[event.action](state, event, ctx, applied);
+
+  state.events.push(applied);
+  if (state.events.length > MAX_EVENTS) state.events.splice(0, state.events.length - MAX_EVENTS);
+  if (event.businessKey !== undefined) {
+    state.businessKeys.push(event.businessKey);
+    if (state.businessKeys.length > MAX_EVENTS) state.businessKeys.splice(0, state.businessKeys.length - MAX_EVENTS);
+  }
+  for (const license of state.licenses) {
+    if (license.history.length > MAX_HISTORY) license.history.splice(0, license.history.length - MAX_HISTORY);
+  }
+  return { duplicate: false, state, applied };
+}
+
+type Step = (state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, applied: AppliedEvent) => void;
+
+/** One small unit per lifecycle action. */
+const LIFECYCLE: Record<Action, Step> = {
+  grant(state, event, ctx, applied) {
+    if (event.subscription) state.subscription = { ...state.subscription, ...definedOnly(event.subscription) };
+    // A revoke or suspend that arrived first (e.g. after a DLQ redrive) still wins.
+    const statusForNew: LicenseStatus = state.status === 'revoked' ? 'revoked' : state.status === 'suspended' ? 'suspended' : 'active';
+    const created: License[] = [];
+    for (const item of event.items) {
+      const resolved = resolveProduct(ctx.catalog, event.provider, item.productId);
+      if (!resolved) {
+        applied.problem = { code: 'UNKNOWN_PRODUCT', message: `no catalog product matches ${event.provider} product "${item.productId}"` };
+        continue;
+      }
+      created.push(...issueUnits(state, event, ctx, resolved.id, resolved.product, item.productId, item.quantity, statusForNew));
+    }
+    if (state.status === 'none') state.status = 'active';
+    if (created.length > 0) {
+      applied.lookups = 'pending';
+      const emailed = created.filter((l) => l.status === 'active' && sendsLicenseEmail(productOf(ctx, l), event.provider));
+      if (emailed.length > 0 && event.customer.email) applied.email = { kind: 'license', status: 'pending' };
+    }
+  },
+
+  revoke(state, event, ctx, applied) {
+    const targets = selectLicenses(state, event);
+    if (state.licenses.length === 0 || event.items.length === 0) state.status = 'revoked';
+    let changed = 0;
+    for (const license of targets) {
+      if (license.status === 'revoked') continue;
+      license.status = 'revoked';
+      license.history.push(entry(event, 'revoke'));
+      changed++;
+    }
+    if (state.licenses.length > 0 && state.licenses.every((l) => l.status === 'revoked')) state.status = 'revoked';
+    if (changed > 0 && notifies(ctx, state, 'notifyRevoke') && event.customer.email) {
+      applied.email = { kind: 'revoked', status: 'pending' };
+    }
+  },
+
+  suspend(state, event) {
+    if (state.status !== 'revoked') state.status = 'suspended';
+    for (const license of selectLicenses(state, event)) {
+      if (license.status !== 'active') continue;
+      license.status = 'suspended';
+      license.history.push(entry(event, 'suspend'));
+    }
+  },
+
+  reinstate(state, event) {
+    if (state.status === 'suspended' || state.status === 'none') state.status = state.licenses.length > 0 ? 'active' : 'none';
+    for (const license of selectLicenses(state, event)) {
+      if (license.status !== 'suspended') continue;
+      license.status = 'active';
+      license.history.push(entry(event, 'reinstate'));
+    }
+  },
+
+  extend(state, event, ctx, applied) {
+    const periodEnd = event.subscription?.periodEnd;
+    if (event.subscription) {
+      state.subscription = { ...state.subscription, ...definedOnly(event.subscription), endsAt: null };
+    }
+    let changed = 0;
+    for (const license of state.licenses) {
+      if (license.status === 'revoked') continue;
+      const next = extendedExpiry(license, productOf(ctx, license), periodEnd);
+      if (next === license.expiresAt) continue;
+      license.history.push(entry(event, 'extend', `${license.expiresAt ?? 'perpetual'} → ${next ?? 'perpetual'}`));
+      license.expiresAt = next;
+      changed++;
+    }
+    if (changed > 0 && notifies(ctx, state, 'notifyRenew') && event.customer.email) {
+      applied.email = { kind: 'renewed', status: 'pending' };
+    }
+  },
+
+  change(state, event, ctx, applied) {
+    if (event.subscription) state.subscription = { ...state.subscription, ...definedOnly(event.subscription) };
+    for (const item of event.items) {
+      const resolved = resolveProduct(ctx.catalog, event.provider, item.productId);
+      if (!resolved) {
+        applied.problem = { code: 'UNKNOWN_PRODUCT', message: `no catalog product matches ${event.provider} product "${item.productId}"` };
+        continue;
+      }
+      changeTo(state, event, ctx, resolved.id, resolved.product, item.productId, item.quantity, applied);
+    }
+  },
+
+  record() {
+    // Stored in `events`, nothing else changes.
+  },
+};
+
+function issueUnits(
+  state: Entitlement,
+  event: FulfillmentEvent,
+  ctx: ApplyContext,
+  productId: string,
+  product: Product,
+  providerProductId: string,
+  quantity: number,
+  status: LicenseStatus,
+): License[] {
+  const policy = product.license;
+  const units = policy.perUnit ? quantity : quantity > 0 ? 1 : 0;
+  const seats = policy.seats === 'quantity' ? (policy.perUnit ? 1 : quantity) : policy.seats;
+  const existing = state.licenses.filter((l) => l.providerProductId === providerProductId).length;
+  const created: License[] = [];
+  for (let i = 0; i < units; i++) {
+    const license = buildLicense(state, event, ctx, productId, product, providerProductId, existing + i, seats, status);
+    state.licenses.push(license);
+    created.push(license);
+  }
+  return created;
+}
+
+function buildLicense(
+  state: Entitlement,
+  event: FulfillmentEvent,
+  ctx: ApplyContext,
+  productId: string,
+  product: Product,
+  providerProductId: string,
+  unitIndex: number,
+  seats: number,
+  status: LicenseStatus,
+): License {
+  const unit: LicenseUnit = { provider: event.provider, scope: state.scope, providerProductId, unit: unitIndex };
+  const licenseId = licenseIdFor(unit);
+  const issuedAt = event.occurredAt;
+  const expiresAt = initialExpiry(product, issuedAt, event.subscription?.periodEnd);
+  const history = [entry(event, 'issue')];
+  if (status !== 'active') history.push(entry(event, status === 'revoked' ? 'revoke' : 'suspend', 'applied before the grant arrived'));
+  const license: License = {
+    licenseId,
+    product: productId,
+    productName: product.name,
+    providerProductId,
+    unit: unitIndex,
+    format: product.license.format,
+    key: '',
+    seats,
+    status,
+    issuedAt,
+    expiresAt,
+    history,
+  };
+  license.key = renderKey(license, state, ctx, unit);
+  return license;
+}
+
+/** The license text: a derived key, or a signed token carrying the license's current terms. */
+function renderKey(license: License, state: Entitlement, ctx: ApplyContext, unit: LicenseUnit): string {
+  if (license.format === 'key') return deriveKey(ctx.licenseSecret, unit);
+  if (!ctx.signingKey) throw new Error('KEYSMITH_LICENSE_SIGNING_KEY is required for products with the signed format');
+  return signLicense(ctx.signingKey, {
+    licenseId: license.licenseId,
+    product: license.product,
+    seats: license.seats,
+    customer: state.customer.email,
+    issuedAt: license.issuedAt,
+    expiresAt: license.expiresAt,
+  });
+}
+
+function changeTo(
+  state: Entitlement,
+  event: FulfillmentEvent,
+  ctx: ApplyContext,
+  productId: string,
+  product: Product,
+  providerProductId: string,
+  quantity: number,
+  applied: AppliedEvent,
+): void {
+  const live = state.licenses.filter((l) => l.status !== 'revoked');
+  // Plan change: the licenses move to the new product, keeping their keys.
+  for (const license of live) {
+    if (license.product === productId && license.providerProductId === providerProductId) continue;
+    license.history.push(entry(event, 'change', `product ${license.product} → ${productId}`));
+    license.product = productId;
+    license.productName = product.name;
+    license.format = product.license.format;
+  }
+  const policy = product.license;
+  if (!policy.perUnit) {
+    const seats = policy.seats === 'quantity' ? quantity : policy.seats;
+    for (const license of live) {
+      if (license.seats === seats) continue;
+      license.history.push(entry(event, 'change', `seats ${license.seats} → ${seats}`));
+      license.seats = seats;
+    }
+    if (live.length === 0 && quantity > 0) {
+      const created = issueUnits(state, event, ctx, productId, product, providerProductId, quantity, 'active');
+      if (created.length > 0) applied.lookups = 'pending';
+    }
+  } else if (live.length < quantity) {
+    const created = issueUnits(state, event, ctx, productId, product, providerProductId, quantity - live.length, 'active');
+    if (created.length > 0) {
+      applied.lookups = 'pending';
+      if (sendsLicenseEmail(product, event.provider) && state.customer.email) applied.email = { kind: 'license', status: 'pending' };
+    }
+  } else {
+    // Fewer units: the newest ones go first.
+    for (const license of [...live].sort((a, b) => b.unit - a.unit).slice(0, live.length - quantity)) {
+      license.status = 'revoked';
+      license.history.push(entry(event, 'revoke', 'quantity reduced'));
+    }
+  }
+  // A signed token carries product and seats: re-sign so it states the current terms.
+  for (const license of live) {
+    if (license.format === 'signed' || license.key.split('.').length === 3) {
+      const unit: LicenseUnit = { provider: state.provider, scope: state.scope, providerProductId: license.providerProductId, unit: license.unit };
+      license.key = renderKey(license, state, ctx, unit);
+    }
+  }
+  if (live.length > 0) applied.lookups = 'pending';
+}
+
+/** Licenses an event is about: those of its items' products, or all when it names none. */
+function selectLicenses(state: Entitlement, event: FulfillmentEvent): License[] {
+  if (event.items.length === 0) return state.licenses;
+  const selected: License[] = [];
+  for (const item of event.items) {
+    const matching = state.licenses.filter((l) => l.providerProductId === item.productId && !selected.includes(l));
+    // Newest units first, as many as the event's quantity (a partial return names fewer units).
+    selected.push(...matching.sort((a, b) => b.unit - a.unit).slice(0, item.quantity));
+  }
+  return selected;
+}
+
+function initialExpiry(product: Product, issuedAt: string, periodEnd: string | undefined): string | null {
+  const duration = product.license.duration;
+  if (duration === 'perpetual') return null;
+  if (duration === 'subscription') return periodEnd ?? null;
+  return addDays(issuedAt, duration.days);
+}
+
+/** Renewal: from the current expiry, never shortening it. */
+function extendedExpiry(license: License, product: Product, periodEnd: string | undefined): string | null {
+  const duration = product.license.duration;
+  if (duration === 'perpetual' || license.expiresAt === null) return license.expiresAt;
+  let candidate: string | null;
+  if (periodEnd !== undefined) candidate = periodEnd;
+  else if (typeof duration === 'object') candidate = addDays(license.expiresAt, duration.days);
+  else candidate = null;
+  if (candidate === null) return license.expiresAt;
+  return Date.parse(candidate) > Date.parse(license.expiresAt) ? new Date(Date.parse(candidate)).toISOString() : license.expiresAt;
+}
+
+function addDays(iso: string, days: number): string {
+  const base = Date.parse(iso);
+  if (Number.isNaN(base)) throw new Error(`not a date: ${iso}`);
+  return new Date(base + days * 86_400_000).toISOString();
+}
+
+function entry(event: FulfillmentEvent, action: HistoryEntry['action'], detail?: string): HistoryEntry {
+  return { at: event.occurredAt, eventId: event.eventId, action, reason: event.reason, ...(detail ? { detail } : {}) };
+}
+
+function productOf(ctx: ApplyContext, license: License): Product {
+  const product = ctx.catalog.products[license.product];
+  // A product removed from the catalog after issue: keep its licenses, with default behaviour.
+  return product ?? { name: license.productName, match: {}, license: { format: license.format, perUnit: true, seats: 'quantity', duration: 'perpetual' }, email: { subject: 'Your {product} license', intro: '', instructions: '', notifyRevoke: false, notifyRenew: false } };
+}
+
+function notifies(ctx: ApplyContext, state: Entitlement, flag: 'notifyRevoke' | 'notifyRenew'): boolean {
+  return state.licenses.some((l) => productOf(ctx, l).email[flag]);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** What a support tool shows: `expired` is derived from the clock, never stored. */
+export function effectiveStatus(license: License, now: Date): LicenseStatus | 'expired' {
+  if (license.status === 'active' && license.expiresAt !== null && Date.parse(license.expiresAt) <= now.getTime()) return 'expired';
+  return license.status;
+}

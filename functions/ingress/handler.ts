@@ -1,0 +1,49 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { loadCatalog } from '../config/loadCatalog';
+import { loadSecrets } from '../aws/secrets';
+import { queueFromEnv, type EventQueue } from '../aws/queue';
+import { logger } from '../log/logger';
+import { runIngress } from './pipeline';
+import type { Provider, WebhookRequest } from './types';
+
+export type IngressHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/** Turn an API Gateway HTTP API (v2) event into the request the pipeline reads. */
+export function toWebhookRequest(event: APIGatewayProxyEventV2, receivedAt = new Date()): WebhookRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const body = event.body === undefined || event.body === null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const pathParameters: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
+    if (value !== undefined) pathParameters[name] = value;
+  }
+  return {
+    method: (event.requestContext?.http?.method ?? 'POST').toUpperCase(),
+    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
+    pathParameters,
+    headers,
+    rawQuery: event.rawQueryString ?? '',
+    body,
+    receivedAt,
+    requestId: event.requestContext?.requestId ?? '',
+  };
+}
+
+/**
+ * The Lambda entry for one provider. Clients, config and secrets are created once per process;
+ * the handler only converts the event and runs the pipeline.
+ */
+export function createIngressHandler(provider: Provider<any, any>, queue?: () => EventQueue): IngressHandler {
+  const getQueue = queue ?? queueFromEnv;
+  return async (event) => {
+    const answer = await runIngress(provider, toWebhookRequest(event), {
+      queue: getQueue(),
+      catalog: loadCatalog(),
+      secrets: loadSecrets,
+      log: logger,
+    });
+    return { statusCode: answer.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...answer.headers }, body: answer.body };
+  };
+}

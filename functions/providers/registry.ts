@@ -1,0 +1,25 @@
+import type { ProviderName } from '../domain/events';
+
+/**
+ * Every provider keysmith speaks to: its routes and its Lambda entry. The CDK stack and the
+ * local stack both build from this list. Adding a provider adds its folder and one line here.
+ */
+
+export interface RouteSpec {
+  method: 'GET' | 'POST';
+  /** API Gateway HTTP API route path; `{name}` marks a path parameter. */
+  path: string;
+}
+
+export interface ProviderRegistration {
+  name: ProviderName;
+  routes: readonly RouteSpec[];
+  /** The Lambda entry file, relative to the project root (bundled by esbuild). */
+  entry: string;
+  /** Loads the same entry in-process (local stack); a literal import so bundlers see it. */
+  load: () => Promise<{ handler: import('../ingress/handler').IngressHandler }>;
+}
+
+export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
+  { name: 'fastspring', routes: [{ method: 'POST', path: '/webhooks/fastspring' }], entry: 'functions/providers/fastspring/handler.ts', load: () => import('./fastspring/handler') },
+];
