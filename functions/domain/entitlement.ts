@@ -52,7 +52,18 @@ export interface AppliedEvent {
   occurredAt: string;
   appliedAt: string;
   /** Set when the event owes the customer an email. */
-  email?: { kind: EmailKind; status: EmailStatus; messageId?: string; error?: string; sentAt?: string };
+  email?: {
+    kind: EmailKind;
+    status: EmailStatus;
+    /** Who may send it now (the SQS message id of the delivery that owns it) and since when. */
+    claim?: string;
+    claimedAt?: string;
+    messageId?: string;
+    error?: string;
+    sentAt?: string;
+  };
+  /** Licenses this event issued or changed (what its email shows). */
+  licenseIds?: string[];
   /** Licenses this event created whose key-lookup items must exist. */
   lookups?: 'pending' | 'done';
   /** A permanent problem (unknown product, …) recorded instead of retried. */
@@ -162,7 +173,7 @@ type Step = (state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, app
 /** One small unit per lifecycle action. */
 const LIFECYCLE: Record<Action, Step> = {
   grant(state, event, ctx, applied) {
-    if (event.subscription) state.subscription = { ...state.subscription, ...definedOnly(event.subscription) };
+    if (event.subscription) state.subscription = { ...state.subscription, ...event.subscription };
     // A revoke or suspend that arrived first (e.g. after a DLQ redrive) still wins.
     const statusForNew: LicenseStatus = state.status === 'revoked' ? 'revoked' : state.status === 'suspended' ? 'suspended' : 'active';
     const created: License[] = [];
@@ -177,7 +188,8 @@ const LIFECYCLE: Record<Action, Step> = {
     if (state.status === 'none') state.status = 'active';
     if (created.length > 0) {
       applied.lookups = 'pending';
-      const emailed = created.filter((l) => l.status === 'active' && sendsLicenseEmail(productOf(ctx, l), event.provider));
+      const emailed = created.filter((l) => l.status === 'active' && sendsLicenseEmail(productOf(ctx.catalog, l), event.provider));
+      applied.licenseIds = created.map((l) => l.licenseId);
       if (emailed.length > 0 && event.customer.email) applied.email = { kind: 'license', status: 'pending' };
     }
   },
@@ -190,6 +202,7 @@ const LIFECYCLE: Record<Action, Step> = {
       if (license.status === 'revoked') continue;
       license.status = 'revoked';
       license.history.push(entry(event, 'revoke'));
+      (applied.licenseIds ??= []).push(license.licenseId);
       changed++;
     }
     if (state.licenses.length > 0 && state.licenses.every((l) => l.status === 'revoked')) state.status = 'revoked';
@@ -219,15 +232,16 @@ const LIFECYCLE: Record<Action, Step> = {
   extend(state, event, ctx, applied) {
     const periodEnd = event.subscription?.periodEnd;
     if (event.subscription) {
-      state.subscription = { ...state.subscription, ...definedOnly(event.subscription), endsAt: null };
+      state.subscription = { ...state.subscription, ...event.subscription, endsAt: null };
     }
     let changed = 0;
     for (const license of state.licenses) {
       if (license.status === 'revoked') continue;
-      const next = extendedExpiry(license, productOf(ctx, license), periodEnd);
+      const next = extendedExpiry(license, productOf(ctx.catalog, license), periodEnd);
       if (next === license.expiresAt) continue;
       license.history.push(entry(event, 'extend', `${license.expiresAt ?? 'perpetual'} → ${next ?? 'perpetual'}`));
       license.expiresAt = next;
+      (applied.licenseIds ??= []).push(license.licenseId);
       changed++;
     }
     if (changed > 0 && notifies(ctx, state, 'notifyRenew') && event.customer.email) {
@@ -236,7 +250,7 @@ const LIFECYCLE: Record<Action, Step> = {
   },
 
   change(state, event, ctx, applied) {
-    if (event.subscription) state.subscription = { ...state.subscription, ...definedOnly(event.subscription) };
+    if (event.subscription) state.subscription = { ...state.subscription, ...event.subscription };
     for (const item of event.items) {
       const resolved = resolveProduct(ctx.catalog, event.provider, item.productId);
       if (!resolved) {
@@ -359,6 +373,7 @@ function changeTo(
     const created = issueUnits(state, event, ctx, productId, product, providerProductId, quantity - live.length, 'active');
     if (created.length > 0) {
       applied.lookups = 'pending';
+      applied.licenseIds = created.map((l) => l.licenseId);
       if (sendsLicenseEmail(product, event.provider) && state.customer.email) applied.email = { kind: 'license', status: 'pending' };
     }
   } else {
@@ -419,14 +434,20 @@ function entry(event: FulfillmentEvent, action: HistoryEntry['action'], detail?:
   return { at: event.occurredAt, eventId: event.eventId, action, reason: event.reason, ...(detail ? { detail } : {}) };
 }
 
-function productOf(ctx: ApplyContext, license: License): Product {
-  const product = ctx.catalog.products[license.product];
-  // A product removed from the catalog after issue: keep its licenses, with default behaviour.
-  return product ?? { name: license.productName, match: {}, license: { format: license.format, perUnit: true, seats: 'quantity', duration: 'perpetual' }, email: { subject: 'Your {product} license', intro: '', instructions: '', notifyRevoke: false, notifyRenew: false } };
+/** The catalog product of a license; one removed from the catalog after issue gets defaults. */
+export function productOf(catalog: Catalog, license: License): Product {
+  return (
+    catalog.products[license.product] ?? {
+      name: license.productName,
+      match: {},
+      license: { format: license.format, perUnit: true, seats: 'quantity', duration: 'perpetual' },
+      email: { subject: 'Your {product} license', intro: 'Here is your license:', instructions: '', notifyRevoke: false, notifyRenew: false },
+    }
+  );
 }
 
 function notifies(ctx: ApplyContext, state: Entitlement, flag: 'notifyRevoke' | 'notifyRenew'): boolean {
-  return state.licenses.some((l) => productOf(ctx, l).email[flag]);
+  return state.licenses.some((l) => productOf(ctx.catalog, l).email[flag]);
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

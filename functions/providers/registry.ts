@@ -18,8 +18,10 @@ export interface ProviderRegistration {
   entry: string;
   /** Loads the same entry in-process (local stack); a literal import so bundlers see it. */
   load: () => Promise<{ handler: import('../ingress/handler').IngressHandler }>;
+  /** Signed sample requests for `keysmith send` and the tests. */
+  sample: () => Promise<import('./sample').SampleBuilder>;
 }
 
 export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
-  { name: 'fastspring', routes: [{ method: 'POST', path: '/webhooks/fastspring' }], entry: 'functions/providers/fastspring/handler.ts', load: () => import('./fastspring/handler') },
+  { name: 'fastspring', routes: [{ method: 'POST', path: '/webhooks/fastspring' }], entry: 'functions/providers/fastspring/handler.ts', load: () => import('./fastspring/handler'), sample: async () => (await import('./fastspring/sample')).fastspringSample },
 ];

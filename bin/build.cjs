@@ -1,0 +1,47 @@
+'use strict';
+/**
+ * Runs a TypeScript entry of this project without a separate build step: bundles it with the
+ * project's esbuild into `.build/` (node_modules stay external) when any source is newer than the
+ * bundle, then requires it. Used by the CLI, `npm start` and the CDK app.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const SOURCES = ['bin', 'lib', 'functions', 'config'];
+
+function newestSource(dir, newest = 0) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = newestSource(full, newest);
+    else if (/\.(ts|json)$/.test(entry.name)) newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function loadTs(entry, name) {
+  const outfile = path.join(root, '.build', `${name}.cjs`);
+  let stale = true;
+  try {
+    const built = fs.statSync(outfile).mtimeMs;
+    stale = SOURCES.some((dir) => fs.existsSync(path.join(root, dir)) && newestSource(path.join(root, dir)) > built);
+  } catch {
+    stale = true;
+  }
+  if (stale) {
+    require('esbuild').buildSync({
+      entryPoints: [path.join(root, entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      sourcemap: 'inline',
+      logLevel: 'error',
+    });
+  }
+  return require(outfile);
+}
+
+module.exports = { loadTs, root };

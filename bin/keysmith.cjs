@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+'use strict';
+// The SDK's notice about Node 20 is for the maintainers, not for someone running a command.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+require('./build.cjs').loadTs('lib/cli/main.ts', 'keysmith').run();

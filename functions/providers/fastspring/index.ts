@@ -1,0 +1,58 @@
+import type { FulfillmentEvent } from '../../domain/events';
+import { WebhookRejection, type Provider } from '../../ingress/types';
+import { parseJson, parseWith } from '../shared/json';
+import { normalizeEvent } from './normalize';
+import { envelopeSchema, eventSchema, type FastSpringEvent } from './schema';
+import { verifyFastSpring } from './verify';
+
+/**
+ * FastSpring (https://developer.fastspring.com/docs/webhooks-overview).
+ *
+ * verify  X-FS-Signature = base64(HMAC-SHA256(secret, raw body)), constant time   → ./verify.ts
+ * parse   {"events":[…]}; each event checked on its own                          → ./schema.ts
+ * map     order.completed → grant; other types → record                         → ./normalize.ts
+ * answer  200 when every event is in SQS; else 202 with the enqueued ids, one per line, so
+ *         FastSpring retries only the others; 503 when none could be enqueued.
+ */
+
+interface Parsed {
+  events: FulfillmentEvent[];
+  /** Event ids whose content we could not read; left unacknowledged so they show as failed. */
+  rejected: { id: string; problem: string }[];
+}
+
+export const fastspring: Provider<Buffer, Parsed> = {
+  name: 'fastspring',
+  maxBodyBytes: 1024 * 1024,
+  contentTypes: ['application/json'],
+
+  verify: verifyFastSpring,
+
+  parse(body, request) {
+    const envelope = parseJson(body, envelopeSchema);
+    const parsed: Parsed = { events: [], rejected: [] };
+    envelope.events.forEach((raw, index) => {
+      let event: FastSpringEvent | undefined;
+      try {
+        event = parseWith(eventSchema, raw);
+        parsed.events.push(normalizeEvent(event, request));
+      } catch (error) {
+        if (!(error instanceof WebhookRejection)) throw error;
+        parsed.rejected.push({ id: event?.id ?? `#${index}`, problem: error.message });
+      }
+    });
+    if (parsed.events.length === 0) {
+      const first = parsed.rejected[0]!;
+      throw new WebhookRejection('MALFORMED', `event ${first.id}: ${first.problem}`);
+    }
+    return parsed;
+  },
+
+  normalize: (parsed) => parsed.events,
+
+  answer({ accepted, failed }, parsed) {
+    if (accepted.length === 0) return { status: 503, body: 'events could not be queued, please retry\n' };
+    if (failed.length === 0 && parsed.rejected.length === 0) return { status: 200, body: '' };
+    return { status: 202, body: `${accepted.map((e) => e.eventId).join('\n')}\n` };
+  },
+};

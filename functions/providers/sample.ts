@@ -1,0 +1,41 @@
+/**
+ * Signed sample requests, one builder per provider (`<provider>/sample.ts`). The CLI's `send`
+ * and the tests use them; they sign with the same secrets the stack verifies against (locally the
+ * generated dev secrets, which include the private halves of the dev key pairs).
+ */
+
+export interface SampleRequest {
+  method: 'GET' | 'POST';
+  /** Path (and query for GET), e.g. `/webhooks/fastspring`. */
+  path: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** The provider's order (or subscription) id the request is about. */
+  orderId: string;
+  /** The provider event ids it carries. */
+  eventIds: string[];
+}
+
+export interface SampleOptions {
+  /** Secret values by name: the stack's secrets plus, locally, the dev private keys. */
+  secrets: Record<string, string | undefined>;
+  /** Event family to send (provider-specific names); each provider has a default. */
+  event?: string;
+  /** Use this payload instead of the built-in sample (sent byte for byte, then signed). */
+  file?: Buffer;
+  /** Customer email for the built-in sample. */
+  email?: string;
+  /** Order id for the built-in sample; a fresh one by default. */
+  orderId?: string;
+}
+
+export interface SampleBuilder {
+  /** Event names `--event` accepts, the default first. */
+  events: readonly string[];
+  build(options: SampleOptions): SampleRequest;
+}
+
+/** A short random id like the providers use. */
+export function randomId(prefix = ''): string {
+  return prefix + Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString('base64url');
+}

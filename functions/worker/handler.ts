@@ -1,0 +1,148 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fulfillmentEventSchema, type FulfillmentEvent } from '../domain/events';
+import type { ApplyContext } from '../domain/entitlement';
+import { loadCatalog } from '../config/loadCatalog';
+import { loadSecrets, type Secrets } from '../aws/secrets';
+import { SesMailer, sesClient, type Mailer } from '../aws/mailer';
+import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
+import { logger, type Logger } from '../log/logger';
+import { QUEUE } from '../settings';
+import { EmailInFlight, processEvent, type Checkpoint } from './processEvent';
+
+/**
+ * The worker: an SQS FIFO batch in, per-message failures out.
+ *
+ * Messages of one group (one entitlement) are applied strictly in order; when one fails, the
+ * rest of its group in this batch are returned unprocessed so nothing overtakes it. Different
+ * groups run side by side. A failed message's visibility is pushed out with exponential backoff,
+ * so a throttle storm spends the `maxReceiveCount` budget over minutes, not seconds.
+ */
+
+export interface WorkerDeps {
+  store: EntitlementStore;
+  mailer: Mailer;
+  secrets: () => Promise<Secrets>;
+  log: Logger;
+  /** Sets a message's visibility timeout (backoff); absent in unit tests. */
+  delay?: (record: SQSRecord, seconds: number) => Promise<void>;
+  now?: () => Date;
+  checkpoint?: (point: Checkpoint, event: FulfillmentEvent) => void | Promise<void>;
+}
+
+export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  let signingKey: { pem: string; key: KeyObject } | undefined;
+  const contextFor = (secrets: Secrets): ApplyContext => {
+    const licenseSecret = secrets.get('KEYSMITH_LICENSE_SECRET');
+    if (!licenseSecret) throw new Error('KEYSMITH_LICENSE_SECRET is not set; no license can be issued');
+    const pem = secrets.get('KEYSMITH_LICENSE_SIGNING_KEY');
+    if (pem && signingKey?.pem !== pem) signingKey = { pem, key: createPrivateKey(pem) };
+    return { catalog: loadCatalog(), licenseSecret, ...(pem ? { signingKey: signingKey!.key } : {}), now: deps.now?.() ?? new Date() };
+  };
+
+  return async (sqsEvent) => {
+    const secrets = await deps.secrets();
+    const groups = new Map<string, SQSRecord[]>();
+    for (const record of sqsEvent.Records) {
+      const group = record.attributes.MessageGroupId ?? record.messageId;
+      groups.set(group, [...(groups.get(group) ?? []), record]);
+    }
+    const failures: string[] = [];
+    await Promise.all(
+      [...groups.values()].map(async (records) => {
+        for (let i = 0; i < records.length; i++) {
+          const record = records[i]!;
+          const ok = await handleRecord(record, deps, () => contextFor(secrets));
+          if (!ok) {
+            // Nothing of this group may overtake the failed message.
+            for (const rest of records.slice(i)) failures.push(rest.messageId);
+            return;
+          }
+        }
+      }),
+    );
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
+
+async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => ApplyContext): Promise<boolean> {
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  let event: FulfillmentEvent | undefined;
+  try {
+    const parsed = fulfillmentEventSchema.safeParse(JSON.parse(record.body));
+    if (!parsed.success) throw new Error(`queue message is not a FulfillmentEvent: ${parsed.error.issues[0]?.message}`);
+    event = parsed.data;
+    const started = Date.now();
+    const result = await processEvent(event, { store: deps.store, mailer: deps.mailer, context, log: deps.log, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
+      firstDelivery: receiveCount <= 1,
+      claimToken: record.messageId,
+    });
+    deps.log.info('event processed', {
+      provider: event.provider,
+      scope: event.scope,
+      eventId: event.eventId,
+      action: event.action,
+      outcome: result.outcome,
+      email: result.applied.email?.status ?? 'none',
+      problem: result.applied.problem?.code,
+      receiveCount,
+      ms: Date.now() - started,
+    });
+    return true;
+  } catch (error) {
+    const seconds = backoffSeconds(receiveCount, error);
+    deps.log[error instanceof EmailInFlight ? 'info' : 'warn']('event failed; will retry', {
+      messageId: record.messageId,
+      provider: event?.provider,
+      scope: event?.scope,
+      eventId: event?.eventId,
+      receiveCount,
+      retryInSeconds: seconds,
+      error,
+    });
+    await deps.delay?.(record, seconds).catch((e: unknown) => deps.log.warn('could not set retry backoff', { error: e }));
+    return false;
+  }
+}
+
+/** min(base × 2^(n−1), max) seconds; a concurrent sender only needs to finish its send. */
+export function backoffSeconds(receiveCount: number, error?: unknown): number {
+  const { baseSeconds, maxSeconds } = QUEUE.retryBackoff;
+  if (error instanceof EmailInFlight) return Math.min(baseSeconds * 2, maxSeconds);
+  return Math.min(baseSeconds * 2 ** Math.max(0, receiveCount - 1), maxSeconds);
+}
+
+/** The queue URL for visibility changes: configured, or derived from the event source ARN. */
+export function queueUrlOf(record: SQSRecord): string {
+  if (process.env.KEYSMITH_QUEUE_URL) return process.env.KEYSMITH_QUEUE_URL;
+  const [, , , region, account, name] = record.eventSourceARN.split(':');
+  return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
+}
+
+function fromEnvironment(): WorkerDeps {
+  const table = process.env.KEYSMITH_TABLE_NAME;
+  if (!table) throw new Error('KEYSMITH_TABLE_NAME is not set');
+  const sqs = new SQSClient({});
+  const catalog = loadCatalog();
+  return {
+    store: new DynamoEntitlementStore(new DynamoDBClient({}), table),
+    mailer: new SesMailer(sesClient(), {
+      ...catalog.sender,
+      ...(process.env.KEYSMITH_SES_CONFIGURATION_SET ? { configurationSet: process.env.KEYSMITH_SES_CONFIGURATION_SET } : {}),
+    }),
+    secrets: loadSecrets,
+    log: logger,
+    delay: async (record, seconds) => {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(record), ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }));
+    },
+  };
+}
+
+let worker: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+/** Lambda entry; clients are built once per process, on the first invocation. */
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  worker ??= createWorker(fromEnvironment());
+  return worker(event);
+};

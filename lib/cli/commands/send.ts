@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { CliError, type Output } from '../output';
+import { findLocalStack, signingSecrets, type LocalStackInfo } from '../target';
+
+export interface SendOptions {
+  provider: string;
+  event?: string;
+  file?: string;
+  url?: string;
+  email?: string;
+  order?: string;
+}
+
+/** `keysmith send <provider>`: sign a sample (or the given payload) and POST it. */
+export async function send(options: SendOptions, out: Output): Promise<void> {
+  const registration = PROVIDER_REGISTRY.find((p) => p.name === options.provider);
+  if (!registration) throw new CliError(`unknown provider "${options.provider}"; one of: ${PROVIDERS.join(', ')}`);
+  const sample = await registration.sample();
+  if (options.event && !sample.events.includes(options.event)) {
+    throw new CliError(`unknown --event "${options.event}" for ${options.provider}; one of: ${sample.events.join(', ')}`);
+  }
+  let info: LocalStackInfo | undefined;
+  let base = options.url;
+  if (!base) {
+    info = await findLocalStack();
+    base = info.url;
+  } else {
+    // A deployed stack: secrets from the environment; local dev secrets still help when pointing at it.
+    info = await findLocalStack().catch(() => undefined);
+  }
+  let file: Buffer | undefined;
+  if (options.file) {
+    try {
+      file = readFileSync(options.file);
+    } catch (error) {
+      throw new CliError(`cannot read --file ${options.file}: ${(error as Error).message}`);
+    }
+  }
+  let request;
+  try {
+    request = sample.build({
+      secrets: signingSecrets(info),
+      ...(options.event ? { event: options.event } : {}),
+      ...(file ? { file } : {}),
+      ...(options.email ? { email: options.email } : {}),
+      ...(options.order ? { orderId: options.order } : {}),
+    });
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const target = new URL(request.path, base.endsWith('/') ? base : `${base}/`);
+  if (!options.url) target.host = new URL(base).host;
+  const started = performance.now();
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.method === 'POST' ? { body: request.body } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    throw new CliError(`could not reach ${target.origin}: ${(error as Error).message}`);
+  }
+  const body = await response.text();
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  const result = {
+    provider: options.provider as ProviderName,
+    url: target.toString(),
+    status: response.status,
+    ok: response.ok,
+    body,
+    orderId: request.orderId,
+    eventIds: request.eventIds,
+    ms,
+  };
+  out.result(result, () =>
+    [
+      `${request.method} ${result.url} → ${result.status} (${ms} ms)`,
+      `order:  ${result.orderId}`,
+      `events: ${result.eventIds.join(', ')}`,
+      ...(body.trim() ? [`answer: ${body.trim().slice(0, 2000)}`] : []),
+      ...(response.ok ? [`Next: npx keysmith licenses --order ${result.orderId}`] : []),
+    ].join('\n'),
+  );
+  if (!response.ok) throw new CliError(`${options.provider} webhook answered ${response.status}`, 2);
+}

@@ -1,0 +1,164 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { apply, effectiveStatus, MAX_EVENTS, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
+import { catalogWith, exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
+
+const now = new Date('2026-02-01T00:00:00Z');
+const ctx = (over: Partial<ApplyContext> = {}): ApplyContext => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now, ...over });
+
+function run(events: FulfillmentEvent[], context = ctx()): Entitlement {
+  let state: Entitlement | undefined;
+  for (const event of events) state = apply(state, event, context).state;
+  return state!;
+}
+
+describe('apply: grant', () => {
+  it('issues one key license per unit with an email owed', () => {
+    const result = apply(undefined, grantEvent({ items: [{ productId: 'app', quantity: 3 }] }), ctx());
+    expect(result.duplicate).toBe(false);
+    if (result.duplicate) return;
+    expect(result.state.licenses).toHaveLength(3);
+    expect(result.state.licenses.map((l) => l.unit)).toEqual([0, 1, 2]);
+    expect(new Set(result.state.licenses.map((l) => l.key)).size).toBe(3);
+    expect(result.state.licenses.every((l) => l.status === 'active' && l.seats === 1 && l.expiresAt === null && l.product === 'default')).toBe(true);
+    expect(result.applied.email).toEqual({ kind: 'license', status: 'pending' });
+    expect(result.applied.lookups).toBe('pending');
+    expect(result.state.status).toBe('active');
+  });
+
+  it('is pure: the same event on the same state gives the same licenses', () => {
+    const event = grantEvent();
+    const a = apply(undefined, event, ctx());
+    const b = apply(undefined, event, ctx({ now: new Date('2030-01-01T00:00:00Z') }));
+    expect(a.state.licenses).toEqual(b.state.licenses);
+  });
+
+  it('skips a duplicate event id and a duplicate business key', () => {
+    const event = grantEvent({ businessKey: 'order.completed#order-1' });
+    const first = apply(undefined, event, ctx()).state;
+    expect(apply(first, event, ctx()).duplicate).toBe(true);
+    expect(apply(first, { ...event, eventId: 'resent-with-new-id' }, ctx()).duplicate).toBe(true);
+  });
+
+  it('one license with N seats when the product says so', () => {
+    const catalog = catalogWith({ products: { team: { name: 'Team', license: { perUnit: false } } }, defaultProduct: 'team' });
+    const state = run([grantEvent({ items: [{ productId: 'x', quantity: 5 }] })], ctx({ catalog }));
+    expect(state.licenses).toHaveLength(1);
+    expect(state.licenses[0]!.seats).toBe(5);
+  });
+
+  it('records UNKNOWN_PRODUCT instead of failing when nothing matches and there is no default', () => {
+    const catalog = catalogWith({ products: { only: { name: 'Only', match: { fastspring: ['only'] } } }, defaultProduct: undefined });
+    const result = apply(undefined, grantEvent({ items: [{ productId: 'other', quantity: 1 }] }), ctx({ catalog }));
+    if (result.duplicate) throw new Error('unexpected duplicate');
+    expect(result.applied.problem?.code).toBe('UNKNOWN_PRODUCT');
+    expect(result.state.licenses).toHaveLength(0);
+    expect(result.applied.email).toBeUndefined();
+  });
+
+  it('Paddle grants send no email unless the product asks', () => {
+    const result = apply(undefined, grantEvent({ provider: 'paddle' }), ctx());
+    if (result.duplicate) throw new Error('unexpected duplicate');
+    expect(result.state.licenses).toHaveLength(2);
+    expect(result.applied.email).toBeUndefined();
+  });
+});
+
+describe('apply: lifecycle', () => {
+  it('refund before purchase: the late grant issues revoked licenses and no email', () => {
+    const refund = grantEvent({ action: 'revoke', reason: 'return.created', items: [] });
+    const purchase = grantEvent();
+    const afterRefund = run([refund]);
+    expect(afterRefund.status).toBe('revoked');
+    const result = apply(afterRefund, purchase, ctx());
+    if (result.duplicate) throw new Error('unexpected duplicate');
+    expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+    expect(result.state.licenses[0]!.history.map((h) => h.action)).toEqual(['issue', 'revoke']);
+    expect(result.applied.email).toBeUndefined();
+  });
+
+  it('renew twice extends from the current expiry and never shortens', () => {
+    const catalog = catalogWith({ products: { sub: { name: 'Sub', license: { duration: 'subscription' } } }, defaultProduct: 'sub' });
+    const c = ctx({ catalog });
+    const state = run(
+      [
+        grantEvent({ subscription: { id: 's1', periodEnd: '2026-02-10T00:00:00.000Z' } }),
+        grantEvent({ action: 'extend', reason: 'renew', items: [], subscription: { id: 's1', periodEnd: '2026-03-10T00:00:00.000Z' } }),
+        grantEvent({ action: 'extend', reason: 'renew', items: [], subscription: { id: 's1', periodEnd: '2026-04-10T00:00:00.000Z' } }),
+        // A late, older renewal must not shorten the term.
+        grantEvent({ action: 'extend', reason: 'renew', items: [], subscription: { id: 's1', periodEnd: '2026-03-01T00:00:00.000Z' } }),
+      ],
+      c,
+    );
+    for (const license of state.licenses) {
+      expect(license.expiresAt).toBe('2026-04-10T00:00:00.000Z');
+      expect(license.history.filter((h) => h.action === 'extend')).toHaveLength(2);
+    }
+  });
+
+  it('fixed-days licenses extend by their duration from the current expiry', () => {
+    const catalog = catalogWith({ products: { y: { name: 'Yearly', license: { duration: { days: 365 } } } }, defaultProduct: 'y' });
+    const state = run([grantEvent({ items: [{ productId: 'a', quantity: 1 }] }), grantEvent({ action: 'extend', reason: 'renew', items: [] })], ctx({ catalog }));
+    expect(state.licenses[0]!.expiresAt).toBe(new Date(Date.parse('2026-01-10T12:00:00.000Z') + 730 * 86_400_000).toISOString());
+  });
+
+  it('suspend → reinstate → revoke ends revoked with the full history', () => {
+    const state = run([
+      grantEvent({ items: [{ productId: 'app', quantity: 1 }] }),
+      grantEvent({ action: 'suspend', reason: 'Suspend', items: [] }),
+      grantEvent({ action: 'reinstate', reason: 'Reinstate', items: [] }),
+      grantEvent({ action: 'revoke', reason: 'Unsubscribe', items: [] }),
+    ]);
+    expect(state.status).toBe('revoked');
+    expect(state.licenses[0]!.status).toBe('revoked');
+    expect(state.licenses[0]!.history.map((h) => h.action)).toEqual(['issue', 'suspend', 'reinstate', 'revoke']);
+  });
+
+  it('a partial return revokes only the returned units, newest first', () => {
+    const state = run([grantEvent({ items: [{ productId: 'app', quantity: 3 }] }), grantEvent({ action: 'revoke', reason: 'return.created', items: [{ productId: 'app', quantity: 1 }] })]);
+    expect(state.licenses.map((l) => l.status)).toEqual(['active', 'active', 'revoked']);
+    expect(state.status).toBe('active');
+  });
+
+  it('change adds units, and reducing the quantity revokes the newest', () => {
+    const up = run([grantEvent({ items: [{ productId: 'app', quantity: 1 }] }), grantEvent({ action: 'change', reason: 'ChangeQuantity', items: [{ productId: 'app', quantity: 3 }] })]);
+    expect(up.licenses.filter((l) => l.status === 'active')).toHaveLength(3);
+    const down = run([grantEvent({ items: [{ productId: 'app', quantity: 3 }] }), grantEvent({ action: 'change', reason: 'ChangeQuantity', items: [{ productId: 'app', quantity: 1 }] })]);
+    expect(down.licenses.map((l) => l.status)).toEqual(['active', 'revoked', 'revoked']);
+  });
+
+  it('record changes nothing but remembers the event', () => {
+    const granted = run([grantEvent()]);
+    const result = apply(granted, grantEvent({ action: 'record', reason: 'order.canceled', items: [] }), ctx());
+    expect(result.state.licenses).toEqual(granted.licenses);
+    expect(result.state.events).toHaveLength(2);
+  });
+
+  it('keeps at most MAX_EVENTS applied events', () => {
+    const events = [grantEvent(), ...Array.from({ length: MAX_EVENTS + 5 }, () => grantEvent({ action: 'record', reason: 'x', items: [] }))];
+    expect(run(events).events).toHaveLength(MAX_EVENTS);
+  });
+
+  it('expired is derived from the clock', () => {
+    const catalog = catalogWith({ products: { d: { name: 'Trial', license: { duration: { days: 1 } } } }, defaultProduct: 'd' });
+    const license = run([grantEvent()], ctx({ catalog })).licenses[0]!;
+    expect(effectiveStatus(license, new Date('2026-01-10T13:00:00Z'))).toBe('active');
+    expect(effectiveStatus(license, new Date('2026-01-12T00:00:00Z'))).toBe('expired');
+  });
+});
+
+describe('apply: signed licenses', () => {
+  it('signs with Ed25519 deterministically', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const catalog = catalogWith({ products: { s: { name: 'Signed', license: { format: 'signed' } } }, defaultProduct: 's' });
+    const a = run([grantEvent({ eventId: 'same' })], ctx({ catalog, signingKey: privateKey }));
+    const b = run([grantEvent({ eventId: 'same' })], ctx({ catalog, signingKey: privateKey }));
+    expect(a.licenses[0]!.key.split('.')).toHaveLength(3);
+    expect(a.licenses[0]!.key).toBe(b.licenses[0]!.key);
+  });
+
+  it('fails clearly without a signing key', () => {
+    const catalog = catalogWith({ products: { s: { name: 'Signed', license: { format: 'signed' } } }, defaultProduct: 's' });
+    expect(() => run([grantEvent()], ctx({ catalog }))).toThrow(/KEYSMITH_LICENSE_SIGNING_KEY/);
+  });
+});

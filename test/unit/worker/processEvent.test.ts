@@ -1,0 +1,151 @@
+import { PermanentMailError } from '../../../functions/aws/mailer';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
+import { EMAIL_CLAIM_LEASE_MS, EmailInFlight, processEvent, type Checkpoint, type ProcessDeps } from '../../../functions/worker/processEvent';
+import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
+import { MemoryMailer, MemoryStore, silentLogger } from '../../helpers/memory';
+
+function deps(over: Partial<ProcessDeps> & { clock?: { now: Date } } = {}) {
+  const store = new MemoryStore();
+  const mailer = new MemoryMailer();
+  const clock = over.clock ?? { now: new Date('2026-01-10T12:00:00Z') };
+  const d: ProcessDeps = {
+    store,
+    mailer,
+    context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: clock.now }),
+    log: silentLogger(),
+    ...over,
+  };
+  return { d, store: d.store as MemoryStore, mailer: d.mailer as MemoryMailer, clock };
+}
+
+const crashAt = (point: Checkpoint) => {
+  let armed = true;
+  return (p: Checkpoint) => {
+    if (armed && p === point) {
+      armed = false;
+      throw new Error(`injected crash ${point}`);
+    }
+  };
+};
+
+describe('processEvent', () => {
+  it('happy path: insert, lookups, one email, mark — 3 store calls and 1 send', async () => {
+    const { d, store, mailer } = deps();
+    const result = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
+    expect(result.outcome).toBe('applied');
+    expect(mailer.sent).toHaveLength(1);
+    expect(result.applied.email).toMatchObject({ status: 'sent', messageId: 'msg-1' });
+    expect(result.applied.lookups).toBe('done');
+    expect(store.lookups.size).toBe(2);
+    // put (insert) + putLookups + put (mark) — no read on a first delivery of a new order.
+    expect(store.calls).toBe(3);
+  });
+
+  it('a redelivered duplicate costs one read and sends nothing', async () => {
+    const { d, store, mailer } = deps();
+    const event = grantEvent();
+    await processEvent(event, d, { firstDelivery: true, claimToken: 'm1' });
+    store.calls = 0;
+    const again = await processEvent(event, d, { firstDelivery: false, claimToken: 'm1' });
+    expect(again.outcome).toBe('duplicate');
+    expect(store.calls).toBe(1);
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it.each<Checkpoint>(['after-state-write', 'after-lookups'])('crash %s → the redelivery finishes with one license set and one email', async (point) => {
+    const { d, store, mailer } = deps();
+    const event = grantEvent();
+    await expect(processEvent(event, { ...d, checkpoint: crashAt(point) }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/injected/);
+    expect(mailer.sent).toHaveLength(0);
+    const result = await processEvent(event, d, { firstDelivery: false, claimToken: 'm1' });
+    expect(mailer.sent).toHaveLength(1);
+    expect(result.state.licenses).toHaveLength(2);
+    expect(store.lookups.size).toBe(2);
+    expect(result.applied.email?.status).toBe('sent');
+  });
+
+  it('crash after the email is sent and before it is marked (the documented window) → at most one extra email', async () => {
+    const { d, mailer } = deps();
+    const event = grantEvent();
+    await expect(processEvent(event, { ...d, checkpoint: crashAt('after-email-sent') }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/injected/);
+    const result = await processEvent(event, d, { firstDelivery: false, claimToken: 'm1' });
+    expect(mailer.sent).toHaveLength(2);
+    expect(mailer.sent[0]!.email).toEqual(mailer.sent[1]!.email);
+    expect(result.applied.email?.status).toBe('sent');
+    expect(result.state.licenses).toHaveLength(2);
+  });
+
+  it('the same event delivered 20 times concurrently → one license set, one email; the others back off', async () => {
+    const { d, store, mailer } = deps();
+    const event = grantEvent();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => processEvent(event, d, { firstDelivery: true, claimToken: `m${i}` })));
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failures.every((f) => f.reason instanceof EmailInFlight)).toBe(true);
+    // Redeliver the ones that backed off: they find the email sent.
+    for (let i = 0; i < 20; i++) if (results[i]!.status === 'rejected') await processEvent(event, d, { firstDelivery: false, claimToken: `m${i}` });
+    expect(mailer.sent).toHaveLength(1);
+    const stored = await store.get('fastspring', event.scope);
+    expect(stored!.state.licenses).toHaveLength(2);
+    expect(stored!.state.events.filter((e) => e.eventId === event.eventId)).toHaveLength(1);
+  });
+
+  it('a claim left by a dead delivery is taken over after the lease', async () => {
+    const { d, mailer, clock } = deps();
+    const event = grantEvent();
+    await expect(processEvent(event, { ...d, checkpoint: crashAt('after-state-write') }, { firstDelivery: true, claimToken: 'dead' })).rejects.toThrow();
+    await expect(processEvent(event, d, { firstDelivery: true, claimToken: 'other' })).rejects.toBeInstanceOf(EmailInFlight);
+    clock.now = new Date(clock.now.getTime() + EMAIL_CLAIM_LEASE_MS + 1);
+    const result = await processEvent(event, d, { firstDelivery: false, claimToken: 'other' });
+    expect(result.applied.email).toMatchObject({ status: 'sent', claim: 'other' });
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('a permanent mail failure is recorded on the event and not retried', async () => {
+    const { d, mailer } = deps();
+    mailer.send = async () => {
+      throw new PermanentMailError('MessageRejected', 'Email address is not verified.');
+    };
+    const result = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
+    expect(result.applied.email?.status).toBe('failed');
+    expect(result.applied.problem?.code).toBe('MessageRejected');
+  });
+
+  it('a transient mail failure throws (so SQS retries) and the retry sends once', async () => {
+    const { d, mailer } = deps();
+    const real = mailer.send.bind(mailer);
+    let fail = true;
+    mailer.send = async (to, email) => {
+      if (fail) {
+        fail = false;
+        throw Object.assign(new Error('Maximum sending rate exceeded.'), { name: 'Throttling' });
+      }
+      return real(to, email);
+    };
+    const event: FulfillmentEvent = grantEvent();
+    await expect(processEvent(event, d, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/sending rate/);
+    const result = await processEvent(event, d, { firstDelivery: false, claimToken: 'm1' });
+    expect(result.applied.email?.status).toBe('sent');
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('a lost write race re-reads and applies on top of the winner', async () => {
+    const { d, store } = deps();
+    const first = grantEvent({ items: [{ productId: 'a', quantity: 1 }] });
+    const second = grantEvent({ action: 'revoke', reason: 'refund', items: [] });
+    await processEvent(first, d, { firstDelivery: true, claimToken: 'm1' });
+    // Simulate a concurrent writer bumping the version between our read and write.
+    const realPut = store.put.bind(store);
+    let interfere = true;
+    store.put = async (state, expected) => {
+      if (interfere) {
+        interfere = false;
+        const current = (await store.get(state.provider, state.scope))!;
+        await realPut({ ...current.state, updatedAt: 'concurrent' }, current.version);
+      }
+      return realPut(state, expected);
+    };
+    const result = await processEvent(second, d, { firstDelivery: true, claimToken: 'm2' });
+    expect(result.state.licenses[0]!.status).toBe('revoked');
+    expect(result.state.events.map((e) => e.eventId)).toEqual([first.eventId, second.eventId]);
+  });
+});
