@@ -45,6 +45,8 @@ export interface EntitlementStore {
   put(state: Entitlement, expected: number): Promise<StoredEntitlement>;
   /** Idempotently write the key-hash and license-id lookup items of these licenses. */
   putLookups(state: Entitlement, licenses: License[]): Promise<void>;
+  /** The scope an entitlement with this subscription was granted under (see `putLookups`). */
+  findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined>;
   findByKey(key: string): Promise<LicenseRef | undefined>;
   findByLicenseId(licenseId: string): Promise<LicenseRef | undefined>;
   findByEmail(email: string): Promise<StoredEntitlement[]>;
@@ -104,6 +106,15 @@ export class DynamoEntitlementStore implements EntitlementStore {
       requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `KEY#${keyHash(license.key)}` }, [TABLE.sortKey]: { S: 'KEY' }, ...ref } } });
       requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `LIC#${license.licenseId}` }, [TABLE.sortKey]: { S: 'LIC' }, ...ref } } });
     }
+    const subscription = state.subscription?.id;
+    if (subscription && subscription !== state.scope) {
+      // Later events may name only the subscription: this link leads them to the order.
+      requests.push({
+        PutRequest: {
+          Item: { [TABLE.partitionKey]: { S: `SUB#${state.provider}#${subscription}` }, [TABLE.sortKey]: { S: 'SUB' }, ent: { S: pk }, provider: { S: state.provider }, scope: { S: state.scope } },
+        },
+      });
+    }
     for (let i = 0; i < requests.length; i += 25) {
       let pending: WriteRequest[] = requests.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
@@ -115,6 +126,13 @@ export class DynamoEntitlementStore implements EntitlementStore {
         pending = result.UnprocessedItems?.[this.tableName] ?? [];
       }
     }
+  }
+
+  async findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined> {
+    const result = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: { S: `SUB#${provider}#${subscriptionId}` }, [TABLE.sortKey]: { S: 'SUB' } } }),
+    );
+    return result.Item?.scope?.S;
   }
 
   async findByKey(key: string): Promise<LicenseRef | undefined> {

@@ -195,6 +195,14 @@ const LIFECYCLE: Record<Action, Step> = {
   },
 
   revoke(state, event, ctx, applied) {
+    if (event.effectiveAt !== undefined && Date.parse(event.effectiveAt) > Date.parse(event.occurredAt)) {
+      // Cancelled at period end: the licenses stay valid until then (see effectiveStatus).
+      state.subscription = { id: event.subscription?.id ?? state.subscription?.id ?? state.scope, ...state.subscription, endsAt: event.effectiveAt };
+      for (const license of selectLicenses(state, event)) {
+        if (license.status !== 'revoked') license.history.push(entry(event, 'revoke', `scheduled for ${event.effectiveAt}`));
+      }
+      return;
+    }
     const targets = selectLicenses(state, event);
     if (state.licenses.length === 0 || event.items.length === 0) state.status = 'revoked';
     let changed = 0;
@@ -221,6 +229,12 @@ const LIFECYCLE: Record<Action, Step> = {
   },
 
   reinstate(state, event) {
+    if (state.subscription?.endsAt) {
+      for (const license of state.licenses) {
+        if (license.status !== 'revoked') license.history.push(entry(event, 'reinstate', `scheduled end ${state.subscription.endsAt} cancelled`));
+      }
+      state.subscription = { ...state.subscription, endsAt: null };
+    }
     if (state.status === 'suspended' || state.status === 'none') state.status = state.licenses.length > 0 ? 'active' : 'none';
     for (const license of selectLicenses(state, event)) {
       if (license.status !== 'suspended') continue;
@@ -454,8 +468,17 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** When a license stops being valid: its own expiry or a scheduled end of its subscription, whichever is first. */
+export function effectiveExpiry(license: License, state?: Pick<Entitlement, 'subscription'>): string | null {
+  const ends = state?.subscription?.endsAt ?? null;
+  if (ends === null) return license.expiresAt;
+  if (license.expiresAt === null) return ends;
+  return Date.parse(ends) < Date.parse(license.expiresAt) ? ends : license.expiresAt;
+}
+
 /** What a support tool shows: `expired` is derived from the clock, never stored. */
-export function effectiveStatus(license: License, now: Date): LicenseStatus | 'expired' {
-  if (license.status === 'active' && license.expiresAt !== null && Date.parse(license.expiresAt) <= now.getTime()) return 'expired';
+export function effectiveStatus(license: License, now: Date, state?: Pick<Entitlement, 'subscription'>): LicenseStatus | 'expired' {
+  const expiry = effectiveExpiry(license, state);
+  if (license.status === 'active' && expiry !== null && Date.parse(expiry) <= now.getTime()) return 'expired';
   return license.status;
 }

@@ -26,6 +26,11 @@ export const fulfillmentEventSchema = z.object({
   scope: z.string().min(1).max(200),
   /** The provider's order id when it differs from the scope (subscriptions). */
   orderId: z.string().max(200).optional(),
+  /**
+   * When the action takes effect, if later than `occurredAt`: a subscription cancelled "at the
+   * end of the period" is a `revoke` effective then; until then its licenses stay valid.
+   */
+  effectiveAt: z.string().optional(),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

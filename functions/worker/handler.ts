@@ -1,10 +1,10 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fulfillmentEventSchema, type FulfillmentEvent } from '../domain/events';
 import type { ApplyContext } from '../domain/entitlement';
 import { loadCatalog } from '../config/loadCatalog';
+import { applyContextFactory } from '../config/applyContext';
 import { loadSecrets, type Secrets } from '../aws/secrets';
 import { SesMailer, sesClient, type Mailer } from '../aws/mailer';
 import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
@@ -33,14 +33,8 @@ export interface WorkerDeps {
 }
 
 export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  let signingKey: { pem: string; key: KeyObject } | undefined;
-  const contextFor = (secrets: Secrets): ApplyContext => {
-    const licenseSecret = secrets.get('KEYSMITH_LICENSE_SECRET');
-    if (!licenseSecret) throw new Error('KEYSMITH_LICENSE_SECRET is not set; no license can be issued');
-    const pem = secrets.get('KEYSMITH_LICENSE_SIGNING_KEY');
-    if (pem && signingKey?.pem !== pem) signingKey = { pem, key: createPrivateKey(pem) };
-    return { catalog: loadCatalog(), licenseSecret, ...(pem ? { signingKey: signingKey!.key } : {}), now: deps.now?.() ?? new Date() };
-  };
+  const applyContext = applyContextFactory();
+  const contextFor = (secrets: Secrets): ApplyContext => applyContext(secrets, loadCatalog(), deps.now?.() ?? new Date());
 
   return async (sqsEvent) => {
     const secrets = await deps.secrets();

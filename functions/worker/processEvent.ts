@@ -69,8 +69,9 @@ export interface DeliveryHints {
   claimToken: string;
 }
 
-export async function processEvent(event: FulfillmentEvent, deps: ProcessDeps, hints: DeliveryHints): Promise<ProcessResult> {
+export async function processEvent(delivered: FulfillmentEvent, deps: ProcessDeps, hints: DeliveryHints): Promise<ProcessResult> {
   const ctx = deps.context();
+  const event = await followSubscriptionLink(delivered, deps.store);
   const written = await writeState(event, deps, ctx, hints);
   const duplicate = written.duplicate;
   let stored: StoredEntitlement = written;
@@ -97,6 +98,16 @@ export async function processEvent(event: FulfillmentEvent, deps: ProcessDeps, h
   }
   const final = stored.state.events.find((e) => e.eventId === event.eventId) ?? applied;
   return { outcome: duplicate ? 'duplicate' : 'applied', state: stored.state, applied: final };
+}
+
+/**
+ * An event that names only a subscription (the provider did not say which order started it)
+ * belongs to the entitlement that was granted with that subscription, when there is one.
+ */
+async function followSubscriptionLink(event: FulfillmentEvent, store: EntitlementStore): Promise<FulfillmentEvent> {
+  if (event.action === 'grant' || !event.subscription || event.scope !== event.subscription.id) return event;
+  const scope = await store.findSubscriptionScope(event.provider, event.subscription.id);
+  return scope && scope !== event.scope ? { ...event, scope } : event;
 }
 
 /** Step 1: apply and write conditionally, re-reading on a lost race. */

@@ -40,6 +40,11 @@ export class MemoryStore implements EntitlementStore {
   async putLookups(state: Entitlement, licenses: License[]) {
     this.calls++;
     for (const l of licenses) this.lookups.set(l.licenseId, { provider: state.provider, scope: state.scope, licenseId: l.licenseId });
+    if (state.subscription?.id && state.subscription.id !== state.scope) this.subscriptions.set(`${state.provider}#${state.subscription.id}`, state.scope);
+  }
+  readonly subscriptions = new Map<string, string>();
+  async findSubscriptionScope(provider: string, id: string) {
+    return this.subscriptions.get(`${provider}#${id}`);
   }
   async findByKey() {
     return undefined;

@@ -1,59 +1,135 @@
-import type { FulfillmentEvent } from '../../domain/events';
-import type { WebhookRequest } from '../../ingress/types';
-import { isoTime, parseWith } from '../shared/json';
-import { orderSchema, type FastSpringEvent, type FastSpringOrder } from './schema';
+import type { Action, FulfillmentEvent } from '../../domain/events';
+import { WebhookRejection, type WebhookRequest } from '../../ingress/types';
+import { isoTime, parseTime, parseWith } from '../shared/json';
+import { orderSchema, returnSchema, subscriptionSchema, type FastSpringEvent, type FastSpringOrder } from './schema';
 
 /**
- * FastSpring events → canonical events. `order.completed` grants; every other type is recorded
- * on its order for now. The scope is the order id (for subscription events, the subscription's
- * initial order when FastSpring names it), so all events about one purchase share a FIFO group.
+ * FastSpring events → canonical events.
+ *
+ * | event                          | action    | scope                                   |
+ * |--------------------------------|-----------|-----------------------------------------|
+ * | order.completed                | grant     | order id                                |
+ * | subscription.activated         | change    | initial order (or subscription) id      |
+ * | subscription.charge.completed  | extend    | initial order (or subscription) id      |
+ * | subscription.canceled          | revoke at the period end (effectiveAt)              |
+ * | subscription.uncanceled        | reinstate (undoes the scheduled end)                |
+ * | subscription.deactivated       | revoke    |                                         |
+ * | return.created                 | revoke the returned items (all when none named)     |
+ * | anything else                  | record    | order id, else the event's own id       |
+ *
+ * Subscription events name the subscription; when FastSpring also names its initial order, the
+ * event lands on the order's entitlement (same FIFO group). Otherwise the worker follows the
+ * subscription link written when the order was granted.
  */
 
 export function normalizeEvent(event: FastSpringEvent, request: WebhookRequest): FulfillmentEvent {
   const data = event.data as Record<string, unknown>;
-  const occurredAt = isoTime(event.created, request.receivedAt);
-  const live = event.live ?? (typeof data.live === 'boolean' ? data.live : false);
-  if (event.type === 'order.completed') return orderCompleted(event, parseWith(orderSchema, data), occurredAt, live);
-  const scope = firstString(data.initialOrderId, data.order, data.id) ?? event.id;
-  return {
-    provider: 'fastspring',
+  const base = {
+    provider: 'fastspring' as const,
     eventId: event.id,
-    occurredAt,
-    action: 'record',
+    occurredAt: isoTime(event.created, request.receivedAt),
     reason: event.type,
-    scope,
-    live,
-    customer: { email: contactOf(data)?.email ?? '' },
-    items: [],
+    live: event.live ?? (typeof data.live === 'boolean' ? data.live : false),
   };
+  switch (event.type) {
+    case 'order.completed':
+      return orderCompleted(base, parseWith(orderSchema, data));
+    case 'subscription.activated':
+    case 'subscription.charge.completed':
+    case 'subscription.canceled':
+    case 'subscription.uncanceled':
+    case 'subscription.deactivated':
+      return subscriptionEvent(base, event.type, data);
+    case 'return.created':
+      return returnCreated(base, data);
+    default:
+      return {
+        ...base,
+        action: 'record',
+        scope: idOf(data.order) ?? idOf(data.id) ?? event.id,
+        customer: { email: contactOf(data)?.email ?? '' },
+        items: [],
+      };
+  }
 }
 
-function orderCompleted(event: FastSpringEvent, order: FastSpringOrder, occurredAt: string, live: boolean): FulfillmentEvent {
-  const contact = contactOf(order as Record<string, unknown>);
-  const name = [contact?.first, contact?.last].filter((p) => typeof p === 'string' && p.trim() !== '').join(' ');
+type Base = Pick<FulfillmentEvent, 'provider' | 'eventId' | 'occurredAt' | 'reason' | 'live'>;
+
+function orderCompleted(base: Base, order: FastSpringOrder): FulfillmentEvent {
+  const subscribed = order.items.find((item) => item.subscription);
+  const subscription = subscribed?.subscription;
+  const subscriptionId = idOf(subscription);
+  const periodEnd = typeof subscription === 'object' && subscription ? parseTime(subscription.nextChargeDate ?? subscription.next) : undefined;
   return {
-    provider: 'fastspring',
-    eventId: event.id,
+    ...base,
     // Manual resends from the FastSpring dashboard carry a new event id but the same order.
     businessKey: `order.completed#${order.id}`,
-    occurredAt,
     action: 'grant',
-    reason: event.type,
     scope: order.id,
     orderId: order.reference ?? order.id,
-    live,
-    customer: {
-      email: contact?.email ?? '',
-      ...(name ? { name } : {}),
-      ...(contact?.company ? { company: contact.company } : {}),
-      ...(order.language ? { locale: order.language } : {}),
-    },
+    customer: customerOf(order as Record<string, unknown>, order.language),
     items: order.items.map((item) => ({
-      productId: typeof item.product === 'string' ? item.product : (item.product.product ?? item.product.id ?? ''),
+      productId: idOf(item.product) ?? '',
       quantity: item.quantity,
       ...(item.sku ? { sku: item.sku } : {}),
       ...(item.display ? { name: item.display } : {}),
     })),
+    ...(subscriptionId ? { subscription: { id: subscriptionId, ...(periodEnd ? { periodEnd } : {}) } } : {}),
+  };
+}
+
+const SUBSCRIPTION_ACTIONS: Record<string, Action> = {
+  'subscription.activated': 'change',
+  'subscription.charge.completed': 'extend',
+  'subscription.canceled': 'revoke',
+  'subscription.uncanceled': 'reinstate',
+  'subscription.deactivated': 'revoke',
+};
+
+function subscriptionEvent(base: Base, type: string, data: Record<string, unknown>): FulfillmentEvent {
+  // charge.completed wraps the subscription (and the rebill order); the others are the subscription.
+  const charge = type === 'subscription.charge.completed';
+  const raw = charge ? data.subscription : data;
+  const subscription = typeof raw === 'object' && raw !== null ? parseWith(subscriptionSchema, raw) : undefined;
+  const subscriptionId = charge ? idOf(data.subscription) : (idOf(data.id) ?? idOf(data.subscription));
+  if (!subscriptionId) throw new WebhookRejection('MALFORMED', `${type}: the subscription id is missing`);
+  const periodEnd = parseTime(subscription?.nextChargeDate ?? subscription?.next ?? data.nextChargeDate ?? data.next);
+  const scope = subscription?.initialOrderId ?? subscriptionId;
+  const action = SUBSCRIPTION_ACTIONS[type]!;
+  const event: FulfillmentEvent = {
+    ...base,
+    action,
+    scope,
+    customer: customerOf(charge ? ((data.order as Record<string, unknown>) ?? data) : data),
+    items: [],
+    subscription: { id: subscriptionId, ...(periodEnd ? { periodEnd } : {}) },
+  };
+  if (charge) {
+    // Each rebill is its own order; a manual resend of the same charge must not extend twice.
+    const rebill = idOf(data.order);
+    if (rebill) event.businessKey = `subscription.charge.completed#${rebill}`;
+  }
+  if (type === 'subscription.canceled') {
+    // Scheduled: access continues until the paid period ends.
+    const end = parseTime(subscription?.deactivationDate ?? data.deactivationDate) ?? periodEnd;
+    if (!end) return { ...event, action: 'record' };
+    event.effectiveAt = end;
+  }
+  return event;
+}
+
+function returnCreated(base: Base, data: Record<string, unknown>): FulfillmentEvent {
+  const ret = parseWith(returnSchema, data);
+  const orderId = idOf(ret.original) ?? idOf(ret.order);
+  if (!orderId) throw new WebhookRejection('MALFORMED', 'return.created: the returned order is missing');
+  const fullReturn = ret.items === undefined || ret.items.length === 0;
+  return {
+    ...base,
+    businessKey: `return.created#${idOf(ret.return) ?? idOf(ret.id) ?? base.eventId}`,
+    action: 'revoke',
+    scope: orderId,
+    customer: customerOf(data),
+    items: fullReturn ? [] : ret.items!.map((item) => ({ productId: idOf(item.product) ?? '', quantity: item.quantity ?? 1 })),
   };
 }
 
@@ -62,6 +138,17 @@ interface Contact {
   first?: string | null;
   last?: string | null;
   company?: string | null;
+}
+
+function customerOf(data: Record<string, unknown>, language?: string | null): FulfillmentEvent['customer'] {
+  const contact = contactOf(data);
+  const name = [contact?.first, contact?.last].filter((p) => typeof p === 'string' && p.trim() !== '').join(' ');
+  return {
+    email: contact?.email ?? '',
+    ...(name ? { name } : {}),
+    ...(contact?.company ? { company: contact.company } : {}),
+    ...(language ? { locale: language } : {}),
+  };
 }
 
 /** The buyer: `customer` on orders, else the expanded account's contact. */
@@ -73,10 +160,14 @@ function contactOf(data: Record<string, unknown>): Contact | undefined {
   return undefined;
 }
 
-function firstString(...values: unknown[]): string | undefined {
-  for (const value of values) {
-    if (typeof value === 'string' && value.length > 0) return value;
-    if (value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string') return (value as { id: string }).id;
+/** An id given as a string (expansion off) or inside an object (expansion on). */
+function idOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (value && typeof value === 'object') {
+    const object = value as Record<string, unknown>;
+    for (const key of ['id', 'product', 'subscription', 'order', 'return']) {
+      if (typeof object[key] === 'string' && (object[key] as string).length > 0) return object[key] as string;
+    }
   }
   return undefined;
 }

@@ -16,12 +16,24 @@ const contact = z.looseObject({
 
 const idOrObject = <T extends z.ZodRawShape>(shape: T) => z.union([z.string(), z.looseObject(shape)]);
 
+const time = z.union([z.number(), z.string()]).nullish();
+
+/** A subscription object (expansion on); also the `data` of subscription.* events. */
+export const subscriptionSchema = z.looseObject({
+  id: z.string().optional(),
+  subscription: z.string().optional(),
+  initialOrderId: z.string().nullish(),
+  next: time,
+  nextChargeDate: time,
+  deactivationDate: time,
+});
+
 export const orderItemSchema = z.looseObject({
   product: idOrObject({ product: z.string().optional(), id: z.string().optional() }),
   quantity: z.number().int().min(0).max(10_000),
   sku: z.string().nullish(),
   display: z.string().nullish(),
-  subscription: idOrObject({ id: z.string().optional(), subscription: z.string().optional() }).nullish(),
+  subscription: z.union([z.string(), subscriptionSchema]).nullish(),
 });
 
 export const orderSchema = z.looseObject({
@@ -35,6 +47,23 @@ export const orderSchema = z.looseObject({
   items: z.array(orderItemSchema).max(200),
 });
 export type FastSpringOrder = z.infer<typeof orderSchema>;
+
+/** `return.created`: the original order and, for a partial return, the items returned. */
+export const returnSchema = z.looseObject({
+  id: z.string().optional(),
+  return: z.string().optional(),
+  order: idOrObject({ id: z.string().optional(), order: z.string().optional() }).nullish(),
+  original: idOrObject({ id: z.string().optional(), order: z.string().optional() }).nullish(),
+  items: z
+    .array(
+      z.looseObject({
+        product: idOrObject({ product: z.string().optional(), id: z.string().optional() }),
+        quantity: z.number().int().min(0).max(10_000).optional(),
+      }),
+    )
+    .max(200)
+    .optional(),
+});
 
 export const eventSchema = z.looseObject({
   id: z.string().min(1).max(200),

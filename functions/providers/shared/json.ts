@@ -21,18 +21,23 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.inf
   return result.data;
 }
 
-/** Milliseconds or seconds since the epoch, or an ISO string, as ISO 8601; `fallback` otherwise. */
-export function isoTime(value: unknown, fallback: Date): string {
+/** Milliseconds or seconds since the epoch, or a date string, as ISO 8601; undefined if it is none. */
+export function parseTime(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {
-    const ms = value < 1e11 ? value * 1000 : value;
-    const date = new Date(ms);
-    if (!Number.isNaN(date.getTime())) return date.toISOString();
+    const date = new Date(value < 1e11 ? value * 1000 : value);
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
   }
   if (typeof value === 'string' && value.trim() !== '') {
     const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed)) return parseTime(Number(trimmed));
     // "2023-03-11 19:58:09" (Paddle, UTC) → ISO.
     const date = new Date(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/.test(trimmed) ? `${trimmed.replace(' ', 'T')}Z` : trimmed);
-    if (!Number.isNaN(date.getTime())) return date.toISOString();
+    return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
   }
-  return fallback.toISOString();
+  return undefined;
+}
+
+/** Like parseTime, with a fallback (usually when the request arrived). */
+export function isoTime(value: unknown, fallback: Date): string {
+  return parseTime(value) ?? fallback.toISOString();
 }

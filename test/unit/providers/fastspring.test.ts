@@ -116,7 +116,7 @@ describe('FastSpring ingress', () => {
         events: [
           { id: 'e1', type: 'order.completed', live: true, created: 1, data: { id: 'o1', account: 'acc1', customer: { email: 'x@y.co', first: 'X' }, items: [{ product: 'p1', quantity: 2, subscription: 'sub1' }] } },
           { id: 'e2', type: 'order.canceled', data: { id: 'o2' } },
-          { id: 'e3', type: 'subscription.charge.completed', data: { id: 'sub1', initialOrderId: 'o1' } },
+          { id: 'e3', type: 'subscription.charge.completed', data: { order: 'rebill-1', subscription: 'sub1' } },
         ],
       }),
     );
@@ -125,8 +125,36 @@ describe('FastSpring ingress', () => {
     expect(queue.sent.map((e) => [e.eventId, e.action, e.scope])).toEqual([
       ['e1', 'grant', 'o1'],
       ['e2', 'record', 'o2'],
-      ['e3', 'record', 'o1'],
+      // Expansion off: only the subscription id is known; the worker follows the subscription link.
+      ['e3', 'extend', 'sub1'],
     ]);
+    expect(queue.sent[0]!.subscription).toEqual({ id: 'sub1' });
+  });
+
+  it('maps the subscription and return lifecycle', async () => {
+    const sub = { id: 'sub1', initialOrderId: 'o1', next: 1767225600000, account: { contact: { email: 'x@y.co' } } };
+    const events = [
+      { id: 'a', type: 'subscription.activated', data: sub },
+      { id: 'b', type: 'subscription.charge.completed', data: { order: { id: 'rebill-7' }, subscription: { ...sub, next: 1769904000000 } } },
+      { id: 'c', type: 'subscription.canceled', data: { ...sub, deactivationDate: 1772323200000 } },
+      { id: 'd', type: 'subscription.uncanceled', data: sub },
+      { id: 'e', type: 'subscription.deactivated', data: sub },
+      { id: 'f', type: 'return.created', data: { return: 'r1', original: { id: 'o1' }, items: [{ product: 'p1', quantity: 1 }] } },
+      { id: 'g', type: 'return.created', data: { return: 'r2', original: 'o2' } },
+      { id: 'h', type: 'order.failed', data: { id: 'o3' } },
+    ];
+    const { answer, queue } = await deliver(request(Buffer.from(JSON.stringify({ events }))));
+    expect(answer.status).toBe(200);
+    const byId = Object.fromEntries(queue.sent.map((e) => [e.eventId, e]));
+    expect(byId.a).toMatchObject({ action: 'change', scope: 'o1', items: [], subscription: { id: 'sub1', periodEnd: '2026-01-01T00:00:00.000Z' } });
+    expect(byId.b).toMatchObject({ action: 'extend', scope: 'o1', businessKey: 'subscription.charge.completed#rebill-7', subscription: { periodEnd: '2026-02-01T00:00:00.000Z' } });
+    expect(byId.c).toMatchObject({ action: 'revoke', scope: 'o1', effectiveAt: '2026-03-01T00:00:00.000Z' });
+    expect(byId.d).toMatchObject({ action: 'reinstate', scope: 'o1' });
+    expect(byId.e).toMatchObject({ action: 'revoke', scope: 'o1' });
+    expect(byId.e!.effectiveAt).toBeUndefined();
+    expect(byId.f).toMatchObject({ action: 'revoke', scope: 'o1', businessKey: 'return.created#r1', items: [{ productId: 'p1', quantity: 1 }] });
+    expect(byId.g).toMatchObject({ action: 'revoke', scope: 'o2', items: [] });
+    expect(byId.h).toMatchObject({ action: 'record', scope: 'o3' });
   });
 
   it('answers 202 with the enqueued ids when SQS refuses some, and 503 when it takes none', async () => {

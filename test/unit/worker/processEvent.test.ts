@@ -149,3 +149,15 @@ describe('processEvent', () => {
     expect(result.state.events.map((e) => e.eventId)).toEqual([first.eventId, second.eventId]);
   });
 });
+
+describe('subscription links', () => {
+  it('an event naming only the subscription lands on the order granted with it', async () => {
+    const { d, store } = deps();
+    await processEvent(grantEvent({ scope: 'order-9', subscription: { id: 'sub-9' } }), d, { firstDelivery: true, claimToken: 'm1' });
+    const renewal = grantEvent({ action: 'extend', reason: 'subscription.charge.completed', scope: 'sub-9', items: [], subscription: { id: 'sub-9', periodEnd: '2027-01-01T00:00:00.000Z' } });
+    const result = await processEvent(renewal, d, { firstDelivery: true, claimToken: 'm2' });
+    expect(result.state.scope).toBe('order-9');
+    expect(result.state.events.map((e) => e.reason)).toEqual(['order.completed', 'subscription.charge.completed']);
+    expect(await store.get('fastspring', 'sub-9')).toBeUndefined();
+  });
+});

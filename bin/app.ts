@@ -1,0 +1,20 @@
+/**
+ * The CDK app: `npx cdk synth` / `npx cdk deploy` (via bin/cdk-app.cjs).
+ *
+ * Config: context `config` (`-c config=path`), else env `KEYSMITH_CONFIG`, else the example.
+ * Stack name: context `stackName`, else `Keysmith`. Alarm mail: context `alarmEmail`.
+ */
+import { App } from 'aws-cdk-lib';
+import { buildKeysmithApp } from '../lib/keysmith-stack';
+
+const app = new App();
+try {
+  buildKeysmithApp(app, {
+    stackProps: { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } },
+  });
+} catch (error) {
+  // A bad config is the seller's to fix: show the message, not a stack trace.
+  console.error(`keysmith: ${(error as Error).message}`);
+  process.exit(1);
+}
+app.synth();
