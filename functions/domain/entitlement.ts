@@ -429,7 +429,9 @@ function initialExpiry(product: Product, issuedAt: string, periodEnd: string | u
 /** Renewal: from the current expiry, never shortening it. */
 function extendedExpiry(license: License, product: Product, periodEnd: string | undefined): string | null {
   const duration = product.license.duration;
-  if (duration === 'perpetual' || license.expiresAt === null) return license.expiresAt;
+  if (duration === 'perpetual') return license.expiresAt;
+  // A subscription license issued before its first term was known (Elements CreateAccount).
+  if (license.expiresAt === null) return duration === 'subscription' && periodEnd !== undefined ? new Date(Date.parse(periodEnd)).toISOString() : null;
   let candidate: string | null;
   if (periodEnd !== undefined) candidate = periodEnd;
   else if (typeof duration === 'object') candidate = addDays(license.expiresAt, duration.days);

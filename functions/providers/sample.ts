@@ -32,7 +32,7 @@ export interface SampleOptions {
 export interface SampleBuilder {
   /** Event names `--event` accepts, the default first. */
   events: readonly string[];
-  build(options: SampleOptions): SampleRequest;
+  build(options: SampleOptions): SampleRequest | Promise<SampleRequest>;
 }
 
 /** A short random id like the providers use. */

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { emails } from './commands/emails';
 import { licenses } from './commands/licenses';
 import { send } from './commands/send';
+import { verify } from './commands/verify';
+import { keysGenerate } from './commands/keys';
 import { CliError, createOutput } from './output';
 
 const USAGE = `keysmith — fulfillment gateway CLI
@@ -13,6 +15,10 @@ Usage:
       Find licenses in the local stack.
   keysmith emails [--to EMAIL]
       Emails the local stack captured.
+  keysmith verify <token> [--public-key FILE] [--product P]
+      Check a signed license offline (exit 3 when invalid).
+  keysmith keys generate [--out PREFIX]
+      A new Ed25519 signing key pair and license secret.
 
 Options:
   --json   machine-readable output
@@ -36,6 +42,9 @@ export async function main(argv: string[]): Promise<number> {
       key: { type: 'string' },
       provider: { type: 'string' },
       to: { type: 'string' },
+      'public-key': { type: 'string' },
+      product: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const out = createOutput(values.json ?? false);
@@ -54,6 +63,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'emails':
       await emails(pick(values, ['to']), out);
+      return 0;
+    case 'verify':
+      if (!rest[0]) throw new CliError('usage: keysmith verify <token> [--public-key FILE] [--product P]');
+      await verify({ token: rest[0], ...(values['public-key'] ? { publicKey: values['public-key'] } : {}), ...pick(values, ['product']) }, out);
+      return 0;
+    case 'keys':
+      if (rest[0] !== 'generate') throw new CliError('usage: keysmith keys generate [--out PREFIX]');
+      await keysGenerate(pick(values, ['out']), out);
       return 0;
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);

@@ -1,4 +1,4 @@
-import { effectiveStatus, type Entitlement, type License } from '../../../functions/domain/entitlement';
+import { effectiveExpiry, effectiveStatus, type Entitlement, type License } from '../../../functions/domain/entitlement';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import type { StoredEntitlement } from '../../../functions/aws/store';
 import { CliError, table, type Output } from '../output';
@@ -32,10 +32,10 @@ export function licenseRow(state: Entitlement, license: License, now = new Date(
     product: license.product,
     productName: license.productName,
     key: license.key,
-    status: effectiveStatus(license, now),
+    status: effectiveStatus(license, now, state),
     seats: license.seats,
     issuedAt: license.issuedAt,
-    expiresAt: license.expiresAt,
+    expiresAt: effectiveExpiry(license, state),
     customer: state.customer.email,
     live: state.live,
   };

@@ -40,7 +40,7 @@ export async function send(options: SendOptions, out: Output): Promise<void> {
   }
   let request;
   try {
-    request = sample.build({
+    request = await sample.build({
       secrets: signingSecrets(info),
       ...(options.event ? { event: options.event } : {}),
       ...(file ? { file } : {}),

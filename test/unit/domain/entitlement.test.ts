@@ -162,3 +162,26 @@ describe('apply: signed licenses', () => {
     expect(() => run([grantEvent()], ctx({ catalog }))).toThrow(/KEYSMITH_LICENSE_SIGNING_KEY/);
   });
 });
+
+describe('apply: subscription terms', () => {
+  it('a subscription license issued without a term gets one from the first TermsUpdate/Renew', () => {
+    const catalog = catalogWith({ products: { sub: { name: 'Sub', license: { duration: 'subscription' } } }, defaultProduct: 'sub' });
+    const state = run(
+      [grantEvent({ items: [{ productId: 'plan', quantity: 1 }], subscription: { id: 's' } }), grantEvent({ action: 'extend', reason: 'TermsUpdate', items: [], subscription: { id: 's', periodEnd: '2026-12-31T00:00:00.000Z' } })],
+      ctx({ catalog }),
+    );
+    expect(state.licenses[0]!.expiresAt).toBe('2026-12-31T00:00:00.000Z');
+  });
+
+  it('a cancellation at period end keeps the license valid until then; uncancel clears it', () => {
+    const cancel = grantEvent({ action: 'revoke', reason: 'subscription.canceled', items: [], effectiveAt: '2026-03-01T00:00:00.000Z', occurredAt: '2026-02-01T00:00:00.000Z' });
+    const canceled = run([grantEvent(), cancel]);
+    expect(canceled.licenses.every((l) => l.status === 'active')).toBe(true);
+    expect(canceled.subscription?.endsAt).toBe('2026-03-01T00:00:00.000Z');
+    expect(effectiveStatus(canceled.licenses[0]!, new Date('2026-02-15T00:00:00Z'), canceled)).toBe('active');
+    expect(effectiveStatus(canceled.licenses[0]!, new Date('2026-03-02T00:00:00Z'), canceled)).toBe('expired');
+    const uncanceled = apply(canceled, grantEvent({ action: 'reinstate', reason: 'subscription.uncanceled', items: [] }), ctx()).state;
+    expect(uncanceled.subscription?.endsAt).toBeNull();
+    expect(effectiveStatus(uncanceled.licenses[0]!, new Date('2026-03-02T00:00:00Z'), uncanceled)).toBe('active');
+  });
+});

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { verifyLicense } from '../../../verifier';
+import { CliError, type Output } from '../output';
+import { findLocalStack, signingSecrets } from '../target';
+
+/**
+ * `keysmith verify <token> [--public-key F] [--product P]`: the same offline check a seller's app
+ * runs. Without --public-key it uses KEYSMITH_LICENSE_PUBLIC_KEY, else the local stack's dev key.
+ * Offline it can say VALID, EXPIRED, BAD_SIGNATURE, WRONG_PRODUCT…; REVOKED needs `licenses --key`.
+ */
+export async function verify(options: { token: string; publicKey?: string; product?: string }, out: Output): Promise<void> {
+  let key: string | undefined;
+  if (options.publicKey) {
+    try {
+      key = readFileSync(options.publicKey, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read --public-key ${options.publicKey}: ${(error as Error).message}`);
+    }
+  } else {
+    key = process.env.KEYSMITH_LICENSE_PUBLIC_KEY;
+    if (!key) {
+      const info = await findLocalStack().catch(() => undefined);
+      key = info ? signingSecrets(info).KEYSMITH_DEV_LICENSE_PUBLIC_KEY : undefined;
+    }
+    if (!key) throw new CliError('no public key: pass --public-key FILE or set KEYSMITH_LICENSE_PUBLIC_KEY');
+  }
+  const check = await verifyLicense(options.token, key, options.product ? { product: options.product } : {});
+  out.result(check, () =>
+    check.valid
+      ? `valid (${check.code}): ${check.license.product}, ${check.license.seats} seat(s), ${check.detail}; license ${check.license.licenseId}\n(offline check: revocation needs \`keysmith licenses --key\`)`
+      : `invalid (${check.code}): ${check.detail}`,
+  );
+  if (!check.valid) throw new CliError(`license is invalid: ${check.code}`, 3);
+}
