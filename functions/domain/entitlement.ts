@@ -209,7 +209,7 @@ const LIFECYCLE: Record<Action, Step> = {
     for (const license of targets) {
       if (license.status === 'revoked') continue;
       license.status = 'revoked';
-      license.history.push(entry(event, 'revoke'));
+      license.history.push(entry(event, 'revoke', event.reversible ? REVERSIBLE : undefined));
       (applied.licenseIds ??= []).push(license.licenseId);
       changed++;
     }
@@ -237,10 +237,12 @@ const LIFECYCLE: Record<Action, Step> = {
     }
     if (state.status === 'suspended' || state.status === 'none') state.status = state.licenses.length > 0 ? 'active' : 'none';
     for (const license of selectLicenses(state, event)) {
-      if (license.status !== 'suspended') continue;
+      const undoable = license.status === 'suspended' || (license.status === 'revoked' && lastRevokeWasReversible(license));
+      if (!undoable) continue;
       license.status = 'active';
       license.history.push(entry(event, 'reinstate'));
     }
+    if (state.status === 'revoked' && state.licenses.some((l) => l.status === 'active')) state.status = 'active';
   },
 
   extend(state, event, ctx, applied) {
@@ -444,6 +446,14 @@ function addDays(iso: string, days: number): string {
   const base = Date.parse(iso);
   if (Number.isNaN(base)) throw new Error(`not a date: ${iso}`);
   return new Date(base + days * 86_400_000).toISOString();
+}
+
+/** History detail marking a revocation that a reinstate may undo (a dispute). */
+const REVERSIBLE = 'reversible (dispute)';
+
+function lastRevokeWasReversible(license: License): boolean {
+  const last = [...license.history].reverse().find((h) => h.action === 'revoke');
+  return last?.detail === REVERSIBLE;
 }
 
 function entry(event: FulfillmentEvent, action: HistoryEntry['action'], detail?: string): HistoryEntry {

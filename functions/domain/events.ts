@@ -31,6 +31,11 @@ export const fulfillmentEventSchema = z.object({
    * end of the period" is a `revoke` effective then; until then its licenses stay valid.
    */
   effectiveAt: z.string().optional(),
+  /**
+   * A revoke that a later `reinstate` may undo (a payment dispute that can still be won).
+   * Ordinary revocations are final.
+   */
+  reversible: z.boolean().optional(),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

@@ -32,7 +32,7 @@ export interface SampleOptions {
 export interface SampleBuilder {
   /** Event names `--event` accepts, the default first. */
   events: readonly string[];
-  build(options: SampleOptions): SampleRequest | Promise<SampleRequest>;
+  build(options: SampleOptions): SampleRequest;
 }
 
 /** A short random id like the providers use. */

@@ -1,0 +1,74 @@
+import { randomInt } from 'node:crypto';
+import type { SampleBuilder } from '../sample';
+import paymentOrder from './fixtures/payment-order.json';
+
+/**
+ * Selldone samples: an OnlineOrder envelope around a realistic paid basket (two products, one
+ * with a variant, two units of the first), sent to `/webhooks/selldone/<secret>`. Selldone signs
+ * nothing; the URL secret is the authentication.
+ *
+ * `--order` is the basket id, so `send PaymentOrder --order 48211` followed by
+ * `send ReturnOrder --order 48211` revokes what the first granted.
+ */
+
+const EVENTS = ['PaymentOrder', 'CancelProduct', 'ReturnOrder', 'CheckoutOrder', 'ToCustomer'] as const;
+
+/** What the basket looks like when Selldone sends each action. */
+const BASKET_STATUS: Record<string, string> = {
+  CheckoutOrder: 'Reserved',
+  PaymentOrder: 'Payed',
+  ToCustomer: 'Payed',
+  CancelProduct: 'Canceled',
+  ReturnOrder: 'Payed',
+};
+
+export const selldoneSample: SampleBuilder = {
+  events: EVENTS,
+  build({ secrets, event = 'PaymentOrder', file, email, orderId }) {
+    const secret = secrets.KEYSMITH_SELLDONE_PATH_SECRET;
+    if (!secret) throw new Error('KEYSMITH_SELLDONE_PATH_SECRET is not set: cannot build the Selldone webhook URL');
+    let body: Buffer;
+    let order: string;
+    let eventIds: string[];
+    if (file) {
+      body = file;
+      const parsed = JSON.parse(file.toString('utf8')) as { shop?: { id?: unknown }; basket?: { id?: unknown; updated_at?: unknown }; action?: unknown };
+      order = String(parsed.basket?.id ?? '');
+      eventIds = [[parsed.shop?.id, parsed.basket?.id, parsed.action, parsed.basket?.updated_at].filter((p) => p !== undefined && p !== null).join(':')];
+    } else {
+      const { _source: _ignored, ...template } = paymentOrder;
+      const basketId = orderId === undefined ? randomInt(100_000, 1_000_000) : /^\d+$/.test(orderId) ? Number(orderId) : orderId;
+      const updatedAt = new Date().toISOString();
+      const envelope = {
+        ...template,
+        action: event,
+        basket: {
+          ...template.basket,
+          id: basketId,
+          code: `SM-${basketId}`,
+          status: BASKET_STATUS[event] ?? 'Payed',
+          updated_at: updatedAt,
+          receiver_info: { ...template.basket.receiver_info, ...(email ? { email } : {}) },
+          items: template.basket.items.map((item) => ({
+            ...item,
+            basket_id: basketId,
+            // A return names the item the customer sent back.
+            ...(event === 'ReturnOrder' && item.product_id === 1203 ? { returnRequest: { count: 1, reason: 'sample return' } } : {}),
+          })),
+        },
+        user: { ...template.user, ...(email ? { email } : {}) },
+      };
+      body = Buffer.from(JSON.stringify(envelope));
+      order = String(basketId);
+      eventIds = [`${template.shop.id}:${basketId}:${event}:${updatedAt}`];
+    }
+    return {
+      method: 'POST',
+      path: `/webhooks/selldone/${encodeURIComponent(secret)}`,
+      headers: { 'content-type': 'application/json' },
+      body,
+      orderId: order,
+      eventIds,
+    };
+  },
+};
