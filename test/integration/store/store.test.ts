@@ -1,0 +1,129 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoEntitlementStore, VersionConflict } from '../../../functions/aws/store';
+import { apply, type ApplyContext } from '../../../functions/domain/entitlement';
+import { processEvent, type ProcessDeps } from '../../../functions/worker/processEvent';
+import { backends, startTable, type TestTable } from '../../helpers/dynamodb';
+import { injectFaults } from '../../helpers/faults';
+import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
+import { MemoryMailer, silentLogger } from '../../helpers/memory';
+
+const ctx = (): ApplyContext => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date('2026-01-10T12:00:00Z') });
+
+describe.each(backends())('DynamoDB store against %s', (backend) => {
+  let table: TestTable;
+  let store: DynamoEntitlementStore;
+  beforeAll(async () => {
+    table = await startTable(backend);
+    store = new DynamoEntitlementStore(table.client, table.tableName);
+  }, 60_000);
+  afterAll(async () => table?.stop());
+
+  it('inserts once: a second insert of the same entitlement is a version conflict', async () => {
+    const state = apply(undefined, grantEvent({ scope: 'ins-1' }), ctx()).state;
+    const written = await store.put(state, 0);
+    expect(written.version).toBe(1);
+    await expect(store.put(state, 0)).rejects.toBeInstanceOf(VersionConflict);
+    expect((await store.get('fastspring', 'ins-1'))!.version).toBe(1);
+  });
+
+  it('writes are conditional on the version they were computed from', async () => {
+    const state = apply(undefined, grantEvent({ scope: 'ver-1' }), ctx()).state;
+    await store.put(state, 0);
+    const v2 = await store.put(state, 1);
+    expect(v2.version).toBe(2);
+    const conflict = await store.put(state, 1).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(VersionConflict);
+    // Real DynamoDB (and DynamoDB Local) hand back the winner's item; dynalite does not.
+    if ((conflict as VersionConflict).current) expect((conflict as VersionConflict).current!.version).toBe(2);
+  });
+
+  it('round-trips the entitlement document exactly', async () => {
+    const state = apply(undefined, grantEvent({ scope: 'rt-1', customer: { email: 'Ünïcode.User@Example.com', name: 'Zoë "Q" <b>' } }), ctx()).state;
+    await store.put(state, 0);
+    const read = await store.get('fastspring', 'rt-1');
+    expect(read!.state).toEqual({ ...state, version: 1 });
+  });
+
+  it('finds licenses by key (hashed, any case), by license id, by email (any case) and by order reference', async () => {
+    const state = apply(undefined, grantEvent({ scope: 'look-1', orderId: 'REF-LOOK-1', customer: { email: 'Finder@Example.com' } }), ctx()).state;
+    await store.put(state, 0);
+    await store.putLookups(state, state.licenses);
+    const license = state.licenses[1]!;
+    expect(await store.findByKey(license.key.toLowerCase())).toEqual({ provider: 'fastspring', scope: 'look-1', licenseId: license.licenseId });
+    expect(await store.findByLicenseId(license.licenseId)).toMatchObject({ scope: 'look-1' });
+    expect((await store.findByEmail('finder@example.COM')).map((e) => e.state.scope)).toEqual(['look-1']);
+    expect((await store.findByOrder('fastspring', 'REF-LOOK-1')).map((e) => e.state.scope)).toEqual(['look-1']);
+    expect((await store.findByOrder('fastspring', 'look-1')).map((e) => e.state.scope)).toEqual(['look-1']);
+    expect(await store.findByKey('AAAAA-AAAAA-AAAAA-AAAAA-AAAAA')).toBeUndefined();
+  });
+
+  it('writes lookups idempotently (a retry writes the same bytes) and links subscriptions', async () => {
+    const state = apply(undefined, grantEvent({ scope: 'idem-1', subscription: { id: 'sub-idem-1' }, items: [{ productId: 'p', quantity: 30 }] }), ctx()).state;
+    await store.put(state, 0);
+    await store.putLookups(state, state.licenses);
+    await store.putLookups(state, state.licenses);
+    for (const license of state.licenses) expect(await store.findByLicenseId(license.licenseId)).toMatchObject({ scope: 'idem-1' });
+    expect(await store.findSubscriptionScope('fastspring', 'sub-idem-1')).toBe('idem-1');
+  });
+
+  describe('the worker state machine on this backend, with faults injected at the SDK client', () => {
+    const deps = (mailer = new MemoryMailer()): ProcessDeps => ({ store, mailer, context: ctx, log: silentLogger() });
+
+    const freshClient = (maxAttempts: number) =>
+      new DynamoDBClient({ endpoint: table.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts });
+
+    it('DynamoDB throttling bursts are retried by the SDK and the event is applied once', async () => {
+      const client = freshClient(5);
+      let throttled = 0;
+      injectFaults(client, (command) => (command === 'PutItemCommand' && throttled++ < 2 ? 'throttle' : undefined));
+      const mailer = new MemoryMailer();
+      const result = await processEvent(grantEvent({ scope: 'thr-1' }), { ...deps(mailer), store: new DynamoEntitlementStore(client, table.tableName) }, { firstDelivery: true, claimToken: 'm' });
+      expect(throttled).toBeGreaterThan(2);
+      expect(result.state.licenses).toHaveLength(2);
+      expect(mailer.sent).toHaveLength(1);
+      expect((await store.get('fastspring', 'thr-1'))!.state.events).toHaveLength(1);
+    });
+
+    it('a write that succeeded but whose answer was lost (crash after PutItem) is finished by the redelivery', async () => {
+      const crashingClient = freshClient(1);
+      let armed = true;
+      injectFaults(crashingClient, (command) => {
+        if (command === 'PutItemCommand' && armed) {
+          armed = false;
+          return 'crash-after';
+        }
+        return undefined;
+      });
+      const mailer = new MemoryMailer();
+      const event = grantEvent({ scope: 'crash-put-1' });
+      await expect(processEvent(event, { ...deps(mailer), store: new DynamoEntitlementStore(crashingClient, table.tableName) }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/injected crash/);
+      const result = await processEvent(event, deps(mailer), { firstDelivery: false, claimToken: 'm1' });
+      expect(result.outcome).toBe('duplicate');
+      expect(result.state.licenses).toHaveLength(2);
+      expect(mailer.sent).toHaveLength(1);
+      expect(result.applied.email?.status).toBe('sent');
+    });
+
+    it('two events of one entitlement processed concurrently give the result of applying them one by one', async () => {
+      const grant = grantEvent({ scope: 'race-1', items: [{ productId: 'p', quantity: 1 }] });
+      await processEvent(grant, deps(), { firstDelivery: true, claimToken: 'g' });
+      const suspend = grantEvent({ scope: 'race-1', action: 'suspend', reason: 'suspend', items: [] });
+      const record = grantEvent({ scope: 'race-1', action: 'record', reason: 'note', items: [] });
+      await Promise.all([processEvent(suspend, deps(), { firstDelivery: true, claimToken: 's' }), processEvent(record, deps(), { firstDelivery: true, claimToken: 'r' })]);
+      const final = (await store.get('fastspring', 'race-1'))!.state;
+      expect(final.licenses[0]!.status).toBe('suspended');
+      expect(final.events.map((e) => e.eventId).sort()).toEqual([grant.eventId, suspend.eventId, record.eventId].sort());
+    });
+
+    it('the same event 20 times concurrently → one license set, one email', async () => {
+      const mailer = new MemoryMailer();
+      const event = grantEvent({ scope: 'twenty-1' });
+      const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => processEvent(event, deps(mailer), { firstDelivery: true, claimToken: `m${i}` })));
+      for (let i = 0; i < 20; i++) if (results[i]!.status === 'rejected') await processEvent(event, deps(mailer), { firstDelivery: false, claimToken: `m${i}` });
+      expect(mailer.sent).toHaveLength(1);
+      const stored = (await store.get('fastspring', 'twenty-1'))!.state;
+      expect(stored.licenses).toHaveLength(2);
+      expect(stored.events).toHaveLength(1);
+    });
+  });
+});
