@@ -1,5 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from '../../lib/local/definitions';
@@ -72,7 +74,8 @@ async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: () => Pro
   const child: ChildProcess = spawn(
     'java',
     ['-Djava.library.path=' + join(folder, 'DynamoDBLocal_lib'), '-XX:TieredStopAtLevel=1', '-jar', join(folder, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // It writes dynamodb-local-metadata.json into its working directory: keep that out of the repo.
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: mkdtempSync(join(tmpdir(), 'keysmith-ddb-')) },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
