@@ -54,8 +54,16 @@ export const TABLE = {
    * (a subscription): `ORDER#{provider}#{orderId}` → `ENT#…`.
    */
   orderIndex: { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  /** Delivery log by day: `DLV#{yyyy-mm-dd}` → `{receivedAt}#{provider}#{deliveryId}`. */
+  deliveryIndex: { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   /** Epoch seconds after which DynamoDB may delete an item (delivery log). */
   ttlAttribute: 'ttl',
+} as const;
+
+/** The delivery log (every verified webhook request). */
+export const DELIVERY_LOG = {
+  /** Days a delivery record is kept before DynamoDB's TTL removes it. */
+  retentionDays: 30,
 } as const;
 
 /** The local stack's default HTTP port; `PORT` overrides it. */

@@ -131,7 +131,7 @@ export class KeysmithStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       encryption: TableEncryptionV2.awsManagedKey(),
       timeToLiveAttribute: TABLE.ttlAttribute,
-      globalSecondaryIndexes: [TABLE.emailIndex, TABLE.orderIndex].map((index) => ({
+      globalSecondaryIndexes: [TABLE.emailIndex, TABLE.orderIndex, TABLE.deliveryIndex].map((index) => ({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },

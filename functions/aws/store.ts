@@ -99,33 +99,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   async putLookups(state: Entitlement, licenses: License[]): Promise<void> {
-    const pk = entitlementPk(state.provider, state.scope);
-    const requests: WriteRequest[] = [];
-    for (const license of licenses) {
-      const ref = { ent: { S: pk }, provider: { S: state.provider }, scope: { S: state.scope }, licenseId: { S: license.licenseId } };
-      requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `KEY#${keyHash(license.key)}` }, [TABLE.sortKey]: { S: 'KEY' }, ...ref } } });
-      requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `LIC#${license.licenseId}` }, [TABLE.sortKey]: { S: 'LIC' }, ...ref } } });
-    }
-    const subscription = state.subscription?.id;
-    if (subscription && subscription !== state.scope) {
-      // Later events may name only the subscription: this link leads them to the order.
-      requests.push({
-        PutRequest: {
-          Item: { [TABLE.partitionKey]: { S: `SUB#${state.provider}#${subscription}` }, [TABLE.sortKey]: { S: 'SUB' }, ent: { S: pk }, provider: { S: state.provider }, scope: { S: state.scope } },
-        },
-      });
-    }
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: WriteRequest[] = requests.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) {
-          if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} lookup writes unprocessed`);
-          await sleep(Math.min(50 * 2 ** attempt, 2000));
-        }
-        const result = await this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = result.UnprocessedItems?.[this.tableName] ?? [];
-      }
-    }
+    await batchWrite(this.client, this.tableName, lookupRequests(state, licenses));
   }
 
   async findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined> {
@@ -212,6 +186,46 @@ function fromItem(item: Record<string, AttributeValue>): StoredEntitlement {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The lookup items of licenses: key hash and license id → entitlement, and the subscription link.
+ * Their content depends only on the licenses (which are derived), so writing them twice — or
+ * ahead of the entitlement, from the ingress — always writes the same bytes.
+ */
+export function lookupRequests(state: Pick<Entitlement, 'provider' | 'scope' | 'subscription'>, licenses: Pick<License, 'licenseId' | 'key'>[]): WriteRequest[] {
+  const pk = entitlementPk(state.provider, state.scope);
+  const requests: WriteRequest[] = [];
+  for (const license of licenses) {
+    const ref = { ent: { S: pk }, provider: { S: state.provider }, scope: { S: state.scope }, licenseId: { S: license.licenseId } };
+    requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `KEY#${keyHash(license.key)}` }, [TABLE.sortKey]: { S: 'KEY' }, ...ref } } });
+    requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `LIC#${license.licenseId}` }, [TABLE.sortKey]: { S: 'LIC' }, ...ref } } });
+  }
+  const subscription = state.subscription?.id;
+  if (subscription && subscription !== state.scope) {
+    // Later events may name only the subscription: this link leads them to the order.
+    requests.push({
+      PutRequest: {
+        Item: { [TABLE.partitionKey]: { S: `SUB#${state.provider}#${subscription}` }, [TABLE.sortKey]: { S: 'SUB' }, ent: { S: pk }, provider: { S: state.provider }, scope: { S: state.scope } },
+      },
+    });
+  }
+  return requests;
+}
+
+/** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed. */
+export async function batchWrite(client: DynamoDBClient, tableName: string, requests: WriteRequest[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending: WriteRequest[] = requests.slice(i, i + 25);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} writes unprocessed`);
+        await sleep(Math.min(50 * 2 ** attempt, 2000));
+      }
+      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+      pending = result.UnprocessedItems?.[tableName] ?? [];
+    }
+  }
+}
 
 let defaultStore: DynamoEntitlementStore | undefined;
 /** The table named by `KEYSMITH_TABLE_NAME`, with one client per process. */

@@ -36,6 +36,11 @@ export const fulfillmentEventSchema = z.object({
    * Ordinary revocations are final.
    */
   reversible: z.boolean().optional(),
+  /**
+   * License ids whose lookup items the ingress already wrote (it predicts a grant's licenses,
+   * which are derived); the worker writes only the ones missing from this list.
+   */
+  indexed: z.array(z.string().max(64)).max(200).optional(),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { loadCatalog } from '../config/loadCatalog';
 import { loadSecrets } from '../aws/secrets';
 import { queueFromEnv, type EventQueue } from '../aws/queue';
+import { deliveryLogFromEnv, type DeliveryLog } from '../aws/deliveryLog';
 import { logger } from '../log/logger';
 import { runIngress } from './pipeline';
 import type { Provider, WebhookRequest } from './types';
@@ -19,9 +20,12 @@ export function toWebhookRequest(event: APIGatewayProxyEventV2, receivedAt = new
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
     if (value !== undefined) pathParameters[name] = value;
   }
+  const method = (event.requestContext?.http?.method ?? 'POST').toUpperCase();
+  const path = event.rawPath ?? event.requestContext?.http?.path ?? '/';
   return {
-    method: (event.requestContext?.http?.method ?? 'POST').toUpperCase(),
-    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
+    method,
+    path,
+    routeKey: event.routeKey && event.routeKey !== '$default' ? event.routeKey : routeKeyOf(method, path, pathParameters),
     pathParameters,
     headers,
     rawQuery: event.rawQueryString ?? '',
@@ -31,15 +35,24 @@ export function toWebhookRequest(event: APIGatewayProxyEventV2, receivedAt = new
   };
 }
 
+/** The route with path parameter values put back as `{name}` (never log a path secret). */
+function routeKeyOf(method: string, path: string, parameters: Record<string, string>): string {
+  let route = path;
+  for (const [name, value] of Object.entries(parameters)) if (value) route = route.split(`/${value}`).join(`/{${name}}`);
+  return `${method} ${route}`;
+}
+
 /**
  * The Lambda entry for one provider. Clients, config and secrets are created once per process;
  * the handler only converts the event and runs the pipeline.
  */
-export function createIngressHandler(provider: Provider<any, any>, queue?: () => EventQueue): IngressHandler {
-  const getQueue = queue ?? queueFromEnv;
+export function createIngressHandler(provider: Provider<any, any>, ports: { queue?: () => EventQueue; deliveries?: () => DeliveryLog } = {}): IngressHandler {
+  const getQueue = ports.queue ?? queueFromEnv;
+  const getDeliveries = ports.deliveries ?? (() => deliveryLogFromEnv((error) => logger.warn('delivery log not written', { provider: provider.name, error })));
   return async (event) => {
     const answer = await runIngress(provider, toWebhookRequest(event), {
       queue: getQueue(),
+      deliveries: getDeliveries(),
       catalog: loadCatalog(),
       secrets: loadSecrets,
       log: logger,

@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../domain/catalog';
+import { apply } from '../domain/entitlement';
+import type { FulfillmentEvent } from '../domain/events';
+import { applyContextFactory } from '../config/applyContext';
+import type { DeliveryLog, PredictedLicenses } from '../aws/deliveryLog';
 import type { EventQueue } from '../aws/queue';
 import type { Secrets } from '../aws/secrets';
 import type { Logger } from '../log/logger';
@@ -6,6 +11,8 @@ import { WebhookRejection, type HttpAnswer, type Provider, type ProviderContext,
 
 export interface IngressDeps {
   queue: EventQueue;
+  /** Where verified requests are recorded; absent in unit tests that do not care. */
+  deliveries?: DeliveryLog;
   catalog: Catalog;
   secrets: (options?: { refresh?: boolean }) => Promise<Secrets>;
   log: Logger;
@@ -35,7 +42,8 @@ export async function runIngress(provider: Provider, request: WebhookRequest, de
       verified = await provider.verify(request, ctx);
     }
     const payload = provider.parse(verified, request);
-    const events = provider.normalize(payload, request, ctx);
+    const normalized = provider.normalize(payload, request, ctx);
+    const events = await record(provider, request, normalized, ctx, deps);
     const { accepted, failed } = events.length > 0 ? await deps.queue.send(events) : { accepted: [], failed: [] };
     const answer = provider.answer({ events, accepted, failed }, payload, ctx);
     deps.log.info('webhook accepted', {
@@ -57,6 +65,46 @@ export async function runIngress(provider: Provider, request: WebhookRequest, de
     deps.log.error('webhook failed', { ...fields, error });
     return { status: 503, body: 'temporarily unavailable, please retry\n' };
   }
+}
+
+const applyContext = applyContextFactory();
+/** Grants of more licenses than this are indexed by the worker (keeps queue messages small). */
+const MAX_PREDICTED = 200;
+
+/**
+ * Record the verified delivery, together with the lookup items of the licenses its grants will
+ * issue. Licenses are derived from the event alone (the worker runs the same `apply`), so the
+ * ingress can index them before the worker issues them; the events then say which are indexed.
+ */
+async function record(provider: Provider, request: WebhookRequest, events: FulfillmentEvent[], ctx: ProviderContext, deps: IngressDeps): Promise<FulfillmentEvent[]> {
+  if (!deps.deliveries) return events;
+  const predicted: { event: FulfillmentEvent; prediction: PredictedLicenses }[] = [];
+  for (const event of events) {
+    if (event.action !== 'grant') continue;
+    try {
+      const { state } = apply(undefined, event, applyContext(ctx.secrets, ctx.catalog));
+      if (state.licenses.length > 0 && state.licenses.length <= MAX_PREDICTED) predicted.push({ event, prediction: { state, licenses: state.licenses } });
+    } catch {
+      // No license secret or signing key here: the worker will say so; it indexes them itself.
+    }
+  }
+  const written = await deps.deliveries.record(
+    {
+      provider: provider.name,
+      deliveryId: request.requestId || randomUUID(),
+      receivedAt: request.receivedAt,
+      route: request.routeKey,
+      payload: request.method === 'GET' ? Buffer.from(request.rawQuery) : request.body,
+      ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}),
+      events,
+    },
+    predicted.map((p) => p.prediction),
+  );
+  if (!written) return events;
+  return events.map((event) => {
+    const hit = predicted.find((p) => p.event === event);
+    return hit ? { ...event, indexed: hit.prediction.licenses.map((l) => l.licenseId) } : event;
+  });
 }
 
 function guard(provider: Provider, request: WebhookRequest): void {

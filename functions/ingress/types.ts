@@ -8,6 +8,8 @@ export interface WebhookRequest {
   method: string;
   /** The raw path, e.g. `/webhooks/fastspring`. */
   path: string;
+  /** The matched route, e.g. `POST /webhooks/selldone/{secret}` — safe to log and store. */
+  routeKey: string;
   /** Path parameters from the route (`{secret}`, `{offerId}`). */
   pathParameters: Record<string, string>;
   /** Lower-cased names; duplicate headers joined with a comma (as API Gateway does). */

@@ -125,6 +125,10 @@ async function writeState(
     known = false;
     const result = apply(current?.state, event, ctx);
     if (result.duplicate) return { ...(current ?? { state: result.state, version: 0 }), duplicate: true };
+    // Lookups the ingress already wrote (it predicted this grant's licenses) are not owed again.
+    if (result.applied.lookups === 'pending' && event.indexed && (result.applied.licenseIds ?? []).every((id) => event.indexed!.includes(id))) {
+      result.applied.lookups = 'done';
+    }
     // The delivery that records the event owns its email.
     if (result.applied.email) Object.assign(result.applied.email, { claim: hints.claimToken, claimedAt: ctx.now.toISOString() });
     try {

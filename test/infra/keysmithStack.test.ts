@@ -206,7 +206,7 @@ describe('KeysmithStack', () => {
           { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
         ],
-        GlobalSecondaryIndexes: [gsi(TABLE.emailIndex), gsi(TABLE.orderIndex)],
+        GlobalSecondaryIndexes: [gsi(TABLE.emailIndex), gsi(TABLE.orderIndex), gsi(TABLE.deliveryIndex)],
         TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
         SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
         Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],

@@ -74,6 +74,7 @@ function request(body: Buffer, offerId = 'offer-ec', headers: Record<string, str
   return {
     method: 'POST',
     path: `/webhooks/elements/${offerId}`,
+    routeKey: 'POST /webhooks/elements/{offerId}',
     pathParameters: offerId ? { offerId } : {},
     headers,
     rawQuery: '',

@@ -11,7 +11,7 @@ const SECRET = 'fs-test-secret';
 const sign = (body: Buffer, secret = SECRET) => createHmac('sha256', secret).update(body).digest('base64');
 
 function request(body: Buffer, headers: Record<string, string> = { 'x-fs-signature': sign(body), 'content-type': 'application/json' }): WebhookRequest {
-  return { method: 'POST', path: '/webhooks/fastspring', pathParameters: {}, headers, rawQuery: '', body, receivedAt: new Date('2026-01-01T00:00:00Z'), requestId: 'r1' };
+  return { method: 'POST', path: '/webhooks/fastspring', routeKey: 'POST /webhooks/fastspring', pathParameters: {}, headers, rawQuery: '', body, receivedAt: new Date('2026-01-01T00:00:00Z'), requestId: 'r1' };
 }
 
 async function deliver(req: WebhookRequest, queue = new MemoryQueue(), secrets = testSecrets({ KEYSMITH_FASTSPRING_SECRET: SECRET })) {

@@ -19,7 +19,7 @@ const cancellationSample = fixture('hotmart-subscription-cancellation.json');
 
 function request(body: Buffer | object, headers: Record<string, string> = { 'x-hotmart-hottok': HOTTOK, 'content-type': 'application/json' }): WebhookRequest {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  return { method: 'POST', path: '/webhooks/hotmart', pathParameters: {}, headers, rawQuery: '', body: bytes, receivedAt: RECEIVED, requestId: 'r1' };
+  return { method: 'POST', path: '/webhooks/hotmart', routeKey: 'POST /webhooks/hotmart', pathParameters: {}, headers, rawQuery: '', body: bytes, receivedAt: RECEIVED, requestId: 'r1' };
 }
 
 async function deliver(req: WebhookRequest, options: { queue?: MemoryQueue; catalog?: Catalog; secrets?: ReturnType<typeof testSecrets> } = {}) {

@@ -67,11 +67,11 @@ function phpSigned(fields: Fields, key: KeyObject = live.privateKey): string {
 const RECEIVED = new Date('2026-01-01T00:00:00Z');
 
 function post(form: string | Buffer, path = '/webhooks/paddle', headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }): WebhookRequest {
-  return { method: 'POST', path, pathParameters: {}, headers, rawQuery: '', body: Buffer.isBuffer(form) ? form : Buffer.from(form), receivedAt: RECEIVED, requestId: 'r1' };
+  return { method: 'POST', path, routeKey: `POST ${path}`, pathParameters: {}, headers, rawQuery: '', body: Buffer.isBuffer(form) ? form : Buffer.from(form), receivedAt: RECEIVED, requestId: 'r1' };
 }
 
 function get(query: string, path = '/webhooks/paddle'): WebhookRequest {
-  return { method: 'GET', path, pathParameters: {}, headers: {}, rawQuery: query, body: Buffer.alloc(0), receivedAt: RECEIVED, requestId: 'r1' };
+  return { method: 'GET', path, routeKey: `GET ${path}`, pathParameters: {}, headers: {}, rawQuery: query, body: Buffer.alloc(0), receivedAt: RECEIVED, requestId: 'r1' };
 }
 
 /** As API Gateway HTTP API (v2) delivers a form POST: base64-encoded, mixed-case headers. */

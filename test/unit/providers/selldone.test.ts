@@ -33,6 +33,7 @@ function request(body: Buffer | object, secret: string | null = SECRET, headers:
   return {
     method: 'POST',
     path: `/webhooks/selldone/${secret ?? ''}`,
+    routeKey: 'POST /webhooks/selldone/{secret}',
     pathParameters: secret === null ? {} : { secret },
     headers,
     rawQuery: '',

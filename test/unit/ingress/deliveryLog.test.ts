@@ -1,0 +1,88 @@
+import { createHmac } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import type { DeliveryLog, DeliveryRecord, PredictedLicenses } from '../../../functions/aws/deliveryLog';
+import { deliveryItem } from '../../../functions/aws/deliveryLog';
+import { runIngress } from '../../../functions/ingress/pipeline';
+import { fastspring } from '../../../functions/providers/fastspring';
+import { processEvent } from '../../../functions/worker/processEvent';
+import { exampleCatalog, fixture, LICENSE_SECRET, testSecrets } from '../../helpers/fixtures';
+import { MemoryMailer, MemoryQueue, MemoryStore, silentLogger } from '../../helpers/memory';
+
+class RecordingLog implements DeliveryLog {
+  readonly records: { record: DeliveryRecord; predicted: PredictedLicenses[] }[] = [];
+  constructor(private readonly ok = true) {}
+  async record(record: DeliveryRecord, predicted: PredictedLicenses[]) {
+    this.records.push({ record, predicted });
+    return this.ok;
+  }
+}
+
+const SECRET = 'fs-secret';
+const body = fixture('fastspring-order-completed.json');
+const request = (headers: Record<string, string> = { 'x-fs-signature': createHmac('sha256', SECRET).update(body).digest('base64') }) => ({
+  method: 'POST',
+  path: '/webhooks/fastspring',
+  routeKey: 'POST /webhooks/fastspring',
+  pathParameters: {},
+  headers,
+  rawQuery: '',
+  body,
+  receivedAt: new Date('2026-01-01T00:00:00Z'),
+  requestId: 'req-1',
+});
+
+async function deliver(log: RecordingLog, headers?: Record<string, string>) {
+  const queue = new MemoryQueue();
+  const answer = await runIngress(fastspring, request(headers), {
+    queue,
+    deliveries: log,
+    catalog: exampleCatalog(),
+    secrets: async () => testSecrets({ KEYSMITH_FASTSPRING_SECRET: SECRET }),
+    log: silentLogger(),
+  });
+  return { answer, queue };
+}
+
+describe('delivery log and predicted lookups', () => {
+  it('records a verified delivery with its events and the licenses its grant will issue', async () => {
+    const log = new RecordingLog();
+    const { answer, queue } = await deliver(log);
+    expect(answer.status).toBe(200);
+    const [{ record, predicted }] = log.records as [(typeof log.records)[number]];
+    expect(record).toMatchObject({ provider: 'fastspring', deliveryId: 'req-1', route: 'POST /webhooks/fastspring' });
+    expect(record.payload.equals(body)).toBe(true);
+    expect(predicted[0]!.licenses).toHaveLength(2);
+    expect(queue.sent[0]!.indexed).toEqual(predicted[0]!.licenses.map((l) => l.licenseId));
+  });
+
+  it('the worker then skips the lookup write (3 store calls → 2) and issues exactly the predicted licenses', async () => {
+    const log = new RecordingLog();
+    const { queue } = await deliver(log);
+    const store = new MemoryStore();
+    const result = await processEvent(queue.sent[0]!, { store, mailer: new MemoryMailer(), context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date() }), log: silentLogger() }, { firstDelivery: true, claimToken: 'm' });
+    expect(result.state.licenses.map((l) => [l.licenseId, l.key])).toEqual(log.records[0]!.predicted[0]!.licenses.map((l) => [l.licenseId, l.key]));
+    expect(store.calls).toBe(2);
+    expect(result.applied.lookups).toBe('done');
+  });
+
+  it('when the log cannot be written the events carry no index claim and are still enqueued', async () => {
+    const { answer, queue } = await deliver(new RecordingLog(false));
+    expect(answer.status).toBe(200);
+    expect(queue.sent[0]!.indexed).toBeUndefined();
+  });
+
+  it('records nothing for a forged request', async () => {
+    const log = new RecordingLog();
+    const { answer } = await deliver(log, { 'x-fs-signature': 'forged' });
+    expect(answer.status).toBe(401);
+    expect(log.records).toHaveLength(0);
+  });
+
+  it('stores the payload compressed, with a TTL and a day index', () => {
+    const item = deliveryItem({ provider: 'fastspring', deliveryId: 'd1', receivedAt: new Date('2026-01-01T10:00:00Z'), route: 'POST /webhooks/fastspring', payload: body, events: [] }, 30);
+    expect(gunzipSync(item.payload!.B!).equals(body)).toBe(true);
+    expect(item.ttl!.N).toBe(String(Date.parse('2026-01-31T10:00:00Z') / 1000));
+    expect(item.gsi3pk!.S).toBe('DLV#2026-01-01');
+    expect(item.payload!.B!.length).toBeLessThan(body.length);
+  });
+});
