@@ -91,3 +91,7 @@ export function deliveryLogFromEnv(onError?: (error: unknown) => void): Delivery
   }
   return defaultLog;
 }
+
+export function forgetDeliveryLog(): void {
+  defaultLog = undefined;
+}

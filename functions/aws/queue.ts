@@ -71,3 +71,8 @@ export function queueFromEnv(): EventQueue {
   }
   return defaultQueue;
 }
+
+/** Drop the cached queue (tests and the local stack restart against new endpoints). */
+export function forgetQueue(): void {
+  defaultQueue = undefined;
+}

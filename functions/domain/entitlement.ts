@@ -204,7 +204,7 @@ const LIFECYCLE: Record<Action, Step> = {
       return;
     }
     const targets = selectLicenses(state, event);
-    if (state.licenses.length === 0 || event.items.length === 0) state.status = 'revoked';
+    if (state.licenses.length === 0 || (event.items.length === 0 && !event.targets)) state.status = 'revoked';
     let changed = 0;
     for (const license of targets) {
       if (license.status === 'revoked') continue;
@@ -220,7 +220,7 @@ const LIFECYCLE: Record<Action, Step> = {
   },
 
   suspend(state, event) {
-    if (state.status !== 'revoked') state.status = 'suspended';
+    if (state.status !== 'revoked' && !event.targets) state.status = 'suspended';
     for (const license of selectLicenses(state, event)) {
       if (license.status !== 'active') continue;
       license.status = 'suspended';
@@ -277,8 +277,14 @@ const LIFECYCLE: Record<Action, Step> = {
     }
   },
 
-  record() {
-    // Stored in `events`, nothing else changes.
+  record(state, event, ctx, applied) {
+    // Stored in `events`, nothing else changes — unless support asked to resend the licenses.
+    if (!event.resendEmail) return;
+    const active = selectLicenses(state, event).filter((l) => l.status === 'active');
+    if (active.length > 0 && state.customer.email) {
+      applied.licenseIds = active.map((l) => l.licenseId);
+      applied.email = { kind: 'license', status: 'pending' };
+    }
   },
 };
 
@@ -409,8 +415,9 @@ function changeTo(
   if (live.length > 0) applied.lookups = 'pending';
 }
 
-/** Licenses an event is about: those of its items' products, or all when it names none. */
+/** Licenses an event is about: the ones it targets, those of its items' products, or all. */
 function selectLicenses(state: Entitlement, event: FulfillmentEvent): License[] {
+  if (event.targets) return state.licenses.filter((l) => event.targets!.includes(l.licenseId));
   if (event.items.length === 0) return state.licenses;
   const selected: License[] = [];
   for (const item of event.items) {

@@ -41,6 +41,10 @@ export const fulfillmentEventSchema = z.object({
    * which are derived); the worker writes only the ones missing from this list.
    */
   indexed: z.array(z.string().max(64)).max(200).optional(),
+  /** Manual operations (CLI): the license ids the action is limited to. */
+  targets: z.array(z.string().max(64)).max(1000).optional(),
+  /** Manual operations (CLI): with `record`, email the customer their active licenses again. */
+  resendEmail: z.boolean().optional(),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

@@ -48,10 +48,14 @@ export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQS
       [...groups.values()].map(async (records) => {
         for (let i = 0; i < records.length; i++) {
           const record = records[i]!;
-          const ok = await handleRecord(record, deps, () => contextFor(secrets));
-          if (!ok) {
-            // Nothing of this group may overtake the failed message.
-            for (const rest of records.slice(i)) failures.push(rest.messageId);
+          const failed = await handleRecord(record, deps, () => contextFor(secrets));
+          if (failed !== undefined) {
+            // Nothing of this group may overtake the failed message: the rest come back with it,
+            // after the same backoff (else they would hold the group for a full visibility timeout).
+            for (const rest of records.slice(i)) {
+              failures.push(rest.messageId);
+              if (rest !== record) await deps.delay?.(rest, failed).catch(() => undefined);
+            }
             return;
           }
         }
@@ -61,7 +65,8 @@ export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQS
   };
 }
 
-async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => ApplyContext): Promise<boolean> {
+/** Process one message; resolves undefined on success, or the backoff in seconds it was given. */
+async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => ApplyContext): Promise<number | undefined> {
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   let event: FulfillmentEvent | undefined;
   try {
@@ -84,7 +89,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
       receiveCount,
       ms: Date.now() - started,
     });
-    return true;
+    return undefined;
   } catch (error) {
     const seconds = backoffSeconds(receiveCount, error);
     deps.log[error instanceof EmailInFlight ? 'info' : 'warn']('event failed; will retry', {
@@ -97,7 +102,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
       error,
     });
     await deps.delay?.(record, seconds).catch((e: unknown) => deps.log.warn('could not set retry backoff', { error: e }));
-    return false;
+    return seconds;
   }
 }
 
@@ -135,6 +140,10 @@ function fromEnvironment(): WorkerDeps {
 }
 
 let worker: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+/** Drop the cached clients (tests and the local stack restart against new endpoints). */
+export function forgetWorker(): void {
+  worker = undefined;
+}
 /** Lambda entry; clients are built once per process, on the first invocation. */
 export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
   worker ??= createWorker(fromEnvironment());

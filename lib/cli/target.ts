@@ -19,7 +19,7 @@ export interface LocalStackInfo {
   dlqUrl: string;
   tableName: string;
   secretsFile: string;
-  routes?: Record<string, string[]>;
+  routes?: Record<string, { method: string; path: string; url: string }[]>;
 }
 
 export function localPort(): number {

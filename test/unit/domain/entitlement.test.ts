@@ -185,3 +185,24 @@ describe('apply: subscription terms', () => {
     expect(effectiveStatus(uncanceled.licenses[0]!, new Date('2026-03-02T00:00:00Z'), uncanceled)).toBe('active');
   });
 });
+
+describe('apply: manual operations', () => {
+  it('targets one license by id and leaves the others alone', () => {
+    const granted = run([grantEvent({ items: [{ productId: 'app', quantity: 3 }] })]);
+    const target = granted.licenses[1]!.licenseId;
+    const state = apply(granted, grantEvent({ action: 'revoke', reason: 'manual: chargeback by phone', items: [], targets: [target] }), ctx()).state;
+    expect(state.licenses.map((l) => l.status)).toEqual(['active', 'revoked', 'active']);
+    expect(state.status).toBe('active');
+    const suspended = apply(granted, grantEvent({ action: 'suspend', reason: 'manual', items: [], targets: [target] }), ctx()).state;
+    expect(suspended.licenses.map((l) => l.status)).toEqual(['active', 'suspended', 'active']);
+    expect(suspended.status).toBe('active');
+  });
+
+  it('resendEmail owes a new license email for the active licenses', () => {
+    const granted = run([grantEvent({ items: [{ productId: 'app', quantity: 2 }] }), grantEvent({ action: 'revoke', reason: 'r', items: [{ productId: 'app', quantity: 1 }] })]);
+    const result = apply(granted, grantEvent({ action: 'record', reason: 'manual.resend', items: [], resendEmail: true }), ctx());
+    if (result.duplicate) throw new Error('unexpected duplicate');
+    expect(result.applied.email).toEqual({ kind: 'license', status: 'pending' });
+    expect(result.applied.licenseIds).toEqual([granted.licenses[0]!.licenseId]);
+  });
+});

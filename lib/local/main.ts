@@ -1,0 +1,71 @@
+import { startLocalStack, type LocalStack } from './stack';
+
+/**
+ * `npm start`: starts the local stack and prints where everything is. Handler and stack logs
+ * follow as JSON lines on stdout; the banner above them is for people.
+ */
+
+async function main(): Promise<void> {
+  // The SDK's nine-line Node-version notice would sit above the banner; one line in it says the same.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const started = Date.now();
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack();
+  } catch (error) {
+    process.stderr.write(`keysmith local stack could not start: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(banner(stack, Date.now() - started));
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`\n${signal} again: exiting without waiting\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (waiting for running worker invocations)…\n`);
+    const force = setTimeout(() => {
+      process.stderr.write('still not stopped after 35 s: exiting\n');
+      process.exit(1);
+    }, 35_000);
+    force.unref();
+    stack.stop().then(
+      () => {
+        process.stdout.write('stopped\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`stop failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+function banner(stack: LocalStack, ms: number): string {
+  const rows: Array<[string, string]> = [];
+  for (const [provider, routes] of Object.entries(stack.routes)) {
+    for (const route of routes ?? []) rows.push([`  ${provider}`, `${route.method.padEnd(4)} ${route.url}`]);
+  }
+  const width = Math.max(22, ...rows.map(([label]) => label.length + 2));
+  const line = (label: string, value: string): string => `${label.padEnd(width)}${value}\n`;
+  let out = `\nkeysmith local stack ready in ${ms} ms\n\nWebhooks\n`;
+  for (const [label, value] of rows) out += line(label, value);
+  out += '\n';
+  out += line('Email inbox (SES)', stack.inboxUrl);
+  out += line('Dev secrets', stack.secretsFile);
+  out += line('Queue', stack.queueUrl);
+  out += line('Dead-letter queue', stack.dlqUrl);
+  out += line('DynamoDB', `${stack.endpoints.dynamodb}  table ${stack.tableName}`);
+  out += line('Stack info', `${stack.url}/_local/stack`);
+  if (Number(process.versions.node.split('.')[0]) < 22) out += `\nNote: AWS SDK releases after early January 2027 need Node 22+ (this is ${process.version}).\n`;
+  out += '\nTry: npx keysmith send fastspring\nCtrl+C stops. Logs follow as JSON lines.\n\n';
+  return out;
+}
+
+void main();
