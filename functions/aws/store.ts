@@ -172,8 +172,11 @@ function toItem(state: Entitlement): Record<string, AttributeValue> {
     item[TABLE.emailIndex.partitionKey] = { S: `EMAIL#${state.customer.email.trim().toLowerCase()}` };
     item[TABLE.emailIndex.sortKey] = { S: pk };
   }
-  if (state.orderId !== undefined && state.orderId !== state.scope) {
-    item[TABLE.orderIndex.partitionKey] = { S: `ORDER#${state.provider}#${state.orderId}` };
+  // A second way to find the order: its id when the scope is something else (a subscription),
+  // else its customer-facing reference.
+  const alias = state.orderId !== undefined && state.orderId !== state.scope ? state.orderId : state.reference;
+  if (alias !== undefined && alias !== state.scope) {
+    item[TABLE.orderIndex.partitionKey] = { S: `ORDER#${state.provider}#${alias}` };
     item[TABLE.orderIndex.sortKey] = { S: pk };
   }
   return item;

@@ -74,6 +74,8 @@ export interface Entitlement {
   provider: ProviderName;
   scope: string;
   orderId?: string;
+  /** Customer-facing order reference (FastSpring); also finds the entitlement. */
+  reference?: string;
   live: boolean;
   customer: FulfillmentEvent['customer'];
   status: EntitlementStatus;
@@ -146,6 +148,7 @@ export function apply(current: Entitlement | undefined, event: FulfillmentEvent,
   state.updatedAt = ctx.now.toISOString();
   if (event.customer.email) state.customer = { ...state.customer, ...definedOnly(event.customer) };
   if (event.orderId !== undefined && state.orderId === undefined) state.orderId = event.orderId;
+  if (event.reference !== undefined && state.reference === undefined) state.reference = event.reference;
   const applied: AppliedEvent = {
     eventId: event.eventId,
     action: event.action,

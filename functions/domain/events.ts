@@ -26,6 +26,8 @@ export const fulfillmentEventSchema = z.object({
   scope: z.string().min(1).max(200),
   /** The provider's order id when it differs from the scope (subscriptions). */
   orderId: z.string().max(200).optional(),
+  /** A customer-facing order reference, when the provider has one (FastSpring `reference`). */
+  reference: z.string().max(200).optional(),
   /**
    * When the action takes effect, if later than `occurredAt`: a subscription cancelled "at the
    * end of the period" is a `revoke` effective then; until then its licenses stay valid.

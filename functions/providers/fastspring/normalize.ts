@@ -66,7 +66,7 @@ function orderCompleted(base: Base, order: FastSpringOrder): FulfillmentEvent {
     businessKey: `order.completed#${order.id}`,
     action: 'grant',
     scope: order.id,
-    orderId: order.reference ?? order.id,
+    ...(order.reference ? { reference: order.reference } : {}),
     customer: customerOf(order as Record<string, unknown>, order.language),
     items: order.items.map((item) => ({
       productId: idOf(item.product) ?? '',

@@ -11,6 +11,8 @@ export interface LicenseRow {
   /** The provider's order (or subscription) id. */
   order: string;
   scope: string;
+  /** Customer-facing order reference, when the provider has one. */
+  reference?: string;
   product: string;
   productName: string;
   /** The license text exactly as the customer receives it. */
@@ -29,6 +31,7 @@ export function licenseRow(state: Entitlement, license: License, now = new Date(
     provider: state.provider,
     order: state.orderId ?? state.scope,
     scope: state.scope,
+    ...(state.reference ? { reference: state.reference } : {}),
     product: license.product,
     productName: license.productName,
     key: license.key,

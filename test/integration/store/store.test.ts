@@ -57,6 +57,12 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
     expect(await store.findByKey('AAAAA-AAAAA-AAAAA-AAAAA-AAAAA')).toBeUndefined();
   });
 
+  it('finds an order by its customer-facing reference', async () => {
+    const state = apply(undefined, grantEvent({ scope: 'ref-1', reference: 'SHOP-REF-1' }), ctx()).state;
+    await store.put(state, 0);
+    expect((await store.findByOrder('fastspring', 'SHOP-REF-1')).map((e) => e.state.scope)).toEqual(['ref-1']);
+  });
+
   it('writes lookups idempotently (a retry writes the same bytes) and links subscriptions', async () => {
     const state = apply(undefined, grantEvent({ scope: 'idem-1', subscription: { id: 'sub-idem-1' }, items: [{ productId: 'p', quantity: 30 }] }), ctx()).state;
     await store.put(state, 0);

@@ -32,7 +32,7 @@ describe('FastSpring ingress', () => {
       action: 'grant',
       reason: 'order.completed',
       scope: 'EBRltgSoSOu5sOHc-xn-wQ',
-      orderId: 'FALCONSOFTWA190413-7806-51197',
+      reference: 'FALCONSOFTWA190413-7806-51197',
       businessKey: 'order.completed#EBRltgSoSOu5sOHc-xn-wQ',
       live: false,
       occurredAt: new Date(1555170640394).toISOString(),
