@@ -37,9 +37,10 @@ export const QUEUE = {
   /**
    * Backoff for transient failures: the worker pushes a failed message's visibility out to
    * `min(base × 2^(receiveCount-1), max)` seconds, so a throttle storm spends the receive budget
-   * slowly instead of racing into the DLQ.
+   * slowly instead of racing into the DLQ: 10 + 20 + 40 + 80 s = 150 s of outage are survived
+   * before the fifth and last receive.
    */
-  retryBackoff: { baseSeconds: 2, maxSeconds: 300 },
+  retryBackoff: { baseSeconds: 10, maxSeconds: 300 },
 } as const;
 
 /** The single DynamoDB table (see DESIGN.md "Data"). */

@@ -109,7 +109,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
 /** min(base × 2^(n−1), max) seconds; a concurrent sender only needs to finish its send. */
 export function backoffSeconds(receiveCount: number, error?: unknown): number {
   const { baseSeconds, maxSeconds } = QUEUE.retryBackoff;
-  if (error instanceof EmailInFlight) return Math.min(baseSeconds * 2, maxSeconds);
+  if (error instanceof EmailInFlight) return Math.min(baseSeconds, maxSeconds);
   return Math.min(baseSeconds * 2 ** Math.max(0, receiveCount - 1), maxSeconds);
 }
 
