@@ -254,6 +254,7 @@ const LIFECYCLE: Record<Action, Step> = {
       state.subscription = { ...state.subscription, ...event.subscription, endsAt: null };
     }
     let changed = 0;
+    let resigned = false;
     for (const license of state.licenses) {
       if (license.status === 'revoked') continue;
       const next = extendedExpiry(license, productOf(ctx.catalog, license), periodEnd);
@@ -262,8 +263,15 @@ const LIFECYCLE: Record<Action, Step> = {
       license.expiresAt = next;
       (applied.licenseIds ??= []).push(license.licenseId);
       changed++;
+      if (license.format === 'signed') {
+        // The token carries its expiry: a renewal is a new token, so the customer must get it.
+        license.key = renderKey(license, state, ctx, unitOf(state, license));
+        resigned = true;
+      }
     }
-    if (changed > 0 && notifies(ctx, state, 'notifyRenew') && event.customer.email) {
+    if (resigned) applied.lookups = 'pending';
+    const notify = resigned || notifies(ctx, state, 'notifyRenew');
+    if (changed > 0 && notify && (event.customer.email || state.customer.email)) {
       applied.email = { kind: 'renewed', status: 'pending' };
     }
   },
@@ -410,12 +418,13 @@ function changeTo(
   }
   // A signed token carries product and seats: re-sign so it states the current terms.
   for (const license of live) {
-    if (license.format === 'signed' || license.key.split('.').length === 3) {
-      const unit: LicenseUnit = { provider: state.provider, scope: state.scope, providerProductId: license.providerProductId, unit: license.unit };
-      license.key = renderKey(license, state, ctx, unit);
-    }
+    if (license.format === 'signed' || license.key.split('.').length === 3) license.key = renderKey(license, state, ctx, unitOf(state, license));
   }
   if (live.length > 0) applied.lookups = 'pending';
+}
+
+function unitOf(state: Entitlement, license: License): LicenseUnit {
+  return { provider: state.provider, scope: state.scope, providerProductId: license.providerProductId, unit: license.unit };
 }
 
 /** Licenses an event is about: the ones it targets, those of its items' products, or all. */

@@ -206,3 +206,21 @@ describe('apply: manual operations', () => {
     expect(result.applied.licenseIds).toEqual([granted.licenses[0]!.licenseId]);
   });
 });
+
+describe('apply: renewing signed licenses', () => {
+  it('re-signs the token with the new expiry and owes the customer the new token', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const catalog = catalogWith({ products: { s: { name: 'Signed', license: { format: 'signed', duration: 'subscription' } } }, defaultProduct: 's' });
+    const c = ctx({ catalog, signingKey: privateKey });
+    const granted = run([grantEvent({ items: [{ productId: 'p', quantity: 1 }], subscription: { id: 's', periodEnd: '2026-02-10T00:00:00.000Z' } })], c);
+    const before = granted.licenses[0]!.key;
+    const result = apply(granted, grantEvent({ action: 'extend', reason: 'renew', items: [], subscription: { id: 's', periodEnd: '2026-03-10T00:00:00.000Z' } }), c);
+    if (result.duplicate) throw new Error('unexpected duplicate');
+    const after = result.state.licenses[0]!.key;
+    expect(after).not.toBe(before);
+    const payload = JSON.parse(Buffer.from(after.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    expect(payload.exp).toBe(Date.parse('2026-03-10T00:00:00.000Z') / 1000);
+    expect(result.applied.email).toEqual({ kind: 'renewed', status: 'pending' });
+    expect(result.applied.lookups).toBe('pending');
+  });
+});
