@@ -6,6 +6,7 @@ import { VersionConflict, type EntitlementStore, type StoredEntitlement } from '
 import type { Logger } from '../log/logger';
 import { FUNCTIONS } from '../settings';
 import { maskEmail } from '../log/logger';
+import { METRIC, type Metrics } from '../log/metrics';
 
 /**
  * Exactly-once effects for one event, on top of at-least-once delivery.
@@ -29,7 +30,9 @@ import { maskEmail } from '../log/logger';
  *
  * The one window left is between the SES send and the mark (3): a crash there sends the email
  * again on redelivery. It spans one SES round trip plus one DynamoDB write, and nothing else runs
- * inside it. Everything else is exactly once: licenses are derived per unit, so even a re-apply
+ * inside it; a mark that fails (throttling, a timeout) is retried in-process, up to
+ * MARK_ATTEMPTS times over ~1.5 s, before the message goes back to SQS — so only a process that
+ * dies, or a table unreachable for that long, repeats an email. Everything else is exactly once: licenses are derived per unit, so even a re-apply
  * could not mint a different key.
  */
 
@@ -38,6 +41,8 @@ export interface ProcessDeps {
   mailer: Mailer;
   context: () => ApplyContext;
   log: Logger;
+  /** Counts emails sent and failed; the caller flushes. */
+  metrics?: Metrics;
   /** Test hook: called between steps; throwing simulates a crash at that point. */
   checkpoint?: (point: Checkpoint, event: FulfillmentEvent) => void | Promise<void>;
 }
@@ -51,6 +56,9 @@ export interface ProcessResult {
 }
 
 const MAX_RACES = 10;
+/** Attempts (each with the SDK's own retries) to mark a sent email before giving up. */
+const MARK_ATTEMPTS = 5;
+const MARK_BACKOFF_MS = 100;
 /** A claim older than this (longer than any worker invocation) belongs to a dead delivery. */
 export const EMAIL_CLAIM_LEASE_MS = (FUNCTIONS.worker.timeoutSeconds + 30) * 1000;
 
@@ -168,11 +176,12 @@ async function claimEmail(stored: StoredEntitlement, applied: AppliedEvent, deps
 /** Step 3: send, then mark. The gap between the two is the documented at-least-once window. */
 async function sendAndMark(
   event: FulfillmentEvent,
-  stored: StoredEntitlement,
+  current: StoredEntitlement,
   applied: AppliedEvent,
   deps: ProcessDeps,
   ctx: ApplyContext,
 ): Promise<StoredEntitlement> {
+  let stored = current;
   const state = stored.state;
   const licenses = state.licenses.filter((l) => applied.licenseIds?.includes(l.licenseId));
   const to = state.customer.email;
@@ -180,14 +189,17 @@ async function sendAndMark(
   try {
     if (licenses.length === 0) throw new PermanentMailError('NOTHING_TO_SEND', 'the event names no license to email');
     const email = renderEmail(applied.email!.kind, state, licenses, ctx.catalog);
-    result = await deps.mailer.send(to, email);
+    // The tags bring SES bounces and complaints back to this entitlement (functions/feedback/).
+    result = await deps.mailer.send(to, email, { provider: state.provider, scope: state.scope, eventId: event.eventId });
+    deps.metrics?.count(METRIC.emailsSent, 1, { provider: state.provider });
   } catch (error) {
     if (!(error instanceof PermanentMailError)) throw error; // transient: the message is retried
     result = { error };
     deps.log.warn('email not sent (permanent)', { provider: event.provider, scope: event.scope, eventId: event.eventId, code: error.code, to: maskEmail(to) });
+    deps.metrics?.count(METRIC.emailsFailed, 1, { provider: state.provider, reason: error.code });
   }
   await deps.checkpoint?.('after-email-sent', event);
-  const marked = await patchEvent(stored, event.eventId, deps, (e) => {
+  const mark = (e: AppliedEvent): void => {
     e.lookups = e.lookups === 'pending' ? 'done' : e.lookups;
     if ('error' in result) {
       e.email = { ...e.email!, status: 'failed', error: `${result.error.code}: ${result.error.message}` };
@@ -195,7 +207,20 @@ async function sendAndMark(
     } else {
       e.email = { ...e.email!, status: 'sent', messageId: result.messageId, sentAt: ctx.now.toISOString() };
     }
-  });
+  };
+  // Inside the window now: an unmarked email is sent again on redelivery, so the mark is retried
+  // here (beyond the SDK's own retries) before the message is given back to SQS.
+  let marked: StoredEntitlement | undefined;
+  for (let attempt = 1; !marked; attempt++) {
+    try {
+      marked = await patchEvent(stored, event.eventId, deps, mark);
+    } catch (error) {
+      if (attempt >= MARK_ATTEMPTS) throw error;
+      deps.log.warn('marking the email sent failed; retrying', { provider: event.provider, scope: event.scope, eventId: event.eventId, attempt, error });
+      await new Promise((resolve) => setTimeout(resolve, MARK_BACKOFF_MS * 2 ** (attempt - 1)));
+      stored = (await deps.store.get(event.provider, event.scope).catch(() => undefined)) ?? stored;
+    }
+  }
   await deps.checkpoint?.('after-email-marked', event);
   if (!('error' in result)) deps.log.info('email sent', { provider: event.provider, scope: event.scope, eventId: event.eventId, to: maskEmail(to) });
   return marked;

@@ -161,3 +161,32 @@ describe('subscription links', () => {
     expect(await store.get('fastspring', 'sub-9')).toBeUndefined();
   });
 });
+
+describe('the send-then-mark window', () => {
+  it('a mark that fails transiently is retried in-process: one email, marked sent', async () => {
+    const { d, store, mailer } = deps();
+    const realPut = store.put.bind(store);
+    let puts = 0;
+    store.put = async (state, expected) => {
+      // The first put is the state write; the next two (marks) fail like a throttled table.
+      if (++puts === 2 || puts === 3) throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      return realPut(state, expected);
+    };
+    const result = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
+    expect(mailer.sent).toHaveLength(1);
+    expect(result.applied.email?.status).toBe('sent');
+  });
+
+  it('a mark that keeps failing gives the message back (the documented at-least-once window)', async () => {
+    const { d, store, mailer } = deps();
+    const realPut = store.put.bind(store);
+    let puts = 0;
+    store.put = async (state, expected) => {
+      if (++puts > 1) throw Object.assign(new Error('table unavailable'), { name: 'InternalServerError' });
+      return realPut(state, expected);
+    };
+    await expect(processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/table unavailable/);
+    expect(mailer.sent).toHaveLength(1);
+    expect(puts).toBe(6); // the state write + 5 mark attempts
+  });
+});
