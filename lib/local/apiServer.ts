@@ -32,6 +32,8 @@ export interface ApiServerOptions {
   timeoutSeconds?: number;
   /** API Gateway's request payload limit. @default 10 MiB */
   payloadLimitBytes?: number;
+  /** Called after a handler answered with a 2xx (the local stack nudges its poller). */
+  onAccepted?: () => void;
 }
 
 /** API Gateway HTTP API rejects larger requests with 413. */
@@ -87,6 +89,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       return sendMessage(res, 500, 'Internal Server Error', { 'apigw-requestid': event.requestContext.requestId });
     }
     writeResult(res, result, event.requestContext.requestId, options.log);
+    if (res.statusCode >= 200 && res.statusCode < 300) options.onAccepted?.();
   }
 
   return server;

@@ -106,6 +106,7 @@ export class QueuePoller {
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
+  private nudged = false;
   private quiet = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -162,6 +163,15 @@ export class QueuePoller {
     }
   }
 
+  /**
+   * New messages were just sent: poll now instead of finishing the idle sleep. Stands in for the
+   * long poll of the real event source mapping, which picks a message up within milliseconds.
+   */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
   stats(): PollerStats {
     return { ...this.counters, running: this.running.size, held: this.heldCount() };
   }
@@ -193,7 +203,8 @@ export class QueuePoller {
         this.quiet = true;
         this.resolveIdle();
         await this.sleep(idleSleep);
-        idleSleep = Math.min(idleSleep * 2, maxSleep);
+        idleSleep = this.nudged ? minSleep : Math.min(idleSleep * 2, maxSleep);
+        this.nudged = false;
       } else {
         this.quiet = false;
         idleSleep = minSleep;

@@ -117,7 +117,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     undo.push(() => poller.stop());
 
     let info: LocalStackInfo | undefined;
-    const api = createApiServer({ routes, stackInfo: () => info, ...(log ? { log } : {}) });
+    const api = createApiServer({ routes, stackInfo: () => info, onAccepted: () => poller.nudge(), ...(log ? { log } : {}) });
     undo.push(() => closeServer(api));
     const apiPort = await listenOrExplain(api, port);
     const url = `http://${LOOPBACK}:${apiPort}`;
