@@ -181,12 +181,8 @@ const LIFECYCLE: Record<Action, Step> = {
     const statusForNew: LicenseStatus = state.status === 'revoked' ? 'revoked' : state.status === 'suspended' ? 'suspended' : 'active';
     const created: License[] = [];
     for (const item of event.items) {
-      const resolved = resolveProduct(ctx.catalog, event.provider, item.productId);
-      if (!resolved) {
-        applied.problem = { code: 'UNKNOWN_PRODUCT', message: `no catalog product matches ${event.provider} product "${item.productId}"` };
-        continue;
-      }
-      created.push(...issueUnits(state, event, ctx, resolved.id, resolved.product, item.productId, item.quantity, statusForNew));
+      const line = resolveLine(ctx, event, item, applied);
+      if (line) created.push(...issueUnits(state, event, ctx, line, statusForNew));
     }
     if (state.status === 'none') state.status = 'active';
     if (created.length > 0) {
@@ -279,12 +275,8 @@ const LIFECYCLE: Record<Action, Step> = {
   change(state, event, ctx, applied) {
     if (event.subscription) state.subscription = { ...state.subscription, ...event.subscription };
     for (const item of event.items) {
-      const resolved = resolveProduct(ctx.catalog, event.provider, item.productId);
-      if (!resolved) {
-        applied.problem = { code: 'UNKNOWN_PRODUCT', message: `no catalog product matches ${event.provider} product "${item.productId}"` };
-        continue;
-      }
-      changeTo(state, event, ctx, resolved.id, resolved.product, item.productId, item.quantity, applied);
+      const line = resolveLine(ctx, event, item, applied);
+      if (line) changeTo(state, event, ctx, line, applied);
     }
   },
 
@@ -299,40 +291,41 @@ const LIFECYCLE: Record<Action, Step> = {
   },
 };
 
-function issueUnits(
-  state: Entitlement,
-  event: FulfillmentEvent,
-  ctx: ApplyContext,
-  productId: string,
-  product: Product,
-  providerProductId: string,
-  quantity: number,
-  status: LicenseStatus,
-): License[] {
+/** One item of an event, resolved to its catalog product. */
+interface Line {
+  productId: string;
+  product: Product;
+  providerProductId: string;
+  quantity: number;
+}
+
+/** The item's catalog product, or a recorded UNKNOWN_PRODUCT problem (a permanent failure). */
+function resolveLine(ctx: ApplyContext, event: FulfillmentEvent, item: FulfillmentEvent['items'][number], applied: AppliedEvent): Line | undefined {
+  const resolved = resolveProduct(ctx.catalog, event.provider, item.productId);
+  if (!resolved) {
+    applied.problem = { code: 'UNKNOWN_PRODUCT', message: `no catalog product matches ${event.provider} product "${item.productId}"` };
+    return undefined;
+  }
+  return { productId: resolved.id, product: resolved.product, providerProductId: item.productId, quantity: item.quantity };
+}
+
+function issueUnits(state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, line: Line, status: LicenseStatus): License[] {
+  const { product, quantity, providerProductId } = line;
   const policy = product.license;
   const units = policy.perUnit ? quantity : quantity > 0 ? 1 : 0;
   const seats = policy.seats === 'quantity' ? (policy.perUnit ? 1 : quantity) : policy.seats;
   const existing = state.licenses.filter((l) => l.providerProductId === providerProductId).length;
   const created: License[] = [];
   for (let i = 0; i < units; i++) {
-    const license = buildLicense(state, event, ctx, productId, product, providerProductId, existing + i, seats, status);
+    const license = buildLicense(state, event, ctx, line, existing + i, seats, status);
     state.licenses.push(license);
     created.push(license);
   }
   return created;
 }
 
-function buildLicense(
-  state: Entitlement,
-  event: FulfillmentEvent,
-  ctx: ApplyContext,
-  productId: string,
-  product: Product,
-  providerProductId: string,
-  unitIndex: number,
-  seats: number,
-  status: LicenseStatus,
-): License {
+function buildLicense(state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, line: Line, unitIndex: number, seats: number, status: LicenseStatus): License {
+  const { productId, product, providerProductId } = line;
   const unit: LicenseUnit = { provider: event.provider, scope: state.scope, providerProductId, unit: unitIndex };
   const licenseId = licenseIdFor(unit);
   const issuedAt = event.occurredAt;
@@ -371,16 +364,8 @@ function renderKey(license: License, state: Entitlement, ctx: ApplyContext, unit
   });
 }
 
-function changeTo(
-  state: Entitlement,
-  event: FulfillmentEvent,
-  ctx: ApplyContext,
-  productId: string,
-  product: Product,
-  providerProductId: string,
-  quantity: number,
-  applied: AppliedEvent,
-): void {
+function changeTo(state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, line: Line, applied: AppliedEvent): void {
+  const { productId, product, providerProductId, quantity } = line;
   const live = state.licenses.filter((l) => l.status !== 'revoked');
   // Plan change: the licenses move to the new product, keeping their keys.
   for (const license of live) {
@@ -399,11 +384,11 @@ function changeTo(
       license.seats = seats;
     }
     if (live.length === 0 && quantity > 0) {
-      const created = issueUnits(state, event, ctx, productId, product, providerProductId, quantity, 'active');
+      const created = issueUnits(state, event, ctx, line, 'active');
       if (created.length > 0) applied.lookups = 'pending';
     }
   } else if (live.length < quantity) {
-    const created = issueUnits(state, event, ctx, productId, product, providerProductId, quantity - live.length, 'active');
+    const created = issueUnits(state, event, ctx, { ...line, quantity: quantity - live.length }, 'active');
     if (created.length > 0) {
       applied.lookups = 'pending';
       applied.licenseIds = created.map((l) => l.licenseId);
