@@ -2,7 +2,10 @@
  * The CDK app: `npx cdk synth` / `npx cdk deploy` (via bin/cdk-app.cjs).
  *
  * Config: context `config` (`-c config=path`), else env `KEYSMITH_CONFIG`, else the example.
- * Stack name: context `stackName`, else `Keysmith`. Alarm mail: context `alarmEmail`.
+ * Stack name: context `stackName`, else `Keysmith`.
+ * Alarm mail: context `alarmEmail` (`-c alarmEmail=ops@example.com`), else env
+ * `KEYSMITH_ALARM_EMAIL`; the address gets an SNS subscription to confirm. Without one, subscribe
+ * to the `AlarmTopicArn` output yourself (docs/observability.md).
  */
 import { App } from 'aws-cdk-lib';
 import { buildKeysmithApp } from '../lib/keysmith-stack';

@@ -1,29 +1,44 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Annotations, App, ArnFormat, CfnElement, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { ConfigurationSet, ConfigurationSetEventDestination, EmailSendingEvent, EventDestination, SuppressionReasons, type IConfigurationSet } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCatalog';
 import type { Catalog } from '../functions/domain/catalog';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../functions/providers/registry';
+import { METRIC } from '../functions/log/metrics';
 import { FUNCTIONS, QUEUE, TABLE } from '../functions/settings';
+import { KeysmithDashboard, keysmithMetric, METRIC_PERIOD } from './constructs/KeysmithDashboard';
 import { KeysmithFunction } from './constructs/KeysmithFunction';
 
 /** The worker's Lambda entry, relative to the project root. */
 export const WORKER_ENTRY = 'functions/worker/handler.ts';
+
+/** The SES feedback function's Lambda entry (bounces and complaints onto the order). */
+export const FEEDBACK_ENTRY = 'functions/feedback/handler.ts';
+
+/** The feedback function handles one small SNS notification at a time. */
+export const FEEDBACK_FUNCTION = { timeoutSeconds: 10, memoryMb: 256 } as const;
+
+/** Rejected webhooks (all providers, 5 minutes) above which the rejection-spike alarm fires. */
+export const DEFAULT_REJECTION_ALARM_THRESHOLD = 50;
+
+/** A message older than this in the DLQ means nobody looked at it: alarm again. */
+export const DLQ_MAX_AGE = Duration.hours(1);
 
 /** Stage throttling when `throttle` is not given: generous for webhooks, a cap on abuse. */
 export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 50, burstLimit: 100 };
@@ -47,11 +62,19 @@ export interface KeysmithStackProps extends StackProps {
    */
   readonly logRetention?: RetentionDays;
   /**
-   * An SES configuration set the worker sends with (event publishing, dedicated IPs). Passed to
-   * the worker as `KEYSMITH_SES_CONFIGURATION_SET` and added to its send permission.
-   * @default - none
+   * An existing SES configuration set to send with (dedicated IPs, your own event destinations)
+   * instead of the one the stack creates. keysmith adds its bounce/complaint destination to it.
+   * Either way the set is passed to the worker as `KEYSMITH_SES_CONFIGURATION_SET` and added to
+   * its send permission.
+   * @default - the stack creates a configuration set
    */
   readonly sesConfigurationSetName?: string;
+  /**
+   * Rejected webhooks, summed over every provider in 5 minutes, above which the rejection-spike
+   * alarm fires (forged traffic, or a provider secret that no longer matches).
+   * @default DEFAULT_REJECTION_ALARM_THRESHOLD (50)
+   */
+  readonly rejectionAlarmThreshold?: number;
   /**
    * Log level for every function (`KEYSMITH_LOG_LEVEL`).
    * @default 'info'
@@ -69,9 +92,29 @@ export interface KeysmithStackProps extends StackProps {
   readonly projectRoot?: string;
 }
 
+/** Every alarm of the stack; each notifies `alarmTopic`. */
+export interface KeysmithAlarms {
+  /** The DLQ holds a message. */
+  readonly deadLetterQueue: Alarm;
+  /** A DLQ message has waited longer than `DLQ_MAX_AGE`. */
+  readonly deadLetterQueueAge: Alarm;
+  /** The worker Lambda itself failed (crash, timeout) — not an event it handed back for retry. */
+  readonly workerErrors: Alarm;
+  /** Any ingress Lambda failed (crash, timeout, bad config at cold start). */
+  readonly ingressErrors: Alarm;
+  /** API Gateway answered 5xx: the queue could not take events, or an ingress failed. */
+  readonly apiServerErrors: Alarm;
+  /** More webhooks rejected than `rejectionAlarmThreshold` in 5 minutes. */
+  readonly rejections: Alarm;
+  /** The SES feedback Lambda failed (its retries may not record a bounce). */
+  readonly feedbackErrors: Alarm;
+}
+
 /**
  * The whole keysmith pipeline: HTTP API → one ingress Lambda per provider → SQS FIFO → worker
- * Lambda → DynamoDB + SES, with a DLQ alarm and one Secrets Manager secret.
+ * Lambda → DynamoDB + SES, with one Secrets Manager secret; SES bounces and complaints come back
+ * through a configuration set → SNS → the feedback Lambda onto the order; alarms notify an SNS
+ * topic, and a CloudWatch dashboard shows it all (docs/observability.md).
  *
  * Minimal use: `new KeysmithStack(app, 'Keysmith', { catalog })`. Every resource is encrypted,
  * TLS-only where the service allows a policy, and the table and secret survive a stack delete.
@@ -88,7 +131,16 @@ export class KeysmithStack extends Stack {
   /** Ingress function per provider name. */
   public readonly ingressFunctions: ReadonlyMap<string, KeysmithFunction>;
   public readonly alarmTopic: Topic;
+  /** Same as `alarms.deadLetterQueue`. */
   public readonly dlqAlarm: Alarm;
+  public readonly alarms: KeysmithAlarms;
+  public readonly dashboard: KeysmithDashboard;
+  /** The configuration set every keysmith email is sent with. */
+  public readonly sesConfigurationSet: IConfigurationSet;
+  /** Where SES publishes bounces, complaints and rejects of keysmith emails. */
+  public readonly feedbackTopic: Topic;
+  /** Records SES feedback on the order (`functions/feedback/handler.ts`). */
+  public readonly feedback: KeysmithFunction;
 
   constructor(scope: Construct, id: string, props: KeysmithStackProps) {
     super(scope, id, props);
@@ -99,6 +151,10 @@ export class KeysmithStack extends Stack {
     const projectRoot = props.projectRoot ?? findProjectRoot(__dirname);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
     const sender = props.catalog.sender.from;
+    const rejectionThreshold = props.rejectionAlarmThreshold ?? DEFAULT_REJECTION_ALARM_THRESHOLD;
+    if (!(rejectionThreshold >= 0)) throw new Error(`rejectionAlarmThreshold must be a number ≥ 0, got ${rejectionThreshold}`);
+    // CloudWatch evaluates at most 10 metrics in one alarm expression (one per provider here).
+    if (providers.length > 10) throw new Error(`at most 10 providers can share the stack's alarms; got ${providers.length}`);
 
     // ── build: storage ──────────────────────────────────────────────────────────────────────
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -153,12 +209,44 @@ export class KeysmithStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // ── build: mail feedback ────────────────────────────────────────────────────────────────
+    this.sesConfigurationSet = props.sesConfigurationSetName
+      ? ConfigurationSet.fromConfigurationSetName(this, 'SesConfigurationSet', props.sesConfigurationSetName)
+      : new ConfigurationSet(this, 'SesConfigurationSet', {
+          // Addresses that bounced or complained are not mailed again (protects the sender's reputation).
+          suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+          reputationMetrics: true,
+        });
+    // No SSE, like the alarm topic: SES (and CloudWatch) cannot publish to a topic encrypted with
+    // the AWS-managed SNS key, and a customer-managed key would add a monthly charge and a key
+    // policy for notifications that live seconds. Publishing requires TLS.
+    this.feedbackTopic = new Topic(this, 'SesFeedbackTopic', { displayName: `keysmith ${this.stackName} SES feedback`, enforceSSL: true });
+    new ConfigurationSetEventDestination(this, 'SesFeedbackDestination', {
+      configurationSet: this.sesConfigurationSet,
+      // Not delivery delays: transient, noisy, and SES retries them on its own.
+      events: [EmailSendingEvent.BOUNCE, EmailSendingEvent.COMPLAINT, EmailSendingEvent.REJECT],
+      destination: EventDestination.snsTopic(this.feedbackTopic),
+    });
+    // Offline synth cannot ask SES about the account; `keysmith doctor` can, after deploy. Once
+    // the account has production access, context `sesProductionAccess=true` says so.
+    const productionAccess = [true, 'true'].includes(this.node.tryGetContext('sesProductionAccess') as never);
+    if (!productionAccess) {
+      Annotations.of(this).addWarningV2(
+        'keysmith:ses-sandbox',
+        `New SES accounts are in the sandbox: they can send only to verified addresses, at most 200 emails a day. Verify ${sender} (or its domain), ` +
+          'request production access in the SES console, and run `npx keysmith doctor` after deploy to see the account\'s sandbox status and quota ' +
+          '(offline synth cannot ask SES). With production access, set context sesProductionAccess=true to silence this.',
+      );
+    }
+
     // ── build: compute ──────────────────────────────────────────────────────────────────────
     const common = {
       KEYSMITH_SECRET_ARN: this.secret.secretArn,
       KEYSMITH_TABLE_NAME: this.table.tableName,
       KEYSMITH_QUEUE_URL: this.queue.queueUrl,
       KEYSMITH_LOG_LEVEL: props.logLevel ?? 'info',
+      // The `Service` dimension of every metric: two stacks in one account never mix their numbers.
+      KEYSMITH_SERVICE: this.stackName,
     };
     this.worker = new KeysmithFunction(this, 'Worker', {
       entry: WORKER_ENTRY,
@@ -168,10 +256,18 @@ export class KeysmithStack extends Stack {
       memoryMb: FUNCTIONS.worker.memoryMb,
       description: 'keysmith worker: applies fulfillment events, stores licenses, sends emails',
       logRetention,
-      environment: {
-        ...common,
-        ...(props.sesConfigurationSetName ? { KEYSMITH_SES_CONFIGURATION_SET: props.sesConfigurationSetName } : {}),
-      },
+      environment: { ...common, KEYSMITH_SES_CONFIGURATION_SET: this.sesConfigurationSet.configurationSetName },
+    });
+    this.feedback = new KeysmithFunction(this, 'Feedback', {
+      entry: FEEDBACK_ENTRY,
+      projectRoot,
+      catalog: props.catalog,
+      timeoutSeconds: FEEDBACK_FUNCTION.timeoutSeconds,
+      memoryMb: FEEDBACK_FUNCTION.memoryMb,
+      description: 'keysmith feedback: records SES bounces and complaints on the order',
+      logRetention,
+      // Only what it uses: no secret, no queue.
+      environment: { KEYSMITH_TABLE_NAME: common.KEYSMITH_TABLE_NAME, KEYSMITH_LOG_LEVEL: common.KEYSMITH_LOG_LEVEL, KEYSMITH_SERVICE: common.KEYSMITH_SERVICE },
     });
 
     const ingressFunctions = new Map<string, KeysmithFunction>();
@@ -225,15 +321,66 @@ export class KeysmithStack extends Stack {
     // ── build: alarms ───────────────────────────────────────────────────────────────────────
     this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: `keysmith ${this.stackName} alarms`, enforceSSL: true });
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
-    this.dlqAlarm = new Alarm(this, 'DeadLetterQueueAlarm', {
-      alarmDescription: 'keysmith: events failed processing and wait in the DLQ. Inspect with `keysmith dlq list`, redrive with `keysmith dlq redrive`.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+    const alarm = (id: string, description: string, metric: IMetric, threshold: number): Alarm => {
+      const created = new Alarm(this, id, {
+        alarmDescription: `keysmith: ${description}`,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // Every metric here reports only when something happens: no data is good news.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(this.alarmTopic));
+      return created;
+    };
+    const sumOf = (label: string, metrics: Record<string, IMetric>) =>
+      new MathExpression({ expression: `SUM([${Object.keys(metrics).join(',')}])`, usingMetrics: metrics, label, period: METRIC_PERIOD });
+    const fiveMinuteSum = { period: METRIC_PERIOD, statistic: 'Sum' } as const;
+    this.alarms = {
+      deadLetterQueue: alarm(
+        'DeadLetterQueueAlarm',
+        'events failed processing and wait in the DLQ. Inspect with `keysmith dlq list`, redrive with `keysmith dlq redrive`.',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        0,
+      ),
+      deadLetterQueueAge: alarm(
+        'DeadLetterQueueAgeAlarm',
+        `a DLQ message has waited over ${DLQ_MAX_AGE.toHumanString()}; SQS drops it after 14 days. Inspect with \`keysmith dlq list\`.`,
+        this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: METRIC_PERIOD, statistic: 'Maximum' }),
+        DLQ_MAX_AGE.toSeconds(),
+      ),
+      workerErrors: alarm('WorkerErrorsAlarm', 'the worker Lambda failed (crash or timeout); its batch is retried. See the worker logs.', this.worker.metricErrors(fiveMinuteSum), 0),
+      ingressErrors: alarm(
+        'IngressErrorsAlarm',
+        'an ingress Lambda failed (crash, timeout or bad config at cold start); providers see 5xx and retry.',
+        sumOf('ingress errors', Object.fromEntries(providers.map((p) => [p.name, ingressFunctions.get(p.name)!.metricErrors(fiveMinuteSum)]))),
+        0,
+      ),
+      apiServerErrors: alarm('ApiServerErrorsAlarm', 'the webhook API answered 5xx (queue unavailable or an ingress failed); providers retry.', this.api.metricServerError(fiveMinuteSum), 0),
+      rejections: alarm(
+        'RejectionsAlarm',
+        `more than ${rejectionThreshold} webhooks rejected in 5 minutes: forged traffic, or a provider secret that no longer matches (\`keysmith secrets set\`).`,
+        sumOf('rejected webhooks', Object.fromEntries(providers.map((p) => [p.name, keysmithMetric(this.stackName, METRIC.rejected, p.name)]))),
+        rejectionThreshold,
+      ),
+      feedbackErrors: alarm('FeedbackErrorsAlarm', 'the SES feedback Lambda failed; a bounce or complaint may not be on its order.', this.feedback.metricErrors(fiveMinuteSum), 0),
+    };
+    this.dlqAlarm = this.alarms.deadLetterQueue;
+
+    this.dashboard = new KeysmithDashboard(this, 'Dashboard', {
+      // Dashboards are global: the region keeps two deployments of one stack name apart.
+      dashboardName: `${this.stackName}-${this.region}`,
+      service: this.stackName,
+      providers: providers.map((p) => p.name),
+      api: this.api,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      worker: this.worker,
+      ingressFunctions,
+      feedback: this.feedback,
+      alarms: Object.values(this.alarms),
     });
-    this.dlqAlarm.addAlarmAction(new SnsAction(this.alarmTopic));
 
     // ── wire ────────────────────────────────────────────────────────────────────────────────
     this.worker.addEventSource(
@@ -250,8 +397,13 @@ export class KeysmithStack extends Stack {
       new PolicyStatement({
         sid: 'SendFromConfiguredSender',
         actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-        resources: this.sesResources(sender, props.sesConfigurationSetName),
+        resources: this.sesResources(sender, this.sesConfigurationSet.configurationSetName),
       }),
+    );
+    this.feedbackTopic.addSubscription(new LambdaSubscription(this.feedback));
+    // Read and conditionally replace the entitlement: the table itself (no index), nothing else.
+    this.feedback.addToRolePolicy(
+      new PolicyStatement({ sid: 'RecordFeedbackOnEntitlement', actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [this.table.tableArn] }),
     );
 
     for (const provider of providers) {
@@ -284,7 +436,12 @@ export class KeysmithStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Set provider secrets with `keysmith secrets set`' });
     new CfnOutput(this, 'WorkerFunctionName', { value: this.worker.functionName });
-    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Subscribe to alarms: context alarmEmail, or an SNS subscription of your own' });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName, description: 'CloudWatch dashboard of this stack' });
+    new CfnOutput(this, 'SesConfigurationSetName', {
+      value: this.sesConfigurationSet.configurationSetName,
+      description: 'Every keysmith email is sent with this SES configuration set (bounces and complaints are recorded on the order)',
+    });
   }
 
   /** `<stack>-<base>.fifo`, or a CloudFormation-generated name when that would exceed 80 chars. */
@@ -296,27 +453,24 @@ export class KeysmithStack extends Stack {
   /**
    * SES checks the identity the From address belongs to: the domain identity if the seller
    * verified the domain, the address identity if they verified the address. Grant both, nothing
-   * else; plus the configuration set when one is used.
+   * else; plus the configuration set every email is sent with.
    */
-  private sesResources(from: string, configurationSet: string | undefined): string[] {
+  private sesResources(from: string, configurationSet: string): string[] {
     const identity = (name: string) =>
       this.formatArn({ service: 'ses', resource: 'identity', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const domain = from.slice(from.lastIndexOf('@') + 1);
-    const resources = [identity(domain), identity(from)];
-    if (configurationSet) {
-      resources.push(
-        this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-      );
-    }
-    return resources;
+    const set = this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: configurationSet, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return [identity(domain), identity(from), set];
   }
 
   /** Every cdk-nag finding this design accepts, each on the narrowest construct, with the reason. */
   private acknowledgeNagFindings(): void {
     const tableArn = `<${this.getLogicalId(this.table.node.defaultChild as CfnElement)}.Arn>`;
-    for (const fn of [this.worker, ...this.ingressFunctions.values()]) {
+    for (const fn of [this.worker, ...this.ingressFunctions.values(), this.feedback]) {
       acknowledge(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'AWSLambdaBasicExecutionRole only allows writing this function\'s CloudWatch logs; an inline copy would say the same.');
+    }
+    for (const fn of [this.worker, ...this.ingressFunctions.values()]) {
       // Grants on a TableV2 name its indexes as `<table arn>/index/*`; the functions query both GSIs.
       acknowledge(fn, `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
         'Read/write grant covers only this table\'s own GSIs (email and order lookups), never another table.');
@@ -335,13 +489,16 @@ export interface KeysmithAppOptions {
   readonly stackName?: string;
   /** @default true */
   readonly nag?: boolean;
-  /** Extra stack props (env, alarmEmail, …). */
+  /** Extra stack props (env, alarmEmail, …); they win over context and environment. */
   readonly stackProps?: Omit<KeysmithStackProps, 'catalog'>;
 }
 
 /**
  * Build the keysmith app: read and validate the config (a bad one fails synth with the file name
  * and every problem), add the stack, and run cdk-nag's AWS Solutions checks on synth.
+ *
+ * Deployment settings outside the catalog: context `alarmEmail` (`-c alarmEmail=ops@shop.com`),
+ * else env `KEYSMITH_ALARM_EMAIL`, subscribes that address to the alarm topic.
  */
 export function buildKeysmithApp(app: App, options: KeysmithAppOptions = {}): KeysmithStack {
   const contextConfig = app.node.tryGetContext('config') as string | undefined;
@@ -354,7 +511,10 @@ export function buildKeysmithApp(app: App, options: KeysmithAppOptions = {}): Ke
     throw new Error(message.includes(path) ? message : `${path}: ${message}`);
   }
   const stackName = options.stackName ?? (app.node.tryGetContext('stackName') as string | undefined) ?? 'Keysmith';
-  const alarmEmail = app.node.tryGetContext('alarmEmail') as string | undefined;
+  const alarmEmail = ((app.node.tryGetContext('alarmEmail') as string | undefined) ?? process.env.KEYSMITH_ALARM_EMAIL)?.trim() || undefined;
+  if (alarmEmail !== undefined && !/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(alarmEmail)) {
+    throw new Error(`alarmEmail (context \`alarmEmail\` or KEYSMITH_ALARM_EMAIL) must be an email address, got "${alarmEmail}"`);
+  }
   const stack = new KeysmithStack(app, stackName, {
     description: 'keysmith: storefront webhooks in, license keys and emails out',
     ...(alarmEmail ? { alarmEmail } : {}),

@@ -1,7 +1,15 @@
 /**
- * Structured JSON logs, one line per entry. Customer emails are masked wherever they appear in a
- * logged value, and fields named like secrets or license keys are dropped — a log line can be
- * pasted into a support ticket.
+ * Structured JSON logs, one line per entry. A log line can be pasted into a support ticket:
+ *
+ * - customer emails are masked wherever they appear in a logged value (`j***@g***.com`);
+ * - fields named like secrets or license keys are dropped (`[redacted]`), whatever their value;
+ * - values that *look* like a license key (`XXXXX-XXXXX-XXXXX-XXXXX-XXXXX`), a signed license or
+ *   any other compact JWS/JWT, or a PEM private key are replaced wherever they appear — also
+ *   inside an error message or a free-text field whose name gave nothing away.
+ *
+ * Provider secrets (HMAC secrets, tokens) have no recognizable shape; they are kept out by never
+ * logging headers, bodies or secret-named fields. `test/unit/log/` runs the real pipeline and
+ * worker and checks every line.
  */
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -13,25 +21,47 @@ export interface Logger {
 }
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-])[A-Za-z0-9.-]*(\.[A-Za-z]{2,})/g;
-const FORBIDDEN_FIELD = /secret|password|hottok|signature|token|^key$|licenseKey|privateKey|authorization/i;
+// Unicode local parts and domains too (`ünï@exämple.de`); the TLD keeps the mask readable.
+const EMAIL = /([\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]*@([\p{L}\p{N}-])[\p{L}\p{N}.-]*(\.[\p{L}]{2,})/gu;
+/** A derived license key: 5 groups of 5 Crockford base32 characters (see domain/licenses.ts). */
+const LICENSE_KEY = /(?<![0-9A-Za-z])[0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){4}(?![0-9A-Za-z])/g;
+/** A compact JWS/JWT: base64url JSON header (`eyJ` = `{"`), payload, signature. */
+const JWS = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+const FORBIDDEN_FIELD = /secret|password|passphrase|hottok|signature|token|^keys?$|licenseKey|privateKey|signingKey|apiKey|authorization|cookie|credential/i;
 
 /** `john.doe@gmail.com` → `j***@g***.com`. */
 export function maskEmail(text: string): string {
-  return text.replace(EMAIL, (_m, first: string, domainFirst: string, tld: string) => `${first}***@${domainFirst}***${tld}`);
+  return text.includes('@') ? text.replace(EMAIL, (_m, first: string, domainFirst: string, tld: string) => `${first}***@${domainFirst}***${tld}`) : text;
+}
+
+/**
+ * Mask emails and blank out license keys, signed tokens and private keys in free text. Each
+ * pattern runs only when a cheap test says it could match: most log strings are ids.
+ */
+export function scrub(text: string): string {
+  let out = maskEmail(text);
+  if (out.length >= 29 && out.includes('-')) out = out.replace(LICENSE_KEY, '[license key]');
+  if (out.includes('eyJ')) out = out.replace(JWS, '[signed token]');
+  if (out.includes('PRIVATE KEY')) out = out.replace(PEM_PRIVATE_KEY, '[private key]');
+  return out;
 }
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[…]';
-  if (typeof value === 'string') return maskEmail(value);
-  if (value instanceof Error) return { name: value.name, message: maskEmail(value.message) };
-  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = FORBIDDEN_FIELD.test(k) ? '[redacted]' : redact(v, depth + 1);
-    return out;
+  if (typeof value === 'string') return scrub(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return { name: value.name, message: scrub(value.message), ...(typeof code === 'string' ? { code } : {}) };
   }
-  return value;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  // Never the bytes of a body: their length is all a log needs.
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = FORBIDDEN_FIELD.test(k) ? '[redacted]' : redact(v, depth + 1);
+  return out;
 }
 
 export function createLogger(
@@ -41,7 +71,7 @@ export function createLogger(
 ): Logger {
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>): void => {
     if (LEVELS[level] < (LEVELS[minLevel] ?? 20)) return;
-    write(JSON.stringify({ level, time: new Date().toISOString(), message: maskEmail(message), ...(redact({ ...base, ...fields }) as object) }));
+    write(JSON.stringify({ level, time: new Date().toISOString(), message: scrub(message), ...(redact({ ...base, ...fields }) as object) }));
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -89,7 +89,7 @@ describe('KeysmithStack', () => {
       });
     });
 
-    it('may send mail only as the configured sender (domain or address identity), and only the worker may', () => {
+    it('may send mail only as the configured sender (domain or address identity) with its configuration set, and only the worker may', () => {
       const policies = template.findResources('AWS::IAM::Policy') as Record<string, Resource>;
       const sesStatements = Object.entries(policies).flatMap(([id, policy]) =>
         (policy.Properties.PolicyDocument.Statement as any[])
@@ -102,6 +102,7 @@ describe('KeysmithStack', () => {
       expect([statement.Action].flat().sort()).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       const resources = [statement.Resource].flat().map(flatten).sort();
       expect(resources).toEqual([
+        `arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:configuration-set/\${${logicalId(stack.sesConfigurationSet as never)}}`,
         'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/example.com',
         'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/licenses@example.com',
       ]);
@@ -123,7 +124,7 @@ describe('KeysmithStack', () => {
   describe('functions', () => {
     it('are all arm64 on nodejs24.x with the shared timeout and memory', () => {
       const all = Object.values(functions());
-      expect(all).toHaveLength(1 + PROVIDER_REGISTRY.length);
+      expect(all).toHaveLength(2 + PROVIDER_REGISTRY.length); // worker, feedback, one ingress each
       for (const fn of all) {
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -137,7 +138,7 @@ describe('KeysmithStack', () => {
     });
 
     it('get the secret ARN, table and queue by reference, and no secret value', () => {
-      for (const fn of Object.values(functions())) {
+      for (const fn of [stack.worker, ...stack.ingressFunctions.values()].map((f) => functions()[logicalId(f)]!)) {
         const env = fn.Properties.Environment.Variables as Record<string, unknown>;
         expect(env.KEYSMITH_SECRET_ARN).toEqual({ Ref: logicalId(stack.secret) });
         expect(env.KEYSMITH_TABLE_NAME).toEqual({ Ref: logicalId(stack.table) });
@@ -147,6 +148,11 @@ describe('KeysmithStack', () => {
         // Source maps are off, so Node must not be told to look for them.
         expect(env).not.toHaveProperty('NODE_OPTIONS');
       }
+    });
+
+    it('the feedback function gets the table only: no secret, no queue', () => {
+      const env = functions()[logicalId(stack.feedback)]!.Properties.Environment.Variables as Record<string, unknown>;
+      expect(env).toEqual({ KEYSMITH_TABLE_NAME: { Ref: logicalId(stack.table) }, KEYSMITH_LOG_LEVEL: 'info', KEYSMITH_SERVICE: 'Keysmith' });
     });
 
     it('log to their own log group with a bounded retention', () => {
@@ -249,7 +255,7 @@ describe('KeysmithStack', () => {
     it('subscribes alarmEmail when given', () => {
       const withEmail = new KeysmithStack(appWithoutBundling(), 'WithEmail', { catalog: exampleCatalog(), alarmEmail: 'ops@example.com' });
       Template.fromStack(withEmail).hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-      template.resourceCountIs('AWS::SNS::Subscription', 0);
+      expect(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } })).toEqual({});
     });
   });
 
@@ -284,7 +290,7 @@ describe('KeysmithStack', () => {
       ];
       const multi = new KeysmithStack(appWithoutBundling(), 'Multi', { catalog: exampleCatalog(), providers });
       const t = Template.fromStack(multi);
-      t.resourceCountIs('AWS::Lambda::Function', 3);
+      t.resourceCountIs('AWS::Lambda::Function', 4); // + worker and feedback
       t.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
       t.resourceCountIs('AWS::ApiGatewayV2::Integration', 2);
       for (const key of ['POST /webhooks/fastspring', 'POST /webhooks/paddle', 'GET /webhooks/paddle']) {
