@@ -29,9 +29,12 @@ function loadTs(entry, name) {
     stale = true;
   }
   if (stale) {
+    // Built beside the bundle and renamed over it: a process that starts while another one is
+    // building (parallel CLI runs, tests) reads either the old bundle or the new one, never half.
+    const partial = `${outfile}.${process.pid}.tmp`;
     require('esbuild').buildSync({
       entryPoints: [path.join(root, entry)],
-      outfile,
+      outfile: partial,
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -40,6 +43,7 @@ function loadTs(entry, name) {
       sourcemap: 'inline',
       logLevel: 'error',
     });
+    fs.renameSync(partial, outfile);
   }
   return require(outfile);
 }

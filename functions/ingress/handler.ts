@@ -4,6 +4,7 @@ import { loadSecrets } from '../aws/secrets';
 import { queueFromEnv, type EventQueue } from '../aws/queue';
 import { deliveryLogFromEnv, type DeliveryLog } from '../aws/deliveryLog';
 import { logger } from '../log/logger';
+import { metrics } from '../log/metrics';
 import { runIngress } from './pipeline';
 import type { Provider, WebhookRequest } from './types';
 
@@ -56,6 +57,7 @@ export function createIngressHandler(provider: Provider<any, any>, ports: { queu
       catalog: loadCatalog(),
       secrets: loadSecrets,
       log: logger,
+      metrics,
     });
     return { statusCode: answer.status, headers: { 'content-type': 'text/plain; charset=utf-8', ...answer.headers }, body: answer.body };
   };

@@ -7,6 +7,7 @@ import type { DeliveryLog, PredictedLicenses } from '../aws/deliveryLog';
 import type { EventQueue } from '../aws/queue';
 import type { Secrets } from '../aws/secrets';
 import type { Logger } from '../log/logger';
+import { METRIC, noMetrics, type Metrics } from '../log/metrics';
 import { WebhookRejection, type HttpAnswer, type Provider, type ProviderContext, type WebhookRequest } from './types';
 
 export interface IngressDeps {
@@ -16,6 +17,8 @@ export interface IngressDeps {
   catalog: Catalog;
   secrets: (options?: { refresh?: boolean }) => Promise<Secrets>;
   log: Logger;
+  /** EMF metrics, flushed once per request. @default noMetrics */
+  metrics?: Metrics;
 }
 
 /**
@@ -29,6 +32,9 @@ export interface IngressDeps {
 export async function runIngress(provider: Provider, request: WebhookRequest, deps: IngressDeps): Promise<HttpAnswer> {
   const started = process.hrtime.bigint();
   const fields = { provider: provider.name, requestId: request.requestId };
+  const metrics = deps.metrics ?? noMetrics;
+  const dimensions = { provider: provider.name };
+  metrics.count(METRIC.received, 1, dimensions);
   try {
     guard(provider, request);
     let ctx: ProviderContext = { secrets: await deps.secrets(), catalog: deps.catalog };
@@ -45,6 +51,8 @@ export async function runIngress(provider: Provider, request: WebhookRequest, de
     const normalized = provider.normalize(payload, request, ctx);
     const events = await record(provider, request, normalized, ctx, deps);
     const { accepted, failed } = events.length > 0 ? await deps.queue.send(events) : { accepted: [], failed: [] };
+    metrics.count(METRIC.enqueued, accepted.length, dimensions);
+    if (failed.length > 0) metrics.count(METRIC.enqueueFailed, failed.length, dimensions);
     const answer = provider.answer({ events, accepted, failed }, payload, ctx);
     deps.log.info('webhook accepted', {
       ...fields,
@@ -59,11 +67,15 @@ export async function runIngress(provider: Provider, request: WebhookRequest, de
   } catch (error) {
     if (error instanceof WebhookRejection) {
       deps.log.warn('webhook rejected', { ...fields, status: error.status, code: error.code, reason: error.message });
+      metrics.count(METRIC.rejected, 1, { provider: provider.name, reason: error.code });
       return provider.reject ? provider.reject(error) : { status: error.status, body: `${error.code}: ${error.message}\n` };
     }
     // A bug or an outage, never the caller's fault: say nothing specific, let the provider retry.
     deps.log.error('webhook failed', { ...fields, error });
     return { status: 503, body: 'temporarily unavailable, please retry\n' };
+  } finally {
+    metrics.timing(METRIC.ingressLatency, Number(process.hrtime.bigint() - started) / 1e6, dimensions);
+    metrics.flush();
   }
 }
 

@@ -2,13 +2,15 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fulfillmentEventSchema, type FulfillmentEvent } from '../domain/events';
-import type { ApplyContext } from '../domain/entitlement';
+import type { AppliedEvent, ApplyContext } from '../domain/entitlement';
 import { loadCatalog } from '../config/loadCatalog';
 import { applyContextFactory } from '../config/applyContext';
 import { loadSecrets, type Secrets } from '../aws/secrets';
 import { SesMailer, sesClient, type Mailer } from '../aws/mailer';
 import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
+import { DynamoFailureLog, type FailureLog } from '../aws/failureLog';
 import { logger, type Logger } from '../log/logger';
+import { METRIC, metrics, type Metrics } from '../log/metrics';
 import { QUEUE } from '../settings';
 import { EmailInFlight, processEvent, type Checkpoint } from './processEvent';
 
@@ -30,6 +32,10 @@ export interface WorkerDeps {
   delay?: (record: SQSRecord, seconds: number) => Promise<void>;
   now?: () => Date;
   checkpoint?: (point: Checkpoint, event: FulfillmentEvent) => void | Promise<void>;
+  /** EMF metrics, flushed once per batch; absent in unit tests. */
+  metrics?: Metrics;
+  /** Keeps the last error of a failed message for `keysmith dlq list`; absent in unit tests. */
+  failures?: FailureLog;
 }
 
 export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
@@ -61,6 +67,7 @@ export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQS
         }
       }),
     );
+    deps.metrics?.flush();
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
@@ -74,7 +81,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
     if (!parsed.success) throw new Error(`queue message is not a FulfillmentEvent: ${parsed.error.issues[0]?.message}`);
     event = parsed.data;
     const started = Date.now();
-    const result = await processEvent(event, { store: deps.store, mailer: deps.mailer, context, log: deps.log, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
+    const result = await processEvent(event, { store: deps.store, mailer: deps.mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
       firstDelivery: receiveCount <= 1,
       claimToken: record.messageId,
     });
@@ -89,9 +96,11 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
       receiveCount,
       ms: Date.now() - started,
     });
+    if (deps.metrics) countProcessed(deps.metrics, event.provider, result.outcome === 'applied' ? result.applied : undefined, Date.now() - started);
     return undefined;
   } catch (error) {
     const seconds = backoffSeconds(receiveCount, error);
+    if (!(error instanceof EmailInFlight)) deps.metrics?.count(METRIC.eventsFailed, 1, { provider: event?.provider ?? 'unknown' });
     deps.log[error instanceof EmailInFlight ? 'info' : 'warn']('event failed; will retry', {
       messageId: record.messageId,
       provider: event?.provider,
@@ -102,8 +111,32 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
       error,
     });
     await deps.delay?.(record, seconds).catch((e: unknown) => deps.log.warn('could not set retry backoff', { error: e }));
+    // Another delivery sending the email is coordination, not a fault worth keeping.
+    if (deps.failures && !(error instanceof EmailInFlight)) {
+      await deps.failures.record({
+        messageId: record.messageId,
+        ...(event ? { provider: event.provider, eventId: event.eventId, scope: event.scope } : {}),
+        receiveCount,
+        error: { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) },
+        at: deps.now?.() ?? new Date(),
+      });
+    }
     return seconds;
   }
+}
+
+/**
+ * Latency of every processed event; licenses issued and revoked only by the delivery that applied
+ * the event (a duplicate changed nothing). Read from the applied event's own record: grants and
+ * plan changes list the licenses they created, revocations the ones they revoked.
+ */
+function countProcessed(metrics: Metrics, provider: string, applied: AppliedEvent | undefined, ms: number): void {
+  const dimensions = { provider };
+  metrics.timing(METRIC.processingLatency, ms, dimensions);
+  const changed = applied?.licenseIds?.length ?? 0;
+  if (changed === 0) return;
+  if (applied!.action === 'grant' || applied!.action === 'change') metrics.count(METRIC.licensesIssued, changed, dimensions);
+  else if (applied!.action === 'revoke') metrics.count(METRIC.licensesRevoked, changed, dimensions);
 }
 
 /** min(base × 2^(n−1), max) seconds; a concurrent sender only needs to finish its send. */
@@ -124,15 +157,18 @@ function fromEnvironment(): WorkerDeps {
   const table = process.env.KEYSMITH_TABLE_NAME;
   if (!table) throw new Error('KEYSMITH_TABLE_NAME is not set');
   const sqs = new SQSClient({});
+  const dynamodb = new DynamoDBClient({});
   const catalog = loadCatalog();
   return {
-    store: new DynamoEntitlementStore(new DynamoDBClient({}), table),
+    store: new DynamoEntitlementStore(dynamodb, table),
+    failures: new DynamoFailureLog(dynamodb, table, (error) => logger.warn('could not record the failure', { error })),
     mailer: new SesMailer(sesClient(), {
       ...catalog.sender,
       ...(process.env.KEYSMITH_SES_CONFIGURATION_SET ? { configurationSet: process.env.KEYSMITH_SES_CONFIGURATION_SET } : {}),
     }),
     secrets: loadSecrets,
     log: logger,
+    metrics,
     delay: async (record, seconds) => {
       await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrlOf(record), ReceiptHandle: record.receiptHandle, VisibilityTimeout: seconds }));
     },

@@ -1,4 +1,4 @@
-import { CliError, table, type Output } from '../output';
+import { CliError, EXIT, table, type Output } from '../output';
 import { findLocalStack } from '../target';
 
 /** One captured email (the `--json` contract). */
@@ -28,7 +28,7 @@ export async function emails(options: { to?: string }, out: Output): Promise<voi
   try {
     response = await fetch(`${info.endpoints.ses}/store`, { signal: AbortSignal.timeout(5000) });
   } catch (error) {
-    throw new CliError(`the local SES emulator did not answer: ${(error as Error).message}`);
+    throw new CliError(`the local SES emulator did not answer: ${(error as Error).message}`, EXIT.unreachable);
   }
   const store = (await response.json()) as { emails: StoredEmail[] };
   const wanted = options.to?.trim().toLowerCase();

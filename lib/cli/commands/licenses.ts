@@ -1,8 +1,8 @@
 import { effectiveExpiry, effectiveStatus, type Entitlement, type License } from '../../../functions/domain/entitlement';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import type { StoredEntitlement } from '../../../functions/aws/store';
-import { CliError, table, type Output } from '../output';
-import { findLocalStack, localStore } from '../target';
+import { CliError, EXIT, table, type Output } from '../output';
+import type { Target } from '../target';
 
 /** One license as support tools and scripts see it (the `--json` contract). */
 export interface LicenseRow {
@@ -52,13 +52,11 @@ export interface LicensesOptions {
 }
 
 /** `keysmith licenses --order ID | --email E | --key K`. */
-export async function licenses(options: LicensesOptions, out: Output): Promise<void> {
+export async function licenses(options: LicensesOptions, target: () => Promise<Target>, out: Output): Promise<void> {
   const given = [options.order, options.email, options.key].filter((v) => v !== undefined);
-  if (given.length !== 1) throw new CliError('give exactly one of --order ID, --email EMAIL, --key KEY');
-  if (options.provider && !(PROVIDERS as readonly string[]).includes(options.provider)) {
-    throw new CliError(`unknown provider "${options.provider}"; one of: ${PROVIDERS.join(', ')}`);
-  }
-  const store = localStore(await findLocalStack());
+  if (given.length !== 1) throw new CliError('give exactly one of --order ID, --email EMAIL, --key KEY', EXIT.usage);
+  checkProvider(options.provider);
+  const store = (await target()).store;
   const providers = (options.provider ? [options.provider] : PROVIDERS) as ProviderName[];
   let found: StoredEntitlement[] = [];
   let onlyLicense: string | undefined;
@@ -83,4 +81,12 @@ export async function licenses(options: LicensesOptions, out: Output): Promise<v
           ...rows.map((r) => [r.licenseId, r.provider, r.order, r.product, r.status, String(r.seats), r.expiresAt?.slice(0, 10) ?? 'never', r.key.length > 40 ? `${r.key.slice(0, 37)}...` : r.key]),
         ]),
   );
+}
+
+/** A `--provider` value, checked against the provider names. */
+export function checkProvider(provider: string | undefined): ProviderName | undefined {
+  if (provider !== undefined && !(PROVIDERS as readonly string[]).includes(provider)) {
+    throw new CliError(`unknown provider "${provider}"; one of: ${PROVIDERS.join(', ')}`, EXIT.usage);
+  }
+  return provider as ProviderName | undefined;
 }

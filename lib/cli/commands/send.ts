@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
-import { CliError, type Output } from '../output';
-import { findLocalStack, signingSecrets, type LocalStackInfo } from '../target';
+import { CliError, EXIT, usageError, type Output } from '../output';
+import { findLocalStack, resolveTarget, signingSecrets, type LocalStackInfo, type TargetOptions } from '../target';
 
 export interface SendOptions {
   provider: string;
@@ -13,17 +13,31 @@ export interface SendOptions {
   order?: string;
 }
 
-/** `keysmith send <provider>`: sign a sample (or the given payload) and POST it. */
-export async function send(options: SendOptions, out: Output): Promise<void> {
+/**
+ * `keysmith send <provider>`: sign a sample (or the given payload) and POST it — to the local
+ * stack, to a deployed stack's ApiUrl (`--stack`, signing with the secrets in its secret where the
+ * CLI may read them, else with KEYSMITH_* from the environment), or to any `--url`.
+ */
+export async function send(options: SendOptions, targetOptions: TargetOptions, out: Output): Promise<void> {
   const registration = PROVIDER_REGISTRY.find((p) => p.name === options.provider);
-  if (!registration) throw new CliError(`unknown provider "${options.provider}"; one of: ${PROVIDERS.join(', ')}`);
+  if (!registration) throw usageError(`unknown provider "${options.provider}"; one of: ${PROVIDERS.join(', ')}`);
   const sample = await registration.sample();
   if (options.event && !sample.events.includes(options.event)) {
-    throw new CliError(`unknown --event "${options.event}" for ${options.provider}; one of: ${sample.events.join(', ')}`);
+    throw usageError(`unknown --event "${options.event}" for ${options.provider}; one of: ${sample.events.join(', ')}`);
   }
   let info: LocalStackInfo | undefined;
   let base = options.url;
-  if (!base) {
+  let stackSecrets: Record<string, string> = {};
+  const stack = targetOptions.stack ?? (process.env.KEYSMITH_STACK || undefined);
+  if (!base && stack) {
+    const t = await resolveTarget(targetOptions);
+    base = t.apiUrl;
+    stackSecrets = await t.readSecrets().catch((error: unknown) => {
+      out.note(`cannot read the stack's secret (${(error as Error).message}); signing with KEYSMITH_* from the environment`);
+      return {};
+    });
+    t.close();
+  } else if (!base) {
     info = await findLocalStack();
     base = info.url;
   } else {
@@ -35,13 +49,13 @@ export async function send(options: SendOptions, out: Output): Promise<void> {
     try {
       file = readFileSync(options.file);
     } catch (error) {
-      throw new CliError(`cannot read --file ${options.file}: ${(error as Error).message}`);
+      throw usageError(`cannot read --file ${options.file}: ${(error as Error).message}`);
     }
   }
   let request;
   try {
     request = await sample.build({
-      secrets: signingSecrets(info),
+      secrets: signingSecrets(info, stackSecrets),
       ...(options.event ? { event: options.event } : {}),
       ...(file ? { file } : {}),
       ...(options.email ? { email: options.email } : {}),
@@ -62,7 +76,7 @@ export async function send(options: SendOptions, out: Output): Promise<void> {
       signal: AbortSignal.timeout(30_000),
     });
   } catch (error) {
-    throw new CliError(`could not reach ${target.origin}: ${(error as Error).message}`);
+    throw new CliError(`could not reach ${target.origin}: ${(error as Error).message}`, EXIT.unreachable);
   }
   const body = await response.text();
   const ms = Math.round((performance.now() - started) * 10) / 10;
@@ -75,15 +89,18 @@ export async function send(options: SendOptions, out: Output): Promise<void> {
     orderId: request.orderId,
     eventIds: request.eventIds,
     ms,
+    // API Gateway's request id: the delivery id in the delivery log (`keysmith deliveries`, `replay`).
+    ...(response.headers.get('apigw-requestid') ? { deliveryId: response.headers.get('apigw-requestid')! } : {}),
   };
   out.result(result, () =>
     [
       `${request.method} ${result.url} → ${result.status} (${ms} ms)`,
       `order:  ${result.orderId}`,
       `events: ${result.eventIds.join(', ')}`,
+      ...(result.deliveryId ? [`delivery: ${result.deliveryId}`] : []),
       ...(body.trim() ? [`answer: ${body.trim().slice(0, 2000)}`] : []),
       ...(response.ok ? [`Next: npx keysmith licenses --order ${result.orderId}`] : []),
     ].join('\n'),
   );
-  if (!response.ok) throw new CliError(`${options.provider} webhook answered ${response.status}`, 2);
+  if (!response.ok) throw new CliError(`${options.provider} webhook answered ${response.status}`, EXIT.failed);
 }

@@ -1,0 +1,204 @@
+import { SECRET_NAMES, type SecretName } from '../../../functions/aws/secrets';
+import { loadCatalog } from '../../../functions/config/loadCatalog';
+import { CliError, EXIT, type Output } from '../output';
+import { resolveTarget, type Target, type TargetOptions } from '../target';
+import { secretProblem, SECRET_PROVIDER } from '../secretChecks';
+import { depth } from './dlq';
+
+/**
+ * `keysmith doctor`: one verdict per line — ✔ ok, ! warn, ✘ fail — and exit 1 when anything
+ * failed. Secret values are never printed, only whether they are set and well-formed.
+ *
+ * Local: the stack and its emulators answer, the dev secrets, the queues. AWS: the stack's
+ * status, the secret's keys, the SES sender identity and sandbox/quota, the queues, the alarms
+ * and whether anyone is subscribed to them.
+ */
+
+export type Verdict = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  /** What was checked, e.g. `secrets`, `ses identity`, `dlq`. */
+  check: string;
+  status: Verdict;
+  detail: string;
+}
+
+/** `doctor --json`. */
+export interface DoctorResult {
+  target: 'local' | 'aws';
+  label: string;
+  ok: boolean;
+  checks: Check[];
+}
+
+const MARK: Record<Verdict, string> = { ok: '✔', warn: '!', fail: '✘' };
+
+export async function doctor(targetOptions: TargetOptions, out: Output): Promise<void> {
+  const checks: Check[] = [];
+  const add = (check: string, status: Verdict, detail: string): void => {
+    checks.push({ check, status, detail });
+  };
+  let t: Target | undefined;
+  try {
+    t = await resolveTarget(targetOptions);
+  } catch (error) {
+    if (!(error instanceof CliError) || error.exitCode === EXIT.usage) throw error;
+    add(targetOptions.stack ?? process.env.KEYSMITH_STACK ? 'stack' : 'local stack', 'fail', error.message);
+  }
+  if (t) {
+    add(t.kind === 'local' ? 'local stack' : 'stack', 'ok', `${t.label} answers`);
+    await guarded(add, 'secrets', () => secretChecks(t!, add));
+    if (t.kind === 'local') await localChecks(t, add);
+    else await awsChecks(t, add);
+    await guarded(add, 'queue', async () => {
+      const n = await depth(t!, t!.queueUrl);
+      add('queue', 'ok', `${n} message(s) waiting or in flight`);
+    });
+    await guarded(add, 'dlq', async () => {
+      const n = await depth(t!, t!.dlqUrl);
+      if (n === 0) add('dlq', 'ok', 'the DLQ is empty');
+      else add('dlq', 'fail', `the DLQ holds ${n} message(s): \`keysmith dlq list\`, fix the cause, \`keysmith dlq redrive --all\``);
+    });
+    t.close();
+  }
+  const result: DoctorResult = { target: t?.kind ?? (targetOptions.stack ? 'aws' : 'local'), label: t?.label ?? '', ok: !checks.some((c) => c.status === 'fail'), checks };
+  out.result(result, () => {
+    const width = Math.max(...checks.map((c) => c.check.length));
+    const lines = checks.map((c) => `${MARK[c.status]} ${c.check.padEnd(width)}  ${c.detail}`);
+    const fails = checks.filter((c) => c.status === 'fail').length;
+    const warns = checks.filter((c) => c.status === 'warn').length;
+    lines.push('', fails > 0 ? `${fails} problem(s), ${warns} warning(s)` : warns > 0 ? `healthy, ${warns} warning(s)` : 'healthy');
+    return lines.join('\n');
+  });
+  if (!result.ok) throw new CliError(`doctor found ${checks.filter((c) => c.status === 'fail').length} problem(s)`, EXIT.failed);
+}
+
+type Add = (check: string, status: Verdict, detail: string) => void;
+
+async function guarded(add: Add, check: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    add(check, 'fail', `could not check: ${(error as Error).message}`);
+  }
+}
+
+async function secretChecks(t: Target, add: Add): Promise<void> {
+  const values = await t.readSecrets();
+  const where = t.kind === 'aws' ? 'in the secret' : 'in the dev secrets file';
+  const usesSigned = Object.values(loadCatalog().products).some((p) => p.license.format === 'signed');
+  let providers = 0;
+  for (const name of SECRET_NAMES) {
+    const value = values[name];
+    if (value) {
+      const problem = secretProblem(name, value);
+      if (problem) add('secrets', 'fail', `${name} ${problem}`);
+      else {
+        add('secrets', 'ok', `${name} set`);
+        if (SECRET_PROVIDER[name]) providers++;
+      }
+      continue;
+    }
+    add('secrets', ...missing(name, usesSigned, where));
+  }
+  if (providers === 0) add('secrets', 'fail', 'no provider secret is set: every webhook is refused (`keysmith secrets set NAME`)');
+  if (t.kind === 'local') add('secrets', 'ok', 'note: variables set in the environment of `npm start` override the file');
+}
+
+function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict, string] {
+  if (name === 'KEYSMITH_LICENSE_SECRET') return ['fail', `${name} not set ${where}: no license can be issued`];
+  if (name === 'KEYSMITH_LICENSE_SIGNING_KEY') {
+    return usesSigned ? ['fail', `${name} not set ${where}: the catalog has signed-license products`] : ['ok', `${name} not set (only signed licenses need it)`];
+  }
+  if (name === 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY') return ['ok', `${name} not set (only Paddle sandbox orders need it)`];
+  return ['warn', `${name} not set ${where}: ${SECRET_PROVIDER[name]} webhooks are refused (fine if you do not sell there)`];
+}
+
+async function localChecks(t: Target, add: Add): Promise<void> {
+  const info = t.local!;
+  await guarded(add, 'dynamodb', async () => {
+    const { DescribeTableCommand } = await import('@aws-sdk/client-dynamodb');
+    const table = await t.dynamodb.send(new DescribeTableCommand({ TableName: t.tableName }));
+    add('dynamodb', 'ok', `table ${t.tableName} ${table.Table?.TableStatus?.toLowerCase() ?? 'present'} (${info.endpoints.dynamodb})`);
+  });
+  await guarded(add, 'ses', async () => {
+    const response = await fetch(`${info.endpoints.ses}/store`, { signal: AbortSignal.timeout(3000) });
+    add('ses', response.ok ? 'ok' : 'fail', response.ok ? `SES emulator answers (${info.inboxUrl ?? info.endpoints.ses})` : `SES emulator answered ${response.status}`);
+  });
+  add('ses identity', 'ok', 'n/a (local): the SES emulator accepts any sender');
+  add('ses sandbox', 'ok', 'n/a (local)');
+  add('alarms', 'ok', 'n/a (local): `keysmith doctor --stack NAME` checks the deployed alarms');
+}
+
+async function awsChecks(t: Target, add: Add): Promise<void> {
+  await guarded(add, 'stack', async () => {
+    const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+    const stack = (await (await t.cloudFormation()).send(new DescribeStacksCommand({ StackName: t.stackName }))).Stacks?.[0];
+    const status = stack?.StackStatus ?? 'UNKNOWN';
+    const verdict: Verdict = /_COMPLETE$/.test(status) && !/ROLLBACK|DELETE/.test(status) ? 'ok' : /IN_PROGRESS$/.test(status) ? 'warn' : 'fail';
+    add('stack', verdict, `${t.stackName}: ${status}`);
+  });
+  await guarded(add, 'ses identity', () => sesIdentity(t, add));
+  await guarded(add, 'ses sandbox', () => sesQuota(t, add));
+  await guarded(add, 'alarms', () => alarms(t, add));
+}
+
+async function sesIdentity(t: Target, add: Add): Promise<void> {
+  const { GetIdentityVerificationAttributesCommand } = await import('@aws-sdk/client-ses');
+  const from = loadCatalog().sender.from;
+  const domain = from.split('@')[1] ?? from;
+  const result = await (await t.ses()).send(new GetIdentityVerificationAttributesCommand({ Identities: [from, domain] }));
+  const status = (id: string): string | undefined => result.VerificationAttributes?.[id]?.VerificationStatus;
+  if (status(from) === 'Success' || status(domain) === 'Success') {
+    add('ses identity', 'ok', `sender ${from} verified (${status(domain) === 'Success' ? `domain ${domain}` : 'address'})`);
+  } else {
+    const seen = [status(from) && `address ${status(from)}`, status(domain) && `domain ${status(domain)}`].filter(Boolean).join(', ');
+    add('ses identity', 'fail', `sender ${from} is not verified in SES ${t.region}${seen ? ` (${seen})` : ''}: no license email can be sent. Verify the address or its domain in the SES console.`);
+  }
+}
+
+/**
+ * SES v1 has no "sandbox" flag; the sandbox is what its quota looks like: 200 emails a day at
+ * one per second. (SES v2's GetAccount would say it outright, at the cost of another client.)
+ */
+async function sesQuota(t: Target, add: Add): Promise<void> {
+  const { GetSendQuotaCommand } = await import('@aws-sdk/client-ses');
+  const q = await (await t.ses()).send(new GetSendQuotaCommand({}));
+  const max = q.Max24HourSend ?? 0;
+  const sent = q.SentLast24Hours ?? 0;
+  const rate = q.MaxSendRate ?? 0;
+  if (max <= 200 && rate <= 1) add('ses sandbox', 'warn', `SES ${t.region} looks like the sandbox (${max}/day, ${rate}/s): only verified recipients get email. Request production access.`);
+  else add('ses sandbox', 'ok', `production access: ${max}/day, ${rate}/s`);
+  if (max > 0 && sent / max >= 0.8) add('ses quota', sent >= max ? 'fail' : 'warn', `${sent} of ${max} emails sent in the last 24 h`);
+  else add('ses quota', 'ok', `${sent} of ${max} emails sent in the last 24 h`);
+}
+
+/** The stack's alarms exist (CloudFormation knows them) and their topic has a confirmed subscriber. */
+async function alarms(t: Target, add: Add): Promise<void> {
+  const { DescribeStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
+  const resources = (await (await t.cloudFormation()).send(new DescribeStackResourcesCommand({ StackName: t.stackName }))).StackResources ?? [];
+  const found = resources.filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm');
+  const broken = found.filter((r) => !/_COMPLETE$/.test(r.ResourceStatus ?? '') || /DELETE|FAILED/.test(r.ResourceStatus ?? ''));
+  if (found.length === 0) add('alarms', 'fail', 'the stack has no CloudWatch alarm (expected the DLQ alarm)');
+  else if (broken.length > 0) add('alarms', 'fail', `${broken.map((r) => `${r.LogicalResourceId} ${r.ResourceStatus}`).join(', ')}`);
+  else add('alarms', 'ok', `${found.length} alarm(s): ${found.map((r) => r.LogicalResourceId).join(', ')}`);
+
+  if (!t.alarmTopicArn) {
+    add('alarm topic', 'fail', 'the stack has no AlarmTopicArn output');
+    return;
+  }
+  const { ListSubscriptionsByTopicCommand } = await import('@aws-sdk/client-sns');
+  const sns = await t.sns();
+  const subscriptions = [];
+  let token: string | undefined;
+  do {
+    const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: t.alarmTopicArn, NextToken: token }));
+    subscriptions.push(...(page.Subscriptions ?? []));
+    token = page.NextToken;
+  } while (token);
+  const confirmed = subscriptions.filter((s) => s.SubscriptionArn && s.SubscriptionArn.startsWith('arn:'));
+  const pending = subscriptions.length - confirmed.length;
+  if (confirmed.length > 0) add('alarm topic', 'ok', `${confirmed.length} confirmed subscription(s) (${[...new Set(confirmed.map((s) => s.Protocol))].join(', ')})${pending ? `, ${pending} pending` : ''}`);
+  else if (pending > 0) add('alarm topic', 'warn', `${pending} subscription(s) waiting for confirmation: click the link in the email AWS sent`);
+  else add('alarm topic', 'fail', `nobody is told when an alarm fires: subscribe to ${t.alarmTopicArn} (aws sns subscribe --protocol email …)`);
+}

@@ -1,0 +1,240 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { secretsFrom, type Secrets } from '../../../functions/aws/secrets';
+import { loadCatalog } from '../../../functions/config/loadCatalog';
+import type { Entitlement } from '../../../functions/domain/entitlement';
+import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
+import type { ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
+import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
+import { eventIdFor } from '../../../functions/providers/elements/normalize';
+import { verifyPaddle } from '../../../functions/providers/paddle/verify';
+import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { parseJson } from '../../../functions/providers/shared/json';
+import { enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
+import { CliError, usageError, type Output } from '../output';
+import type { Target } from '../target';
+import { eventStatus, getDelivery, type EventStatus, type StoredDelivery } from './deliveries';
+import { checkProvider } from './licenses';
+
+/**
+ * `keysmith replay <delivery-id> [--force]`: feed a recorded delivery through the pipeline again.
+ *
+ * The payload from the delivery log goes through the provider's own `parse` and `normalize` — the
+ * code the ingress ran — and the events are enqueued with the SAME event ids, on the same SQS
+ * path. The worker's idempotency does the rest: a delivery that was completed is a no-op, one that
+ * was lost or failed is applied now. `--force` then asks for the one thing a no-op replay cannot
+ * give: the license email again (a manual `record` + `resendEmail` event per order).
+ *
+ * Verification: only verified requests are ever logged, and what proved them is mostly not in
+ * the log (FastSpring's signature header, Hotmart's hottok header, Selldone's URL secret), so
+ * replay does not verify those again. Where the proof is part of the stored payload it is checked
+ * again, because verification also told the ingress something parse needs: Paddle's signature
+ * says which key (live or sandbox) signed; for Marketplace Elements the offer id (from the URL,
+ * not logged) is recovered by matching the recorded event ids.
+ */
+
+type Trusted = (request: WebhookRequest, ctx: ProviderContext, recorded: StoredDelivery) => unknown;
+
+/** What each provider's `verify` returned, rebuilt from a logged (already verified) request. */
+const TRUSTED: Record<ProviderName, Trusted> = {
+  fastspring: (request) => request.body,
+  selldone: (request) => request.body,
+  hotmart: (request) => ({ body: request.body }),
+  paddle: (request, ctx) => verifyPaddle(request, ctx, 64 * 1024),
+  elements: (request, ctx, recorded) => {
+    const { payload: token } = parseJson(request.body, elementsEnvelope);
+    const payloadSegment = token.split('.')[1] ?? '';
+    const claims = decodeJwt(token);
+    const jti = typeof claims.jti === 'string' && claims.jti.trim() ? claims.jti.trim() : undefined;
+    const ids = new Set(recorded.events.map((e) => e.eventId));
+    const offers = Object.keys(jsonObject(ctx.secrets.get('KEYSMITH_ELEMENTS_OFFER_KEYS')));
+    const offerId = offers.find((offer) => ids.has(eventIdFor(offer, payloadSegment, jti)));
+    if (!offerId) throw new CliError('cannot tell which Marketplace Elements offer this delivery was for: no offer in KEYSMITH_ELEMENTS_OFFER_KEYS gives its recorded event id');
+    return { offerId, alg: decodeProtectedHeader(token).alg ?? '', payloadSegment, claims };
+  },
+};
+
+/** Providers whose rebuild needs the stack's secrets (read only then). */
+const NEEDS_SECRETS = new Set<ProviderName>(['paddle', 'elements']);
+
+export interface ReplayResult {
+  deliveryId: string;
+  provider: ProviderName;
+  receivedAt: string;
+  route: string;
+  events: {
+    eventId: string;
+    action: FulfillmentEvent['action'];
+    reason: string;
+    scope: string;
+    /** Whether the delivery log lists this event id for the delivery (it should, always). */
+    recorded: boolean;
+    /** The event's status before the replay (see `deliveries`). */
+    before: EventStatus;
+    /** After the worker took the replayed copy (absent with --no-wait). */
+    after?: EventStatus;
+  }[];
+  /** Events enqueued (with their original ids). */
+  enqueued: number;
+  /** With --force: the email re-sends, one per order whose events were all applied before. */
+  resent: { provider: ProviderName; scope: string; eventId: string; to: string; licenseIds: string[]; email?: { status: string; messageId?: string; error?: string } }[];
+}
+
+export interface ReplayOptions {
+  provider?: string;
+  force: boolean;
+  wait: boolean;
+  timeoutSeconds: number;
+}
+
+export async function replay(deliveryId: string, options: ReplayOptions, target: () => Promise<Target>, out: Output): Promise<void> {
+  const only = checkProvider(options.provider);
+  if (options.force && !options.wait) throw usageError('--force re-sends the email after the replay is applied; it cannot be combined with --no-wait');
+  const t = await target();
+  const delivery = await getDelivery(t, deliveryId, only);
+  const events = await normalizeDelivery(t, delivery);
+
+  const before = new Map<string, Entitlement | undefined>();
+  for (const event of events) {
+    const key = `${event.provider}#${event.scope}`;
+    if (!before.has(key)) before.set(key, (await findEntitlement(t, event.provider, event.scope))?.state);
+  }
+  const recordedIds = new Set(delivery.events.map((e) => e.eventId));
+  const result: ReplayResult = {
+    deliveryId,
+    provider: delivery.provider,
+    receivedAt: delivery.receivedAt.toISOString(),
+    route: delivery.route,
+    events: events.map((e) => ({
+      eventId: e.eventId,
+      action: e.action,
+      reason: e.reason,
+      scope: e.scope,
+      recorded: recordedIds.has(e.eventId),
+      before: eventStatus(e, before.get(`${e.provider}#${e.scope}`)).status,
+    })),
+    enqueued: 0,
+    resent: [],
+  };
+  const unrecorded = result.events.filter((e) => !e.recorded);
+  if (unrecorded.length > 0) out.note(`note: ${unrecorded.length} event(s) differ from what the log recorded (config changed since?): ${unrecorded.map((e) => e.eventId).join(', ')}`);
+  if (events.length === 0) {
+    out.result(result, () => `delivery ${deliveryId} carries no event to replay`);
+    return;
+  }
+
+  // Same ids, same path: SQS may drop a copy sent within 5 minutes of the original (same
+  // deduplication id) — the original is then still being processed, which is the same outcome.
+  await enqueue(t, events);
+  result.enqueued = events.length;
+  out.note(`replayed ${events.length} event(s) of ${delivery.provider} delivery ${deliveryId} (${t.label})`);
+  if (options.wait) {
+    const done = await waitForEvents(
+      t,
+      events.map((e) => ({ provider: e.provider, scope: e.scope, eventId: e.eventId })),
+      { timeoutSeconds: options.timeoutSeconds, label: 'waiting for the worker' },
+      out,
+    );
+    done.forEach((d, i) => {
+      result.events[i]!.after = eventStatus(events[i]!, d.state).status;
+    });
+    if (options.force) await forceResend(t, done.map((d) => d.state), result, options, out);
+  }
+  out.result(result, () => renderReplay(result, options));
+}
+
+/** Parse + normalize the logged payload with the provider's own code. */
+async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<FulfillmentEvent[]> {
+  const registration = PROVIDER_REGISTRY.find((r) => r.name === delivery.provider);
+  if (!registration) throw new CliError(`provider ${delivery.provider} is not registered`);
+  const provider = await registration.provider();
+  const [method = 'POST', path = ''] = delivery.route.split(' ');
+  const request: WebhookRequest = {
+    method,
+    path,
+    routeKey: delivery.route,
+    pathParameters: {},
+    headers: delivery.contentType ? { 'content-type': delivery.contentType } : {},
+    rawQuery: method === 'GET' ? delivery.payload.toString('utf8') : '',
+    body: method === 'GET' ? Buffer.alloc(0) : delivery.payload,
+    receivedAt: delivery.receivedAt,
+    requestId: delivery.deliveryId,
+  };
+  const secrets: Secrets = secretsFrom(NEEDS_SECRETS.has(delivery.provider) ? await t.readSecrets() : {});
+  const ctx: ProviderContext = { secrets, catalog: loadCatalog() };
+  try {
+    const verified = await TRUSTED[delivery.provider](request, ctx, delivery);
+    return provider.normalize(provider.parse(verified, request), request, ctx);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot replay delivery ${delivery.deliveryId}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * `--force`: one email re-send per order whose events were all applied before the replay (a
+ * replay that applied something new already sent whatever that owed).
+ */
+async function forceResend(t: Target, states: Entitlement[], result: ReplayResult, options: ReplayOptions, out: Output): Promise<void> {
+  // null: the replay applied something new in this order.
+  const orders = new Map<string, Entitlement | null>();
+  states.forEach((state, i) => {
+    const key = `${state.provider}#${state.scope}`;
+    if (result.events[i]!.before !== 'applied') orders.set(key, null);
+    else if (!orders.has(key)) orders.set(key, state);
+  });
+  const resends = [];
+  for (const [key, state] of orders) {
+    if (!state) {
+      out.note(`${key}: the replay itself applied new events (any email they owed was sent); no extra re-send`);
+      continue;
+    }
+    const active = state.licenses.filter((l) => l.status === 'active');
+    if (active.length === 0 || !state.customer.email) {
+      out.note(`${key}: ${active.length === 0 ? 'no active license' : 'no customer email'}; nothing to re-send`);
+      continue;
+    }
+    resends.push({ state, active, event: manualEvent(state, 'record', `replay --force of delivery ${result.deliveryId}`, { resendEmail: true, targets: active.map((l) => l.licenseId) }) });
+  }
+  if (resends.length === 0) return;
+  await enqueue(
+    t,
+    resends.map((r) => r.event),
+  );
+  const done = await waitForEvents(
+    t,
+    resends.map((r) => ({ provider: r.state.provider, scope: r.state.scope, eventId: r.event.eventId })),
+    { timeoutSeconds: options.timeoutSeconds, label: 'waiting for the email' },
+    out,
+  );
+  result.resent = resends.map((r, i) => {
+    const email = done[i]!.applied.email;
+    return {
+      provider: r.state.provider,
+      scope: r.state.scope,
+      eventId: r.event.eventId,
+      to: r.state.customer.email,
+      licenseIds: r.active.map((l) => l.licenseId),
+      ...(email ? { email: { status: email.status, ...(email.messageId ? { messageId: email.messageId } : {}), ...(email.error ? { error: email.error } : {}) } } : {}),
+    };
+  });
+}
+
+function renderReplay(r: ReplayResult, options: ReplayOptions): string {
+  const lines = [`${r.provider} delivery ${r.deliveryId} (received ${r.receivedAt}, ${r.route}): ${r.enqueued} event(s) enqueued again`];
+  for (const e of r.events) {
+    const after = e.after === undefined ? 'not waited for' : e.before === 'applied' && e.after === 'applied' ? 'already applied: no-op' : e.after;
+    lines.push(`  ${e.action} ${e.reason} ${e.scope}  before: ${e.before}  after: ${after}`);
+  }
+  for (const s of r.resent) lines.push(`  email re-sent to ${s.to} (${s.licenseIds.length} license(s)): ${s.email?.status ?? 'none'}${s.email?.messageId ? ` ${s.email.messageId}` : ''}`);
+  if (!options.force && r.events.every((e) => e.before === 'applied')) lines.push('Already applied: nothing changed. `--force` re-sends the license email.');
+  return lines.join('\n');
+}
+
+function jsonObject(text: string | undefined): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(text ?? '{}') as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

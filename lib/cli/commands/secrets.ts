@@ -1,0 +1,135 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { SECRET_NAMES } from '../../../functions/aws/secrets';
+import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../local/devSecrets';
+import { CliError, EXIT, usageError, type Output } from '../output';
+import { awsError, findLocalStack, parseSecretJson, type Target } from '../target';
+import { secretBaseName, secretProblem } from '../secretChecks';
+
+/**
+ * `keysmith secrets set <NAME> [--from-file F]`: the value comes from the file or from stdin and
+ * is never echoed. AWS: merged into the stack's Secrets Manager JSON (the functions re-read it
+ * within a minute when a verification fails, so no deploy is needed). Local: written into the
+ * stack's dev secrets file; restart `npm start` to use it.
+ */
+
+/** `secrets set --json`. */
+export interface SecretSetResult {
+  name: string;
+  target: 'aws' | 'local';
+  /** AWS: the secret's ARN; local: the dev secrets file. */
+  where: string;
+  /** False when the stored value was already this one. */
+  changed: boolean;
+  /** Whether something must be restarted to use it (the local stack reads the file at start). */
+  restart: boolean;
+}
+
+export interface SecretSetOptions {
+  fromFile?: string;
+  force: boolean;
+  /** Where the local dev secrets file lives when no local stack runs. @default '.keysmith' */
+  stateDir?: string;
+}
+
+export async function secretsSet(name: string, options: SecretSetOptions, targetOptions: { stack?: string }, target: () => Promise<Target>, out: Output): Promise<void> {
+  const base = secretBaseName(name);
+  if (!base) throw usageError(`unknown secret "${name}"; one of: ${SECRET_NAMES.join(', ')} (or <NAME>_PREVIOUS of the FastSpring, Hotmart and Selldone secrets during a rotation)`);
+  const value = await readValue(options.fromFile, out);
+  const problem = secretProblem(base, value);
+  if (problem) throw usageError(`${name} ${problem}`);
+
+  const aws = Boolean(targetOptions.stack ?? process.env.KEYSMITH_STACK);
+  const result = aws ? await setInAws(name, value, options, await target()) : await setLocally(name, value, options);
+  const pair = DEV_PAIRS[name];
+  if (!aws && result.changed && pair) out.note(`note: \`keysmith send ${pair}\` signs locally with the dev private key in the same file, which does not belong to the key you set`);
+  out.result(result, () =>
+    [
+      `${name} ${result.changed ? 'set' : 'unchanged (same value)'} in ${result.where}`,
+      ...(result.restart ? ['Restart `npm start` to use it (the local stack reads the file when it starts).'] : []),
+      ...(result.target === 'aws' && result.changed ? ['The functions pick it up on their next cold start, or within a minute when a webhook fails verification.'] : []),
+    ].join('\n'),
+  );
+}
+
+/** Locally generated key pairs: the sender's private half stays in the file. */
+const DEV_PAIRS: Record<string, string> = { KEYSMITH_PADDLE_PUBLIC_KEY: 'paddle', KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: 'paddle', KEYSMITH_ELEMENTS_OFFER_KEYS: 'elements' };
+
+async function setInAws(name: string, value: string, options: SecretSetOptions, t: Target): Promise<SecretSetResult> {
+  const { GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = await t.secretsManager();
+  let current: Record<string, string>;
+  try {
+    current = parseSecretJson((await client.send(new GetSecretValueCommand({ SecretId: t.secretArn! }))).SecretString);
+  } catch (error) {
+    throw awsError(error, 'cannot read the keysmith secret');
+  }
+  guardLicenseSecret(name, current[name], value, options.force);
+  const changed = current[name] !== value;
+  if (changed) {
+    try {
+      await client.send(new PutSecretValueCommand({ SecretId: t.secretArn!, SecretString: JSON.stringify({ ...current, [name]: value }) }));
+    } catch (error) {
+      throw awsError(error, 'cannot store the keysmith secret');
+    }
+  }
+  return { name, target: 'aws', where: t.secretArn!, changed, restart: false };
+}
+
+async function setLocally(name: string, value: string, options: SecretSetOptions): Promise<SecretSetResult> {
+  if (name.endsWith('_PREVIOUS')) {
+    throw usageError(`the local stack does not read ${name} from its dev secrets file; set it in the environment of \`npm start\` instead (${name}=… npm start)`);
+  }
+  // The running stack says which file it uses; without one, the default of `npm start`.
+  const file = await findLocalStack().then(
+    (info) => info.secretsFile,
+    () => devSecretsPath(options.stateDir ?? '.keysmith'),
+  );
+  const stateDir = dirname(file);
+  const current = (readDevSecrets(stateDir) ?? {}) as Record<string, string | undefined>;
+  guardLicenseSecret(name, current[name], value, options.force);
+  const changed = current[name] !== value;
+  if (changed) {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, formatEnvFile({ ...current, [name]: value }), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return { name, target: 'local', where: file, changed, restart: changed };
+}
+
+/** Every issued key is derived from the license secret: changing it orphans them all. */
+function guardLicenseSecret(name: string, current: string | undefined, value: string, force: boolean): void {
+  if (name !== 'KEYSMITH_LICENSE_SECRET' || !current || current === value || force) return;
+  throw new CliError(
+    'KEYSMITH_LICENSE_SECRET is already set and every issued key is derived from it: changing it makes issued keys unverifiable against new derivations. Pass --force if you really mean it.',
+    EXIT.failed,
+  );
+}
+
+async function readValue(fromFile: string | undefined, out: Output): Promise<string> {
+  let raw: string;
+  if (fromFile) {
+    if (!existsSync(fromFile)) throw usageError(`--from-file ${fromFile} does not exist`);
+    try {
+      raw = readFileSync(fromFile, 'utf8');
+    } catch (error) {
+      throw usageError(`cannot read --from-file ${fromFile}: ${(error as Error).message}`);
+    }
+  } else {
+    if (process.stdin.isTTY) out.note('Paste the value, then press Enter and Ctrl-D (it is not shown back):');
+    raw = await readStdin();
+  }
+  // A trailing newline from a file or a paste is never part of a secret.
+  const value = raw.replace(/\r?\n$/, '');
+  if (value.trim() === '') throw usageError(fromFile ? `--from-file ${fromFile} is empty` : 'no value on stdin; pipe it in or use --from-file F');
+  return value;
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
