@@ -108,6 +108,11 @@ export type ApplyResult =
  * that is still harmless for grants (licenses are per unit and never issued twice) — see README.
  */
 export const MAX_EVENTS = 200;
+/**
+ * Licenses one entitlement issues one by one; more units of a per-unit product are consolidated
+ * into one license with their seats. A license takes ~400 bytes of the item (≤ 400 KB in all).
+ */
+export const MAX_UNIT_LICENSES = 500;
 /** Per license: the newest entries are kept so the item stays far below DynamoDB's 400 KB. */
 export const MAX_HISTORY = 50;
 
@@ -182,7 +187,7 @@ const LIFECYCLE: Record<Action, Step> = {
     const created: License[] = [];
     for (const item of event.items) {
       const line = resolveLine(ctx, event, item, applied);
-      if (line) created.push(...issueUnits(state, event, ctx, line, statusForNew));
+      if (line) created.push(...issueUnits(state, event, ctx, line, statusForNew, applied));
     }
     if (state.status === 'none') state.status = 'active';
     if (created.length > 0) {
@@ -309,17 +314,35 @@ function resolveLine(ctx: ApplyContext, event: FulfillmentEvent, item: Fulfillme
   return { productId: resolved.id, product: resolved.product, providerProductId: item.productId, quantity: item.quantity };
 }
 
-function issueUnits(state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, line: Line, status: LicenseStatus): License[] {
+function issueUnits(state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext, line: Line, status: LicenseStatus, applied?: AppliedEvent): License[] {
   const { product, quantity, providerProductId } = line;
   const policy = product.license;
-  const units = policy.perUnit ? quantity : quantity > 0 ? 1 : 0;
   const seats = policy.seats === 'quantity' ? (policy.perUnit ? 1 : quantity) : policy.seats;
-  const existing = state.licenses.filter((l) => l.providerProductId === providerProductId).length;
   const created: License[] = [];
-  for (let i = 0; i < units; i++) {
-    const license = buildLicense(state, event, ctx, line, existing + i, seats, status);
+  const issue = (unitSeats: number): void => {
+    const existing = state.licenses.filter((l) => l.providerProductId === providerProductId).length;
+    const license = buildLicense(state, event, ctx, line, existing, unitSeats, status);
     state.licenses.push(license);
     created.push(license);
+  };
+  if (!policy.perUnit) {
+    if (quantity > 0) issue(seats);
+    return created;
+  }
+  // One item holds the whole entitlement (≤ 400 KB): past MAX_UNIT_LICENSES licenses, the rest
+  // of the units become one license carrying their seats — the customer loses nothing.
+  const room = Math.max(0, MAX_UNIT_LICENSES - state.licenses.length);
+  const single = Math.min(quantity, room);
+  for (let i = 0; i < single; i++) issue(seats);
+  const rest = quantity - single;
+  if (rest > 0) {
+    issue(rest * seats);
+    if (applied) {
+      applied.problem = {
+        code: 'UNITS_CONSOLIDATED',
+        message: `${rest} units over the ${MAX_UNIT_LICENSES}-license limit of one order were issued as one license with ${rest * seats} seats`,
+      };
+    }
   }
   return created;
 }
@@ -384,11 +407,11 @@ function changeTo(state: Entitlement, event: FulfillmentEvent, ctx: ApplyContext
       license.seats = seats;
     }
     if (live.length === 0 && quantity > 0) {
-      const created = issueUnits(state, event, ctx, line, 'active');
+      const created = issueUnits(state, event, ctx, line, 'active', applied);
       if (created.length > 0) applied.lookups = 'pending';
     }
   } else if (live.length < quantity) {
-    const created = issueUnits(state, event, ctx, { ...line, quantity: quantity - live.length }, 'active');
+    const created = issueUnits(state, event, ctx, { ...line, quantity: quantity - live.length }, 'active', applied);
     if (created.length > 0) {
       applied.lookups = 'pending';
       applied.licenseIds = created.map((l) => l.licenseId);

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { apply, effectiveStatus, MAX_EVENTS, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
+import { apply, effectiveStatus, MAX_EVENTS, MAX_UNIT_LICENSES, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { catalogWith, exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 
@@ -222,5 +222,17 @@ describe('apply: renewing signed licenses', () => {
     expect(payload.exp).toBe(Date.parse('2026-03-10T00:00:00.000Z') / 1000);
     expect(result.applied.email).toEqual({ kind: 'renewed', status: 'pending' });
     expect(result.applied.lookups).toBe('pending');
+  });
+});
+
+describe('apply: very large orders', () => {
+  it('past MAX_UNIT_LICENSES, the remaining units become one license with their seats, and the item stays under 400 KB', () => {
+    const result = apply(undefined, grantEvent({ items: [{ productId: 'app', quantity: 10_000 }] }), ctx());
+    if (result.duplicate) throw new Error('unexpected duplicate');
+    expect(result.state.licenses).toHaveLength(MAX_UNIT_LICENSES + 1);
+    expect(result.state.licenses.reduce((sum, l) => sum + l.seats, 0)).toBe(10_000);
+    expect(result.state.licenses.at(-1)!.seats).toBe(10_000 - MAX_UNIT_LICENSES);
+    expect(result.applied.problem?.code).toBe('UNITS_CONSOLIDATED');
+    expect(Buffer.byteLength(JSON.stringify(result.state))).toBeLessThan(300_000);
   });
 });

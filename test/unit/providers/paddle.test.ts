@@ -1,3 +1,4 @@
+import { MAX_UNIT_LICENSES } from '../../../functions/domain/entitlement';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -340,14 +341,14 @@ describe('Paddle fulfillment', () => {
     expect(events).toHaveLength(1);
   });
 
-  it(`answers 400 (order still queued) when the licenses would exceed Paddle's ${MAX_ANSWER_BYTES} bytes`, async () => {
+  it(`keeps even the largest orders under Paddle's ${MAX_ANSWER_BYTES} bytes (units past the per-order limit share one license)`, async () => {
     const catalog = catalogWith({ products: { default: { name: 'Example App', license: { format: 'signed' } } }, defaultProduct: 'default' });
     const secrets = { ...KEYS, KEYSMITH_LICENSE_SIGNING_KEY: SIGNING_KEY };
-    const { answer, events } = await deliver(post(signed(withFields(pilotmoon, { p_quantity: '3000' }))), { catalog, secrets });
-    expect(answer.status).toBe(400);
-    expect(answer.body).toMatch(/^ANSWER_TOO_LARGE: order 573239 has 3000 licenses; .* Paddle accepts at most 600000/);
+    const { answer, events } = await deliver(post(signed(withFields(pilotmoon, { p_quantity: '10000' }))), { catalog, secrets });
+    expect(answer.status).toBe(200);
+    expect(Buffer.byteLength(answer.body)).toBeLessThan(MAX_ANSWER_BYTES);
+    expect(answer.body.split('\n').filter((line) => line.startsWith('- '))).toHaveLength(MAX_UNIT_LICENSES + 1);
     expect(events).toHaveLength(1);
-    // The largest key-format order fits easily.
     const most = await deliver(post(signed(withFields(pilotmoon, { p_quantity: '10000' }))));
     expect(most.answer.status).toBe(200);
     expect(Buffer.byteLength(most.answer.body)).toBeLessThan(MAX_ANSWER_BYTES);
