@@ -3,6 +3,8 @@ import { DynamoDBClient, type AttributeValue, type WriteRequest } from '@aws-sdk
 import type { Entitlement, License } from '../domain/entitlement';
 import type { FulfillmentEvent, ProviderName } from '../domain/events';
 import { DELIVERY_LOG, TABLE } from '../settings';
+import type { AwsJsonClient } from './light/AwsJsonClient';
+import { batchWriteItems, dynamodbClient } from './light/dynamodb';
 import { batchWrite, lookupRequests } from './store';
 
 /**
@@ -59,6 +61,13 @@ export function deliveryItem(record: DeliveryRecord, retentionDays: number = DEL
   };
 }
 
+/** The delivery record and the predicted lookup items: one BatchWriteItem's worth (≤ 25 unless a grant is huge). */
+export function deliveryWrites(record: DeliveryRecord, predicted: PredictedLicenses[], retentionDays: number = DELIVERY_LOG.retentionDays): WriteRequest[] {
+  const requests: WriteRequest[] = [{ PutRequest: { Item: deliveryItem(record, retentionDays) } }];
+  for (const p of predicted) requests.push(...lookupRequests(p.state, p.licenses));
+  return requests;
+}
+
 export class DynamoDeliveryLog implements DeliveryLog {
   constructor(
     private readonly client: DynamoDBClient,
@@ -68,10 +77,8 @@ export class DynamoDeliveryLog implements DeliveryLog {
   ) {}
 
   async record(record: DeliveryRecord, predicted: PredictedLicenses[]): Promise<boolean> {
-    const requests: WriteRequest[] = [{ PutRequest: { Item: deliveryItem(record, this.retentionDays) } }];
-    for (const p of predicted) requests.push(...lookupRequests(p.state, p.licenses));
     try {
-      await batchWrite(this.client, this.tableName, requests);
+      await batchWrite(this.client, this.tableName, deliveryWrites(record, predicted, this.retentionDays));
       return true;
     } catch (error) {
       // The log is for people; the event still goes to the queue and the worker writes lookups.
@@ -81,13 +88,36 @@ export class DynamoDeliveryLog implements DeliveryLog {
   }
 }
 
+/**
+ * The same log through keysmith's light AWS client (functions/aws/light) instead of
+ * @aws-sdk/client-dynamodb: what the ingress Lambdas use, so their bundles carry no SDK.
+ */
+export class LightDeliveryLog implements DeliveryLog {
+  constructor(
+    private readonly client: AwsJsonClient,
+    private readonly tableName: string,
+    private readonly retentionDays: number = DELIVERY_LOG.retentionDays,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {}
+
+  async record(record: DeliveryRecord, predicted: PredictedLicenses[]): Promise<boolean> {
+    try {
+      await batchWriteItems(this.client, this.tableName, deliveryWrites(record, predicted, this.retentionDays));
+      return true;
+    } catch (error) {
+      this.onError(error);
+      return false;
+    }
+  }
+}
+
 let defaultLog: DeliveryLog | undefined;
-/** The delivery log in the table named by `KEYSMITH_TABLE_NAME`; a no-op without one. */
+/** The delivery log in the table named by `KEYSMITH_TABLE_NAME` (light client); a no-op without one. */
 export function deliveryLogFromEnv(onError?: (error: unknown) => void): DeliveryLog {
   if (!defaultLog) {
     const table = process.env.KEYSMITH_TABLE_NAME;
     const days = Number(process.env.KEYSMITH_DELIVERY_LOG_DAYS ?? DELIVERY_LOG.retentionDays);
-    defaultLog = table ? new DynamoDeliveryLog(new DynamoDBClient({}), table, Number.isFinite(days) && days > 0 ? days : DELIVERY_LOG.retentionDays, onError) : { record: async () => false };
+    defaultLog = table ? new LightDeliveryLog(dynamodbClient(), table, Number.isFinite(days) && days > 0 ? days : DELIVERY_LOG.retentionDays, onError) : { record: async () => false };
   }
   return defaultLog;
 }

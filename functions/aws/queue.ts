@@ -1,5 +1,7 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { deduplicationId, messageGroupId, type FulfillmentEvent } from '../domain/events';
+import type { AwsJsonClient } from './light/AwsJsonClient';
+import { sendMessageBatch, sqsClient, type SqsBatchEntry } from './light/sqs';
 
 /** The port the ingress enqueues through; tests and benchmarks substitute it. */
 export interface EventQueue {
@@ -29,20 +31,45 @@ export class SqsEventQueue implements EventQueue {
   ) {}
 
   async send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
-    const accepted: FulfillmentEvent[] = [];
-    const failed: FulfillmentEvent[] = [];
-    for (const chunk of chunks(events.map(toQueueEntry))) {
-      try {
-        const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: chunk }));
-        const ok = new Set((result.Successful ?? []).map((s) => s.Id));
-        for (const entry of chunk) (ok.has(entry.Id) ? accepted : failed).push(events[Number(entry.Id)]!);
-      } catch {
-        // The whole call failed (network, throttling after SDK retries): none of these is durable.
-        for (const entry of chunk) failed.push(events[Number(entry.Id)]!);
-      }
-    }
-    return { accepted, failed };
+    return sendInBatches(events, async (chunk) => {
+      const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: chunk }));
+      return new Set((result.Successful ?? []).map((s) => s.Id!));
+    });
   }
+}
+
+/**
+ * The same queue through keysmith's light AWS client (functions/aws/light) instead of
+ * @aws-sdk/client-sqs: what the ingress Lambdas use, so their bundles carry no SDK.
+ */
+export class LightSqsEventQueue implements EventQueue {
+  constructor(
+    private readonly client: AwsJsonClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
+    return sendInBatches(events, (chunk) => sendMessageBatch(this.client, this.queueUrl, chunk as SqsBatchEntry[]));
+  }
+}
+
+/** Sends the events' entries in SQS-sized batches; `sendBatch` resolves with the accepted entry ids. */
+async function sendInBatches(
+  events: FulfillmentEvent[],
+  sendBatch: (entries: SendMessageBatchRequestEntry[]) => Promise<Set<string>>,
+): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
+  const accepted: FulfillmentEvent[] = [];
+  const failed: FulfillmentEvent[] = [];
+  for (const chunk of chunks(events.map(toQueueEntry))) {
+    try {
+      const ok = await sendBatch(chunk);
+      for (const entry of chunk) (ok.has(entry.Id!) ? accepted : failed).push(events[Number(entry.Id)]!);
+    } catch {
+      // The whole call failed (network, throttling after retries): none of these is durable.
+      for (const entry of chunk) failed.push(events[Number(entry.Id)]!);
+    }
+  }
+  return { accepted, failed };
 }
 
 function* chunks(entries: SendMessageBatchRequestEntry[]): Generator<SendMessageBatchRequestEntry[]> {
@@ -62,12 +89,17 @@ function* chunks(entries: SendMessageBatchRequestEntry[]): Generator<SendMessage
 }
 
 let defaultQueue: EventQueue | undefined;
-/** The queue named by `KEYSMITH_QUEUE_URL`, with one client per process. */
+/**
+ * The queue named by `KEYSMITH_QUEUE_URL`, with one client per process: the light client, so the
+ * ingress bundles no SDK. Like the SDK, it sends to the queue URL's own host unless
+ * `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`) says otherwise.
+ */
 export function queueFromEnv(): EventQueue {
   if (!defaultQueue) {
     const url = process.env.KEYSMITH_QUEUE_URL;
     if (!url) throw new Error('KEYSMITH_QUEUE_URL is not set');
-    defaultQueue = new SqsEventQueue(new SQSClient({}), url);
+    const override = process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL;
+    defaultQueue = new LightSqsEventQueue(sqsClient(override ? {} : { endpoint: new URL(url).origin }), url);
   }
   return defaultQueue;
 }

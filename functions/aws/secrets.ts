@@ -1,4 +1,5 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { AwsJsonClient } from './light/AwsJsonClient';
+import { getSecretString, secretsManagerClient } from './light/secretsManager';
 
 /**
  * Secrets: locally from environment variables, in AWS from one Secrets Manager secret whose JSON
@@ -41,32 +42,61 @@ export function secretsFrom(values: Record<string, unknown>): Secrets {
 
 const REFRESH_AFTER_MS = 60_000;
 let cached: { secrets: Secrets; loadedAt: number } | undefined;
-let client: SecretsManagerClient | undefined;
+let client: AwsJsonClient | undefined;
+/** A Secrets Manager read under way: concurrent callers share it instead of reading again. */
+let inflight: Promise<Secrets> | undefined;
 
 /** The secrets for this process; `refresh` re-reads them if the cache is older than a minute. */
 export async function loadSecrets(options: { refresh?: boolean } = {}): Promise<Secrets> {
   const now = Date.now();
   if (cached && !(options.refresh && now - cached.loadedAt > REFRESH_AFTER_MS)) return cached.secrets;
   const arn = process.env.KEYSMITH_SECRET_ARN;
-  let secrets: Secrets;
-  if (arn) {
-    client ??= new SecretsManagerClient({});
-    const result = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(result.SecretString ?? '{}');
-    } catch {
-      throw new Error('the keysmith secret is not a JSON object; set it with `keysmith secrets set`');
-    }
-    secrets = secretsFrom(typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {});
-  } else {
-    secrets = secretsFrom(process.env);
+  if (!arn) {
+    const secrets = secretsFrom(process.env);
+    cached = { secrets, loadedAt: now };
+    return secrets;
   }
-  cached = { secrets, loadedAt: now };
-  return secrets;
+  if (!inflight) {
+    const read = readSecret(arn).then((secrets) => {
+      if (inflight === read) cached = { secrets, loadedAt: now };
+      return secrets;
+    });
+    inflight = read;
+    void read.then(
+      () => void (inflight === read && (inflight = undefined)),
+      () => void (inflight === read && (inflight = undefined)),
+    );
+  }
+  return inflight;
 }
 
-/** Tests and the local stack change env secrets at run time. */
+/**
+ * Starts reading the secret while the Lambda initializes (module scope), so the first request
+ * does not wait for Secrets Manager: Lambda runs init with the full CPU before the first
+ * invocation. Does nothing outside AWS (no `KEYSMITH_SECRET_ARN`: secrets come from the
+ * environment). A failure is left for the first request's own `loadSecrets` to report.
+ */
+export function prefetchSecrets(): void {
+  if (process.env.KEYSMITH_SECRET_ARN && !cached) loadSecrets().catch(() => undefined);
+}
+
+async function readSecret(arn: string): Promise<Secrets> {
+  // keysmith's light client (functions/aws/light), not @aws-sdk/client-secrets-manager: the
+  // ingress bundles carry no SDK.
+  client ??= secretsManagerClient();
+  const text = await getSecretString(client, arn);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? '{}');
+  } catch {
+    throw new Error('the keysmith secret is not a JSON object; set it with `keysmith secrets set`');
+  }
+  return secretsFrom(typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {});
+}
+
+/** Tests and the local stack change env secrets (and endpoints) at run time. */
 export function forgetSecrets(): void {
   cached = undefined;
+  client = undefined;
+  inflight = undefined;
 }

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zodLocale';
 import { PROVIDERS, type ProviderName } from './events';
 
 /**
@@ -15,102 +16,95 @@ const durationSchema = z.union([
   /** Follows the provider's subscription period (extended on renewal). */
   z.literal('subscription'),
   /** Fixed number of days from issue. */
-  z.object({ days: z.number().int().positive().max(36_500) }).strict(),
+  z.strictObject({ days: z.number().check(z.int(), z.positive(), z.maximum(36_500)) }),
 ]);
 export type Duration = z.infer<typeof durationSchema>;
 
-export const licensePolicySchema = z
-  .object({
-    /** @default 'key' */
-    format: z.enum(LICENSE_FORMATS).default('key'),
-    /**
-     * `true`: one license per purchased unit. `false`: one license whose seats are the quantity.
-     * @default true
-     */
-    perUnit: z.boolean().default(true),
-    /**
-     * Seats on each license: `'quantity'` takes them from the order, a number fixes them.
-     * With `perUnit: true` and `'quantity'`, each license has one seat.
-     * @default 'quantity'
-     */
-    seats: z.union([z.literal('quantity'), z.number().int().positive().max(1_000_000)]).default('quantity'),
-    /** @default 'perpetual' */
-    duration: durationSchema.default('perpetual'),
-  })
-  .strict();
+export const licensePolicySchema = z.strictObject({
+  /** @default 'key' */
+  format: z._default(z.enum(LICENSE_FORMATS), 'key'),
+  /**
+   * `true`: one license per purchased unit. `false`: one license whose seats are the quantity.
+   * @default true
+   */
+  perUnit: z._default(z.boolean(), true),
+  /**
+   * Seats on each license: `'quantity'` takes them from the order, a number fixes them.
+   * With `perUnit: true` and `'quantity'`, each license has one seat.
+   * @default 'quantity'
+   */
+  seats: z._default(z.union([z.literal('quantity'), z.number().check(z.int(), z.positive(), z.maximum(1_000_000))]), 'quantity'),
+  /** @default 'perpetual' */
+  duration: z._default(durationSchema, 'perpetual'),
+});
 export type LicensePolicy = z.infer<typeof licensePolicySchema>;
 
-export const emailTemplateSchema = z
-  .object({
-    /** Subject line; `{product}` and `{order}` are replaced (escaped). */
-    subject: z.string().min(1).max(200).default('Your {product} license'),
-    /** First paragraph, plain text. */
-    intro: z.string().max(2000).default('Thank you for your purchase. Here is your license:'),
-    /**
-     * Activation instructions. Allowed tags: <b> <strong> <i> <em> <code> <br> <p> <ul> <ol> <li>
-     * and <a href="https://…">. Everything else is escaped.
-     */
-    instructions: z.string().max(10_000).default(''),
-    /** Send the license email at all (Paddle delivers its own). @default true (false for paddle) */
-    send: z.boolean().optional(),
-    /** Also email the customer when a license is revoked. @default false */
-    notifyRevoke: z.boolean().default(false),
-    /** Also email the customer when a license is renewed. @default false */
-    notifyRenew: z.boolean().default(false),
-  })
-  .strict();
+export const emailTemplateSchema = z.strictObject({
+  /** Subject line; `{product}` and `{order}` are replaced (escaped). */
+  subject: z._default(z.string().check(z.minLength(1), z.maxLength(200)), 'Your {product} license'),
+  /** First paragraph, plain text. */
+  intro: z._default(z.string().check(z.maxLength(2000)), 'Thank you for your purchase. Here is your license:'),
+  /**
+   * Activation instructions. Allowed tags: <b> <strong> <i> <em> <code> <br> <p> <ul> <ol> <li>
+   * and <a href="https://…">. Everything else is escaped.
+   */
+  instructions: z._default(z.string().check(z.maxLength(10_000)), ''),
+  /** Send the license email at all (Paddle delivers its own). @default true (false for paddle) */
+  send: z.optional(z.boolean()),
+  /** Also email the customer when a license is revoked. @default false */
+  notifyRevoke: z._default(z.boolean(), false),
+  /** Also email the customer when a license is renewed. @default false */
+  notifyRenew: z._default(z.boolean(), false),
+});
 export type EmailTemplate = z.infer<typeof emailTemplateSchema>;
 
-export const productSchema = z
-  .object({
-    /** Shown to the customer. */
-    name: z.string().min(1).max(200),
-    /** Provider product ids (FastSpring path, Paddle product id, …) that mean this product. */
-    match: z.partialRecord(z.enum(PROVIDERS), z.array(z.string().min(1)).max(1000)).default({}),
-    license: licensePolicySchema.default(licensePolicySchema.parse({})),
-    email: emailTemplateSchema.default(emailTemplateSchema.parse({})),
-  })
-  .strict();
+export const productSchema = z.strictObject({
+  /** Shown to the customer. */
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
+  /** Provider product ids (FastSpring path, Paddle product id, …) that mean this product. */
+  match: z._default(z.partialRecord(z.enum(PROVIDERS), z.array(z.string().check(z.minLength(1))).check(z.maxLength(1000))), {}),
+  license: z._default(licensePolicySchema, z.parse(licensePolicySchema, {})),
+  email: z._default(emailTemplateSchema, z.parse(emailTemplateSchema, {})),
+});
 export type Product = z.infer<typeof productSchema>;
 
-const emailAddress = z.string().regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'must be an email address');
+const emailAddress = z.string().check(z.regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'must be an email address'));
 
 export const catalogSchema = z
-  .object({
-    sender: z
-      .object({
-        /** Verified SES identity the emails come from. */
-        from: emailAddress,
-        /** Display name in the From header. */
-        name: z.string().max(100).optional(),
-        replyTo: emailAddress.optional(),
-      })
-      .strict(),
-    products: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/), productSchema),
+  .strictObject({
+    sender: z.strictObject({
+      /** Verified SES identity the emails come from. */
+      from: emailAddress,
+      /** Display name in the From header. */
+      name: z.optional(z.string().check(z.maxLength(100))),
+      replyTo: z.optional(emailAddress),
+    }),
+    products: z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)), productSchema),
     /** Catch-all product for provider products no `match` names. Omit to refuse unknown ones. */
-    defaultProduct: z.string().optional(),
+    defaultProduct: z.optional(z.string()),
     /** Hotmart sends its test events for product id 0; ignore them unless this is true. */
-    hotmartAcceptTestProduct: z.boolean().default(false),
+    hotmartAcceptTestProduct: z._default(z.boolean(), false),
   })
-  .strict()
-  .superRefine((catalog, ctx) => {
-    if (catalog.defaultProduct !== undefined && !(catalog.defaultProduct in catalog.products)) {
-      ctx.addIssue({ code: 'custom', path: ['defaultProduct'], message: `no product "${catalog.defaultProduct}"` });
-    }
-    const seen = new Map<string, string>();
-    for (const [id, product] of Object.entries(catalog.products)) {
-      for (const [provider, ids] of Object.entries(product.match)) {
-        for (const providerId of ids ?? []) {
-          const key = `${provider}:${providerId}`;
-          const other = seen.get(key);
-          if (other) {
-            ctx.addIssue({ code: 'custom', path: ['products', id, 'match'], message: `${key} is also matched by "${other}"` });
+  .check(
+    z.superRefine((catalog, ctx) => {
+      if (catalog.defaultProduct !== undefined && !(catalog.defaultProduct in catalog.products)) {
+        ctx.addIssue({ code: 'custom', path: ['defaultProduct'], message: `no product "${catalog.defaultProduct}"` });
+      }
+      const seen = new Map<string, string>();
+      for (const [id, product] of Object.entries(catalog.products)) {
+        for (const [provider, ids] of Object.entries(product.match)) {
+          for (const providerId of ids ?? []) {
+            const key = `${provider}:${providerId}`;
+            const other = seen.get(key);
+            if (other) {
+              ctx.addIssue({ code: 'custom', path: ['products', id, 'match'], message: `${key} is also matched by "${other}"` });
+            }
+            seen.set(key, id);
           }
-          seen.set(key, id);
         }
       }
-    }
-  });
+    }),
+  );
 export type Catalog = z.infer<typeof catalogSchema>;
 
 export interface ResolvedProduct {
@@ -131,7 +125,7 @@ export class CatalogError extends Error {
 
 /** Validate a parsed JSON config; throws a CatalogError listing every problem. */
 export function parseCatalog(input: unknown): Catalog {
-  const result = catalogSchema.safeParse(input);
+  const result = z.safeParse(catalogSchema, input);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new CatalogError('CONFIG_INVALID', `keysmith config is invalid:\n  ${problems.join('\n  ')}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { mailTagsFrom } from '../aws/mailer';
-import { fulfillmentEventSchema, type FulfillmentEvent } from '../domain/events';
+import type { FulfillmentEvent } from '../domain/events';
+import { fulfillmentEventSchema } from '../domain/eventSchema';
 
 /**
  * SES event publishing → the canonical event that records it on the order.

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { loadCatalog } from '../config/loadCatalog';
-import { loadSecrets } from '../aws/secrets';
+import { loadSecrets, prefetchSecrets } from '../aws/secrets';
 import { queueFromEnv, type EventQueue } from '../aws/queue';
 import { deliveryLogFromEnv, type DeliveryLog } from '../aws/deliveryLog';
 import { logger } from '../log/logger';
@@ -48,6 +48,8 @@ function routeKeyOf(method: string, path: string, parameters: Record<string, str
  * the handler only converts the event and runs the pipeline.
  */
 export function createIngressHandler(provider: Provider<any, any>, ports: { queue?: () => EventQueue; deliveries?: () => DeliveryLog } = {}): IngressHandler {
+  // In AWS, the secret is read during Lambda init instead of on the first request.
+  prefetchSecrets();
   const getQueue = ports.queue ?? queueFromEnv;
   const getDeliveries = ports.deliveries ?? (() => deliveryLogFromEnv((error) => logger.warn('delivery log not written', { provider: provider.name, error })));
   return async (event) => {

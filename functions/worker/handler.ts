@@ -1,7 +1,8 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { fulfillmentEventSchema, type FulfillmentEvent } from '../domain/events';
+import type { FulfillmentEvent } from '../domain/events';
+import { fulfillmentEventSchema } from '../domain/eventSchema';
 import type { AppliedEvent, ApplyContext } from '../domain/entitlement';
 import { loadCatalog } from '../config/loadCatalog';
 import { applyContextFactory } from '../config/applyContext';

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { SqsEventQueue } from '../../functions/aws/queue';
 import type { StoredEntitlement } from '../../functions/aws/store';
 import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
-import { fulfillmentEventSchema, type Action, type FulfillmentEvent, type ProviderName } from '../../functions/domain/events';
+import type { Action, FulfillmentEvent, ProviderName } from '../../functions/domain/events';
+import { fulfillmentEventSchema } from '../../functions/domain/eventSchema';
 import { CliError, EXIT, type Output } from './output';
 import type { Target } from './target';
 

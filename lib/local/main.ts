@@ -1,3 +1,4 @@
+import { isEmulatorThread, serveEmulatorsInThisThread, startEmulatorsInThread } from './emulatorThread';
 import { startLocalStack, type LocalStack } from './stack';
 
 /**
@@ -11,7 +12,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   let stack: LocalStack;
   try {
-    stack = await startLocalStack();
+    // The emulators get their own thread (this same bundle, started again): webhook answers do
+    // not wait behind dynalite's work for other requests.
+    stack = await startLocalStack({ emulators: (options) => startEmulatorsInThread(__filename, options) });
   } catch (error) {
     process.stderr.write(`keysmith local stack could not start: ${(error as Error).message}\n`);
     process.exitCode = 1;
@@ -68,4 +71,5 @@ function banner(stack: LocalStack, ms: number): string {
   return out;
 }
 
-void main();
+if (isEmulatorThread()) void serveEmulatorsInThisThread();
+else void main();

@@ -39,6 +39,12 @@ export interface LocalStackOptions {
   log?: boolean;
   /** Shorter queue timings for tests. @default the settings */
   queueOverrides?: QueueOverrides;
+  /**
+   * How the emulators start: `startEmulators` (in-process) or, to give them their own thread,
+   * `(o) => startEmulatorsInThread(bundleFile, o)` (see emulatorThread.ts).
+   * @default startEmulators
+   */
+  emulators?: (options: { queueOverrides?: QueueOverrides }) => Promise<Emulators>;
 }
 
 export interface LocalStackRoute {
@@ -92,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of undo.splice(0).reverse()) await step();
   };
   try {
-    const emulators = await startEmulators({ ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}) });
+    const emulators = await (options.emulators ?? startEmulators)({ ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}) });
     undo.push(() => emulators.stop());
 
     const env = localEnvironment(emulators, configPath, secrets.values);

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../domain/zodLocale';
 
 /**
  * What Marketplace Elements sends (README §4): an HTTP body `{"payload":"<jwt>"}`, and inside the
@@ -31,21 +32,23 @@ export function knownAction(value: string): ElementsAction | undefined {
 
 /** The HTTP body. Read before verification (the token is inside it), so it trusts nothing else. */
 export const envelopeSchema = z.looseObject({
-  payload: z.string().min(1, 'payload must be a non-empty string (the signed JWT)'),
+  payload: z.string().check(z.minLength(1, 'payload must be a non-empty string (the signed JWT)')),
 });
 
-const text = (max: number) => z.string().max(max).nullish();
+const text = (max: number) => z.nullish(z.string().check(z.maxLength(max)));
 /** A date as ISO text or a number (seconds or milliseconds since the epoch). */
-const dateLike = z.union([z.string().max(64), z.number()]).nullish();
+const dateLike = z.nullish(z.union([z.string().check(z.maxLength(64)), z.number()]));
 /** Seats. Azure sends numbers; a numeric string is accepted as well. */
-const quantity = z
-  .union([z.number(), z.string().trim().regex(/^\d{1,6}$/, 'must be a whole number').transform(Number)])
-  .pipe(z.number().int().min(0).max(10_000))
-  .nullish();
+const quantity = z.nullish(
+  z.pipe(
+    z.union([z.number(), z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,6}$/, 'must be a whole number')), z.transform(Number))]),
+    z.number().check(z.int(), z.minimum(0), z.maximum(10_000)),
+  ),
+);
 
 export const claimsSchema = z.looseObject({
-  action: z.string().min(1).max(100),
-  subscriptionId: z.string().trim().min(1).max(200),
+  action: z.string().check(z.minLength(1), z.maxLength(100)),
+  subscriptionId: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
   planIdentifier: text(300),
   email: text(320),
   notificationEmail: text(320),
@@ -61,13 +64,13 @@ export const claimsSchema = z.looseObject({
   endDate: dateLike,
   renewalDate: dateLike,
   expiryDate: dateLike,
-  term: z.looseObject({ startDate: dateLike, endDate: dateLike }).nullish(),
+  term: z.nullish(z.looseObject({ startDate: dateLike, endDate: dateLike })),
   // Test markers: UNKNOWN whether Elements sends any; any of them set to true marks the event test.
-  isTest: z.boolean().nullish(),
-  test: z.boolean().nullish(),
-  sandbox: z.boolean().nullish(),
+  isTest: z.nullish(z.boolean()),
+  test: z.nullish(z.boolean()),
+  sandbox: z.nullish(z.boolean()),
   // Registered JWT claims (already checked by jose where they matter).
-  jti: z.string().max(200).nullish(),
-  iat: z.number().nullish(),
+  jti: z.nullish(z.string().check(z.maxLength(200))),
+  iat: z.nullish(z.number()),
 });
 export type ElementsClaims = z.infer<typeof claimsSchema>;

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../domain/zodLocale';
 import { WebhookRejection } from '../../ingress/types';
 import { parseWith } from '../shared/json';
 
@@ -16,21 +17,20 @@ import { parseWith } from '../shared/json';
  * e.g. `refund_type` (`full`, `vat`, `partial`) on `payment_refunded`.
  */
 
-const required = (max: number) => z.string({ error: 'is required' }).min(1, 'is required').max(max, `must be at most ${max} characters`);
+const required = (max: number) => z.string({ error: 'is required' }).check(z.minLength(1, 'is required'), z.maxLength(max, `must be at most ${max} characters`));
 
 export const MAX_QUANTITY = 10_000;
 
-const quantitySchema = z
-  .string({ error: 'is required' })
-  .regex(/^[0-9]{1,9}$/, 'must be a whole number')
-  .transform(Number)
-  .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`));
+const quantitySchema = z.pipe(
+  z.pipe(z.string({ error: 'is required' }).check(z.regex(/^[0-9]{1,9}$/, 'must be a whole number')), z.transform(Number)),
+  z.number().check(z.int(), z.minimum(1, 'must be at least 1'), z.maximum(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`)),
+);
 
 export const fulfillmentSchema = z.looseObject({
   p_order_id: required(200),
   p_product_id: required(200),
-  event_time: z.string().optional(),
-  p_event_time: z.string().optional(),
+  event_time: z.optional(z.string()),
+  p_event_time: z.optional(z.string()),
 });
 
 export interface PaddleFulfillment {
@@ -46,7 +46,7 @@ export function parseFulfillment(fields: Record<string, string>): PaddleFulfillm
   const order = parseWith(fulfillmentSchema, fields);
   // `p_quantity` is current; `quantity` is the deprecated name some product setups still send.
   const name = fields.p_quantity === undefined && fields.quantity !== undefined ? 'quantity' : 'p_quantity';
-  const quantity = quantitySchema.safeParse(fields[name]);
+  const quantity = z.safeParse(quantitySchema, fields[name]);
   if (!quantity.success) throw new WebhookRejection('MALFORMED', `${name}: ${quantity.error.issues[0]!.message}`);
   return {
     orderId: order.p_order_id,
@@ -60,8 +60,8 @@ export function parseFulfillment(fields: Record<string, string>): PaddleFulfillm
 export const alertSchema = z.looseObject({
   alert_name: required(100),
   alert_id: required(200),
-  order_id: z.string().max(200, 'must be at most 200 characters').optional(),
-  event_time: z.string().optional(),
+  order_id: z.optional(z.string().check(z.maxLength(200, 'must be at most 200 characters'))),
+  event_time: z.optional(z.string()),
 });
 export type PaddleAlert = z.infer<typeof alertSchema> & Record<string, string | undefined>;
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../domain/zodLocale';
 
 /**
  * Selldone "Online Order" webhook: `{event, action, shop, basket, user, customer}` (README §3).
@@ -7,47 +8,48 @@ import { z } from 'zod';
  */
 
 /** Selldone ids are integers; strings are tolerated. */
-const idValue = z.union([z.number().int().nonnegative(), z.string().trim().min(1).max(100)]);
+const idValue = z.union([z.number().check(z.int(), z.nonnegative()), z.string().check(z.trim(), z.minLength(1), z.maxLength(100))]);
 /** Units of an item; a numeric string is tolerated. */
-const count = z.union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,5}$/).transform(Number)]).pipe(z.number().int().min(0).max(10_000));
-const contact = z.looseObject({ name: z.string().nullish(), email: z.string().nullish() });
+const units = () => z.number().check(z.int(), z.minimum(0), z.maximum(10_000));
+const count = z.pipe(z.union([units(), z.pipe(z.string().check(z.regex(/^\d{1,5}$/)), z.transform(Number))]), units());
+const contact = z.looseObject({ name: z.nullish(z.string()), email: z.nullish(z.string()) });
 
 /** Only `event` and `action` are read before knowing what kind of webhook this is. */
 export const headerSchema = z.looseObject({
-  event: z.string().trim().min(1).max(100),
+  event: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
 });
 
 export const basketItemSchema = z.looseObject({
-  id: idValue.nullish(),
+  id: z.nullish(idValue),
   product_id: idValue,
-  variant_id: idValue.nullish(),
+  variant_id: z.nullish(idValue),
   count,
-  product: z.looseObject({ title: z.string().nullish(), name: z.string().nullish() }).nullish(),
+  product: z.nullish(z.looseObject({ title: z.nullish(z.string()), name: z.nullish(z.string()) })),
   // Laravel serializes the relation as `returnRequest` (selldone/core) or `return_request`.
-  returnRequest: z.looseObject({ count: count.nullish() }).nullish(),
-  return_request: z.looseObject({ count: count.nullish() }).nullish(),
+  returnRequest: z.nullish(z.looseObject({ count: z.nullish(count) })),
+  return_request: z.nullish(z.looseObject({ count: z.nullish(count) })),
 });
 export type SelldoneBasketItem = z.infer<typeof basketItemSchema>;
 
-const itemOrItems = z.union([basketItemSchema, z.array(basketItemSchema).max(500)]);
+const itemOrItems = z.union([basketItemSchema, z.array(basketItemSchema).check(z.maxLength(500))]);
 
 export const onlineOrderSchema = z.looseObject({
   event: z.literal('OnlineOrder'),
-  action: z.string().trim().min(1).max(100),
+  action: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
   shop: z.looseObject({ id: idValue }),
   basket: z.looseObject({
     id: idValue,
-    status: z.string().nullish(),
-    type: z.string().nullish(),
-    items: z.array(basketItemSchema).max(500).nullish(),
-    updated_at: z.union([z.string(), z.number()]).nullish(),
-    receiver_info: contact.nullish(),
+    status: z.nullish(z.string()),
+    type: z.nullish(z.string()),
+    items: z.nullish(z.array(basketItemSchema).check(z.maxLength(500))),
+    updated_at: z.nullish(z.union([z.string(), z.number()])),
+    receiver_info: z.nullish(contact),
   }),
-  user: contact.nullish(),
-  customer: contact.nullish(),
+  user: z.nullish(contact),
+  customer: z.nullish(contact),
   // Not documented: a CancelProduct delivery that names the cancelled item(s) on the envelope.
-  item: itemOrItems.nullish(),
-  basket_item: itemOrItems.nullish(),
-  items: itemOrItems.nullish(),
+  item: z.nullish(itemOrItems),
+  basket_item: z.nullish(itemOrItems),
+  items: z.nullish(itemOrItems),
 });
 export type SelldoneOnlineOrder = z.infer<typeof onlineOrderSchema>;

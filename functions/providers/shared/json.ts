@@ -1,8 +1,9 @@
-import type { z } from 'zod';
+import * as z from 'zod/mini';
+import '../../domain/zodLocale';
 import { WebhookRejection } from '../../ingress/types';
 
 /** Parse a verified body as JSON and check it against a schema; 400 with the first problem otherwise. */
-export function parseJson<T extends z.ZodType>(body: Buffer, schema: T): z.infer<T> {
+export function parseJson<T extends z.core.$ZodType>(body: Buffer, schema: T): z.infer<T> {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -12,15 +13,14 @@ export function parseJson<T extends z.ZodType>(body: Buffer, schema: T): z.infer
   return parseWith(schema, json);
 }
 
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const result = schema.safeParse(value);
+export function parseWith<T extends z.core.$ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = z.safeParse(schema, value);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new WebhookRejection('MALFORMED', `${issue.path.join('.') || 'body'}: ${issue.message}`);
   }
   return result.data;
 }
-
 /** Milliseconds or seconds since the epoch, or a date string, as ISO 8601; undefined if it is none. */
 export function parseTime(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) {

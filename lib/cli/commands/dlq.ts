@@ -10,7 +10,8 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { DynamoFailureLog, type StoredFailure } from '../../../functions/aws/failureLog';
-import { fulfillmentEventSchema, type FulfillmentEvent } from '../../../functions/domain/events';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
+import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
 import { sleep } from '../manual';
 import { CliError, EXIT, notFound, shortTime, table, usageError, type Output } from '../output';
 import type { Target } from '../target';

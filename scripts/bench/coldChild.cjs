@@ -1,0 +1,20 @@
+'use strict';
+// One cold start: require a Lambda bundle, invoke its handler once with the event in a file, exit.
+// Spawned fresh by scripts/bench/coldStart.ts for every sample. The outcome travels in the exit
+// code (0: a 2xx answer or no batch failures, 3: anything else), so the child writes nothing a
+// bare `node -e 0` would not.
+const { readFileSync } = require('node:fs');
+const [bundle, eventFile] = process.argv.slice(2);
+const event = JSON.parse(readFileSync(eventFile, 'utf8'));
+const context = { functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => 10000 };
+const { handler } = require(bundle);
+Promise.resolve(handler(event, context)).then(
+  (result) => {
+    const ok = result && typeof result === 'object' && 'statusCode' in result ? result.statusCode >= 200 && result.statusCode < 300 : !(result && result.batchItemFailures && result.batchItemFailures.length);
+    process.exit(ok ? 0 : 3);
+  },
+  (error) => {
+    process.stderr.write(`\n${error && error.stack}\n`);
+    process.exit(4);
+  },
+);

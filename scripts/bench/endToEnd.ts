@@ -1,0 +1,214 @@
+import { Worker } from 'node:worker_threads';
+import type { ProviderName } from '../../functions/domain/events';
+import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import type { SampleRequest } from '../../functions/providers/sample';
+import { deliveryItem } from '../../functions/aws/deliveryLog';
+import { batchWriteItems, dynamodbClient } from '../../functions/aws/light/dynamodb';
+import { sendMessageBatch, sqsClient } from '../../functions/aws/light/sqs';
+import { toQueueEntry } from '../../functions/aws/queue';
+import { lookupRequests } from '../../functions/aws/store';
+import type { QueueOverrides } from '../../lib/local/definitions';
+import { DUMMY_CREDENTIALS } from '../../lib/local/emulators';
+import { startEmulatorsInThread } from '../../lib/local/emulatorThread';
+import { LOCAL, TABLE } from '../../functions/settings';
+import { startBenchStack } from './benchStack';
+import { now } from './instrument';
+import { percentile } from './stats';
+
+/**
+ * Local end to end: N orders at concurrency C through the local stack (`npm start`): signed
+ * samples of every provider in turn, sent over HTTP by a load generator on its own thread (so it
+ * does not compete with the stack's event loop), acked by the ingress, delivered by the poller to
+ * the worker, emailed through the SES emulator. Clocks: `performance.timeOrigin + now()`, shared
+ * by both threads.
+ */
+
+export interface EndToEndOptions {
+  orders: number;
+  concurrency: number;
+  queueOverrides?: QueueOverrides;
+}
+
+export interface EndToEndResult {
+  orders: number;
+  concurrency: number;
+  /** Orders fully processed (worker done) per second, first request to last worker invocation. */
+  ordersPerSecond: number;
+  /** Webhooks acked per second, first request to last answer. */
+  acksPerSecond: number;
+  ack: { p50: number; p99: number };
+  /** Webhook sent → SES accepted the license email (providers keysmith mails for). */
+  email: { p50: number; p99: number; count: number };
+  seconds: number;
+  failedRequests: number;
+  /** Emails expected but not seen. */
+  missingEmails: number;
+  deadLettered: number;
+  batches: number;
+}
+
+const LOAD_GENERATOR = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { performance } = require('node:perf_hooks');
+const { url, requests, concurrency } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+const now = () => performance.timeOrigin + performance.now();
+const results = new Array(requests.length);
+let next = 0;
+function send(i) {
+  const r = requests[i];
+  const body = Buffer.from(r.body, 'base64');
+  return new Promise((resolve) => {
+    const sentAt = now();
+    const req = http.request(url + r.path, { method: r.method, headers: { ...r.headers, 'content-length': body.length }, agent }, (res) => {
+      res.resume();
+      res.on('end', () => { results[i] = { sentAt, ackAt: now(), status: res.statusCode }; resolve(); });
+    });
+    req.on('error', (e) => { results[i] = { sentAt, ackAt: now(), status: 0, error: e.message }; resolve(); });
+    req.end(body);
+  });
+}
+async function lane() { while (next < requests.length) await send(next++); }
+Promise.all(Array.from({ length: concurrency }, lane)).then(() => { agent.destroy(); parentPort.postMessage(results); });
+`;
+
+interface Sent {
+  sentAt: number;
+  ackAt: number;
+  status: number;
+  error?: string;
+}
+
+export async function endToEnd(options: EndToEndOptions, progress: (line: string) => void = () => {}): Promise<EndToEndResult> {
+  const bench = await startBenchStack({ countCalls: false, ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}) });
+  try {
+    // Build every signed request first: signing is the provider's work, not ours.
+    const builders = await Promise.all(PROVIDER_REGISTRY.map(async (r) => ({ name: r.name, builder: await r.sample() })));
+    const requests: (SampleRequest & { provider: ProviderName; email: string })[] = [];
+    for (let i = 0; i < options.orders; i++) {
+      const { name, builder } = builders[i % builders.length]!;
+      const email = `e2e-${i}@example.com`;
+      requests.push({ ...builder.build({ secrets: bench.secrets, email }), provider: name, email });
+    }
+    // Warm-up: one order per provider, so module loading and JIT are not in the measurement.
+    for (const { builder } of builders) {
+      const sample = builder.build({ secrets: bench.secrets });
+      await runLoad(bench.stack.url, [sample], 1);
+    }
+    await bench.stack.poller.drain(60_000);
+    bench.log.emailsAt.clear();
+    bench.workerDone.length = 0;
+    const before = bench.stack.poller.stats();
+
+    progress(`e2e: ${options.orders} orders at concurrency ${options.concurrency}…`);
+    const sent = await runLoad(bench.stack.url, requests, options.concurrency);
+    await bench.stack.poller.drain(240_000);
+    const after = bench.stack.poller.stats();
+
+    const start = Math.min(...sent.map((s) => s.sentAt));
+    const lastAck = Math.max(...sent.map((s) => s.ackAt));
+    const lastWorker = Math.max(...bench.workerDone);
+    const acks = sent.map((s) => s.ackAt - s.sentAt);
+    const emailLatencies: number[] = [];
+    let missingEmails = 0;
+    for (const [i, request] of requests.entries()) {
+      if (request.provider === 'paddle') continue; // Paddle mails our synchronous answer itself.
+      const at = bench.log.emailsAt.get(request.email);
+      if (at === undefined) missingEmails++;
+      else emailLatencies.push(at - sent[i]!.sentAt);
+    }
+    const seconds = (Math.max(lastAck, lastWorker) - start) / 1000;
+    return {
+      orders: options.orders,
+      concurrency: options.concurrency,
+      ordersPerSecond: options.orders / seconds,
+      acksPerSecond: options.orders / ((lastAck - start) / 1000),
+      ack: { p50: percentile(acks, 50), p99: percentile(acks, 99) },
+      email: { p50: percentile(emailLatencies, 50), p99: percentile(emailLatencies, 99), count: emailLatencies.length },
+      seconds,
+      failedRequests: sent.filter((s) => s.status < 200 || s.status >= 300).length,
+      missingEmails,
+      deadLettered: after.deadLettered - before.deadLettered,
+      batches: after.batches - before.batches,
+    };
+  } finally {
+    await bench.stop();
+  }
+}
+
+function runLoad(url: string, requests: SampleRequest[], concurrency: number): Promise<Sent[]> {
+  const payload = requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body.toString('base64') }));
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(LOAD_GENERATOR, { eval: true, workerData: { url, requests: payload, concurrency } });
+    worker.once('message', (results: Sent[]) => resolve(results));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
+  });
+}
+
+export interface EmulatorFloor {
+  concurrency: number;
+  requests: number;
+  perSecond: number;
+  latency: { p50: number; p99: number };
+  /** Little's law: the least mean ack latency any ingress can have on these emulators at this concurrency. */
+  minMeanAckMs: number;
+}
+
+/**
+ * The emulators' own limit for one webhook ack, with no keysmith code in the loop: exactly the two
+ * calls the ingress makes — BatchWriteItem of a delivery record and a license's two lookup items,
+ * then SendMessageBatch of one event — from `concurrency` lanes, emulators on their own thread as
+ * in the local stack. No ingress can ack faster than this on the same emulators.
+ */
+export async function emulatorFloor(concurrency: number, requests: number): Promise<EmulatorFloor> {
+  const emulators = await startEmulatorsInThread(__filename);
+  try {
+    const credentials = () => DUMMY_CREDENTIALS;
+    const dynamodb = dynamodbClient({ endpoint: emulators.endpoints.dynamodb, region: LOCAL.region, credentials });
+    const sqs = sqsClient({ endpoint: emulators.endpoints.sqs, region: LOCAL.region, credentials });
+    // A real FastSpring body, for the delivery record's gzip payload.
+    const sample = (await PROVIDER_REGISTRY.find((r) => r.name === 'fastspring')!.sample()).build({ secrets: { KEYSMITH_FASTSPRING_SECRET: 'floor' } });
+    const latencies: number[] = [];
+    let next = 0;
+    const one = async (i: number): Promise<void> => {
+      const event = {
+        provider: 'fastspring' as const,
+        eventId: `floor-${i}`,
+        occurredAt: '2026-01-01T00:00:00.000Z',
+        action: 'grant' as const,
+        reason: 'order.completed',
+        scope: `floor-order-${i}`,
+        live: true,
+        customer: { email: `floor-${i}@example.com` },
+        items: [{ productId: 'app', quantity: 1 }],
+      };
+      const started = now();
+      await batchWriteItems(dynamodb, TABLE.name, [
+        { PutRequest: { Item: deliveryItem({ provider: 'fastspring', deliveryId: `floor-${i}`, receivedAt: new Date(), route: 'POST /webhooks/fastspring', payload: sample.body, contentType: 'application/json', events: [event] }) } },
+        ...lookupRequests({ provider: 'fastspring', scope: event.scope }, [{ licenseId: `lic-floor-${i}`, key: `KEY-${i}` }]),
+      ]);
+      const accepted = await sendMessageBatch(sqs, emulators.queueUrl, [toQueueEntry(event, 0) as never]);
+      if (accepted.size !== 1) throw new Error('emulator floor: SQS refused the message');
+      latencies.push(now() - started);
+    };
+    // Warm-up, then the measured lanes.
+    for (let i = 0; i < 50; i++) await one(-1 - i);
+    latencies.length = 0;
+    const started = now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < requests) await one(next++);
+      }),
+    );
+    const perSecond = requests / ((now() - started) / 1000);
+    return { concurrency, requests, perSecond, latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }, minMeanAckMs: (concurrency / perSecond) * 1000 };
+  } finally {
+    await emulators.stop();
+  }
+}
+
+export { now };

@@ -1,0 +1,145 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { awsCalls } from './awsCalls';
+import { coldStarts } from './coldStart';
+import { DEFAULT_CPU, ingressCpu, sdkSendCost, type LightSend } from './cpu';
+import { emulatorFloor, endToEnd } from './endToEnd';
+import { isEmulatorThread, serveEmulatorsInThisThread } from '../../lib/local/emulatorThread';
+import { ROOT } from './paths';
+import { machine, render, verdicts, type Results } from './report';
+
+/**
+ * `npm run bench [-- options]` — measures and writes BENCHMARKS.md.
+ *
+ *   --only cpu,cold,calls,e2e   sections to run (default: all)
+ *   --orders N                  e2e orders (default 5000)
+ *   --concurrency N             e2e concurrency (default 32)
+ *   --cold-runs N               fresh processes per bundle (default 15)
+ *   --out FILE                  where to write (default BENCHMARKS.md; `-` for stdout only)
+ *   --strict                    exit 1 when a goal is not met
+ */
+
+// The local stack's emulator thread runs this same bundle (see benchStack.ts).
+if (isEmulatorThread()) void serveEmulatorsInThisThread();
+
+/** What follows this line in BENCHMARKS.md is hand-written and kept as it is by every run. */
+export const KEPT_MARKER = '<!-- Everything below this line is kept by `npm run bench`: notes and recorded history, written by people, not measured by the run above. -->';
+
+interface Options {
+  only: Set<string>;
+  orders: number;
+  concurrency: number;
+  coldRuns: number;
+  out: string;
+  strict: boolean;
+}
+
+function parse(args: string[]): Options {
+  const value = (name: string): string | undefined => {
+    const at = args.indexOf(`--${name}`);
+    return at === -1 ? undefined : args[at + 1];
+  };
+  const number = (name: string, fallback: number): number => {
+    const raw = value(name);
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
+    return n;
+  };
+  const only = new Set((value('only') ?? 'cpu,cold,calls,e2e').split(',').map((s) => s.trim()));
+  for (const section of only) if (!['cpu', 'cold', 'calls', 'e2e'].includes(section)) throw new Error(`unknown section ${section} (cpu, cold, calls, e2e)`);
+  return { only, orders: number('orders', 5000), concurrency: number('concurrency', 32), coldRuns: number('cold-runs', 15), out: value('out') ?? 'BENCHMARKS.md', strict: args.includes('--strict') };
+}
+
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+export async function main(args: string[]): Promise<number> {
+  const options = parse(args);
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const started = Date.now();
+  const info = machine(ROOT);
+  const results: Results = {};
+
+  if (options.only.has('cpu')) {
+    say('cpu: ingress per request vs floor…');
+    results.cpu = await ingressCpu(DEFAULT_CPU);
+    say('cpu: SDK SendMessageBatch cost…');
+    results.sdk = await sdkSendCost(undefined, await lightSend());
+  }
+  if (options.only.has('cold')) {
+    say(`cold: bundling like CDK, ${options.coldRuns} fresh processes per bundle…`);
+    const dir = mkdtempSync(join(tmpdir(), 'keysmith-bench-cold-'));
+    try {
+      results.cold = await coldStarts(dir, options.coldRuns);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (options.only.has('calls')) {
+    say('calls: AWS calls per order over the local stack…');
+    results.calls = await awsCalls();
+  }
+  if (options.only.has('e2e')) {
+    say(`e2e: ${options.orders} orders at concurrency ${options.concurrency} through the local stack…`);
+    results.e2e = await endToEnd({ orders: options.orders, concurrency: options.concurrency });
+    say(`e2e: the emulators' own limit for an ack at concurrency ${options.concurrency}…`);
+    results.floor = await emulatorFloor(options.concurrency, 3000);
+  }
+
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
+  const outfile = options.out === '-' ? undefined : resolve(ROOT, options.out);
+  const previous = outfile && existsSync(outfile) ? readFileSync(outfile, 'utf8') : '';
+  const kept = previous.includes(KEPT_MARKER) ? previous.slice(previous.indexOf(KEPT_MARKER)) : KEPT_MARKER;
+  const text = render({
+    machine: info,
+    command,
+    seconds: (Date.now() - started) / 1000,
+    results,
+    settings: {
+      cpuIterations: `${DEFAULT_CPU.rounds * DEFAULT_CPU.perRound} requests per provider and variant after ${DEFAULT_CPU.warmup} warm-up`,
+      coldRuns: options.coldRuns,
+      e2eOrders: options.orders,
+      e2eConcurrency: options.concurrency,
+      queue: await queueDescription(),
+    },
+    history: kept,
+  });
+  if (outfile) {
+    writeFileSync(outfile, text);
+    say(`wrote ${outfile}`);
+  } else {
+    process.stdout.write(text);
+  }
+  const v = verdicts(results);
+  for (const x of v) say(`${x.met ? 'goal met    ' : 'goal NOT met'}  ${x.figure}`);
+  return options.strict && v.some((x) => !x.met) ? 1 : 0;
+}
+
+/** The light client's SendMessageBatch with an instant transport, when this checkout has one. */
+async function lightSend(): Promise<LightSend | undefined> {
+  if (!existsSync(join(ROOT, 'functions', 'aws', 'light'))) return undefined;
+  const { AwsJsonClient } = await import('../../functions/aws/light/AwsJsonClient');
+  const { sendMessageBatch } = await import('../../functions/aws/light/sqs');
+  const { toQueueEntry } = await import('../../functions/aws/queue');
+  let answer: (body: string) => string = () => '{}';
+  const client = new AwsJsonClient({
+    service: 'sqs',
+    targetPrefix: 'AmazonSQS',
+    jsonVersion: '1.0',
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:1',
+    credentials: () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }),
+    transport: async (request) => ({ status: 200, headers: {}, body: Buffer.from(answer(request.body)) }),
+  });
+  return async (events, instant) => {
+    answer = instant;
+    const accepted = await sendMessageBatch(client, 'http://127.0.0.1:1/000000000000/keysmith-events.fifo', events.map(toQueueEntry) as never);
+    if (accepted.size !== events.length) throw new Error('light send: not accepted');
+  };
+}
+
+async function queueDescription(): Promise<string> {
+  const { QUEUE } = await import('../../functions/settings');
+  return `batch size ${QUEUE.batchSize}, ${QUEUE.maxConcurrency} concurrent worker invocations, as in functions/settings.ts`;
+}
+
