@@ -95,7 +95,11 @@ describe('keysmith dlq: a poisoned event through the DLQ and back, fulfilled exa
     await eventually(() => (stack.poller.stats().deadLettered >= 2 ? true : undefined), 30_000, 'two messages in the DLQ');
 
     // Assess 1: listed and decoded, with the worker's last error; doctor says ✘.
-    const [listed, human, doctor] = await Promise.all([run('dlq', 'list', '--json'), run('dlq', 'list'), run('doctor')]);
+    // One after the other: listing receives the messages for a moment (SQS has no peek), so two
+    // concurrent listings would each see only what the other was not holding.
+    const listed = await run('dlq', 'list', '--json');
+    const human = await run('dlq', 'list');
+    const doctor = await run('doctor');
     const list = listed.json<DlqList>();
     expect(list.count).toBe(2);
     const byOrder = new Map(list.messages.map((m) => [m.order, m]));
