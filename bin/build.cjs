@@ -2,13 +2,13 @@
 /**
  * Runs a TypeScript entry of this project without a separate build step: bundles it with the
  * project's esbuild into `.build/` (node_modules stay external) when any source is newer than the
- * bundle, then requires it. Used by the CLI, `npm start` and the CDK app.
+ * bundle, then requires it. Used by the CLI, `npm start`, the CDK app, the bench and the soak.
  */
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const SOURCES = ['bin', 'lib', 'functions', 'config'];
+const SOURCES = ['bin', 'lib', 'functions', 'config', 'scripts', 'verifier'];
 
 function newestSource(dir, newest = 0) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
