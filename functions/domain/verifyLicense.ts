@@ -1,7 +1,7 @@
 import { errors, importJWK, importSPKI, jwtVerify, type JWK } from 'jose';
 
 type VerificationKey = Awaited<ReturnType<typeof importSPKI>> | Uint8Array;
-import { LICENSE_ISSUER } from './signedLicense';
+import { LICENSE_ISSUER, type LicenseClaims } from './signedLicense';
 
 /**
  * Offline verification of keysmith `signed` licenses, for the seller's own app. No AWS, no
@@ -15,14 +15,8 @@ import { LICENSE_ISSUER } from './signedLicense';
 
 export type LicenseCode = 'VALID' | 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'NOT_YET_VALID' | 'WRONG_ISSUER' | 'WRONG_PRODUCT' | 'BAD_KEY';
 
-export interface LicenseClaimsView {
-  licenseId: string;
-  product: string;
-  seats: number;
-  customer: string;
-  issuedAt: string;
-  expiresAt: string | null;
-}
+/** What a verified license says: the claims it was signed with (see signedLicense.ts). */
+export type LicenseClaimsView = LicenseClaims;
 
 export type LicenseCheck =
   | { valid: true; code: 'VALID'; detail: string; license: LicenseClaimsView }
