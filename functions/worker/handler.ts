@@ -100,7 +100,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
     if (deps.metrics) countProcessed(deps.metrics, event.provider, result.outcome === 'applied' ? result.applied : undefined, Date.now() - started);
     return undefined;
   } catch (error) {
-    const seconds = backoffSeconds(receiveCount, error);
+    const seconds = backoffSeconds(receiveCount);
     if (!(error instanceof EmailInFlight)) deps.metrics?.count(METRIC.eventsFailed, 1, { provider: event?.provider ?? 'unknown' });
     deps.log[error instanceof EmailInFlight ? 'info' : 'warn']('event failed; will retry', {
       messageId: record.messageId,
@@ -140,10 +140,13 @@ function countProcessed(metrics: Metrics, provider: string, applied: AppliedEven
   else if (applied!.action === 'revoke') metrics.count(METRIC.licensesRevoked, changed, dimensions);
 }
 
-/** min(base × 2^(n−1), max) seconds; a concurrent sender only needs to finish its send. */
-export function backoffSeconds(receiveCount: number, error?: unknown): number {
+/**
+ * min(base × 2^(n−1), max) seconds — also when another delivery owns the email (EmailInFlight):
+ * that delivery may itself be backing off (an SES storm), and a duplicate on a shorter schedule
+ * would spend its receives first and land in the DLQ while the owner is still retrying.
+ */
+export function backoffSeconds(receiveCount: number): number {
   const { baseSeconds, maxSeconds } = QUEUE.retryBackoff;
-  if (error instanceof EmailInFlight) return Math.min(baseSeconds, maxSeconds);
   return Math.min(baseSeconds * 2 ** Math.max(0, receiveCount - 1), maxSeconds);
 }
 

@@ -190,3 +190,10 @@ describe('the send-then-mark window', () => {
     expect(puts).toBe(6); // the state write + 5 mark attempts
   });
 });
+
+describe('retry backoff', () => {
+  it('grows with the receive count for every transient failure, EmailInFlight included', () => {
+    const { backoffSeconds } = jest.requireActual('../../../functions/worker/handler') as typeof import('../../../functions/worker/handler');
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffSeconds(n))).toEqual([10, 20, 40, 80, 160, 300]);
+  });
+});
