@@ -78,7 +78,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     const body = await readBody(req, limit);
     if (body === undefined) return tooLarge(req, res);
 
-    const event = toHttpApiEvent({ req, method, path, query, body, route: match.route, pathParameters: match.pathParameters });
+    const event = toHttpApiEvent({ client: clientOf(req), method, path, query, body, route: match.route, pathParameters: match.pathParameters });
     const spec: FunctionSpec = { functionName: `keysmith-${match.route.provider}`, timeoutSeconds: options.timeoutSeconds ?? FUNCTIONS.ingress.timeoutSeconds, memoryMb: FUNCTIONS.ingress.memoryMb };
     let result: APIGatewayProxyResultV2<unknown>;
     try {
@@ -216,8 +216,26 @@ export function encodeBody(body: Buffer, contentType: string | undefined): { bod
   return { body: body.toString('base64'), isBase64Encoded: true };
 }
 
+/** The connection facts an event records; from an IncomingMessage, or made up by a harness. */
+export interface ClientInfo {
+  /** Header names and values as received, alternating (node's `rawHeaders`). */
+  rawHeaders: readonly string[];
+  sourceIp?: string;
+  localPort?: number;
+  httpVersion?: string;
+}
+
+export function clientOf(req: IncomingMessage): ClientInfo {
+  return {
+    rawHeaders: req.rawHeaders,
+    sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+    ...(req.socket.localPort !== undefined ? { localPort: req.socket.localPort } : {}),
+    httpVersion: req.httpVersion,
+  };
+}
+
 export interface EventInput {
-  req: IncomingMessage;
+  client: ClientInfo;
   method: string;
   path: string;
   query: string;
@@ -225,18 +243,21 @@ export interface EventInput {
   route: Pick<ApiRoute, 'method' | 'path'>;
   pathParameters: Record<string, string>;
   now?: Date;
+  /** @default a random id, like API Gateway's */
+  requestId?: string;
 }
 
+/** The API Gateway HTTP API (payload 2.0) event for a matched request. */
 export function toHttpApiEvent(input: EventInput): APIGatewayProxyEventV2 {
-  const { req, method, path, query, body, route, pathParameters } = input;
+  const { client, method, path, query, body, route, pathParameters } = input;
   const now = input.now ?? new Date();
-  const requestId = randomBytes(12).toString('base64').replace(/[+/]/g, 'A');
-  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  const requestId = input.requestId ?? randomBytes(12).toString('base64').replace(/[+/]/g, 'A');
+  const sourceIp = client.sourceIp ?? '127.0.0.1';
 
   // Duplicate headers are joined with commas; cookies move to `cookies`, as API Gateway does.
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
-  const raw = req.rawHeaders;
+  const raw = client.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
@@ -247,7 +268,7 @@ export function toHttpApiEvent(input: EventInput): APIGatewayProxyEventV2 {
     headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
   headers['x-forwarded-for'] ??= sourceIp;
-  headers['x-forwarded-port'] ??= String(req.socket.localPort ?? '');
+  headers['x-forwarded-port'] ??= String(client.localPort ?? '');
   headers['x-forwarded-proto'] ??= 'http';
   headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
 
@@ -256,7 +277,7 @@ export function toHttpApiEvent(input: EventInput): APIGatewayProxyEventV2 {
     queryStringParameters[name] = name in queryStringParameters ? `${queryStringParameters[name]},${value}` : value;
   }
 
-  const domainName = headers.host ?? `127.0.0.1:${req.socket.localPort ?? ''}`;
+  const domainName = headers.host ?? `127.0.0.1:${client.localPort ?? ''}`;
   const routeKey = `${route.method} ${route.path}`;
   const encoded = encodeBody(body, headers['content-type']);
   return {
@@ -276,7 +297,7 @@ export function toHttpApiEvent(input: EventInput): APIGatewayProxyEventV2 {
       http: {
         method,
         path,
-        protocol: `HTTP/${req.httpVersion}`,
+        protocol: `HTTP/${client.httpVersion ?? '1.1'}`,
         sourceIp,
         userAgent: headers['user-agent'] ?? '',
       },

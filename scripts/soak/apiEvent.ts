@@ -1,10 +1,9 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ProviderName } from '../../functions/domain/events';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import type { WebhookRequest } from '../../functions/ingress/types';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
-import { encodeBody, matchRoute, type ApiRoute } from '../../lib/local/apiServer';
+import { matchRoute, toHttpApiEvent, type ApiRoute } from '../../lib/local/apiServer';
 import type { RawRequest } from './http';
 
 /**
@@ -30,25 +29,17 @@ export function routeRequest(raw: RawRequest, receivedAt: Date = new Date()): Ro
   const match = matchRoute(ROUTES, method, path);
   if (match.kind === 'none') return { kind: 'none', status: 404 };
   if (match.kind === 'method') return { kind: 'none', status: 405 };
-  const headers: Record<string, string> = {};
-  for (const [name, value] of raw.headers) {
-    const key = name.toLowerCase();
-    if (key === 'cookie') continue;
-    headers[key] = key in headers ? `${headers[key]},${value}` : value;
-  }
-  const encoded = encodeBody(raw.body, headers['content-type']);
-  const routeKey = `${match.route.method} ${match.route.path}`;
-  const event = {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: query,
-    headers,
-    ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
-    requestContext: { http: { method, path }, requestId: `inproc-${++counter}`, routeKey },
-    ...(encoded.body !== undefined ? { body: encoded.body } : {}),
-    isBase64Encoded: encoded.isBase64Encoded,
-  } as unknown as APIGatewayProxyEventV2;
+  const event = toHttpApiEvent({
+    client: { rawHeaders: raw.headers.flat(), sourceIp: '127.0.0.1' },
+    method,
+    path,
+    query,
+    body: raw.body,
+    route: match.route,
+    pathParameters: match.pathParameters,
+    requestId: `inproc-${++counter}`,
+    now: receivedAt,
+  });
   return { kind: 'route', provider: match.route.provider as ProviderName, request: toWebhookRequest(event, receivedAt) };
 }
 
