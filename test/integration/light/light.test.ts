@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { createHash, createHmac } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -14,6 +13,7 @@ import { forgetSecrets, loadSecrets, prefetchSecrets } from '../../../functions/
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { startEmulators, type Emulators, localClientConfig } from '../../../lib/local/emulators';
 import { backends, startTable, type TestTable } from '../../helpers/dynamodb';
+import { NodeSha256 } from '../../helpers/nodeSha256';
 
 /**
  * The light AWS client against real AWS-API emulators: local-aws-sqs for SendMessageBatch,
@@ -140,22 +140,6 @@ describe.each(backends())('light DynamoDB client against %s', (backend) => {
     expect(error.attempts).toBe(1);
   });
 });
-
-/** The SDK signer's hash constructor, from node:crypto. */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): string | Uint8Array => (typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
 
 describe('light Secrets Manager client', () => {
   let server: Server;

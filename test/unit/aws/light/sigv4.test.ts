@@ -1,7 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import * as fc from 'fast-check';
 import { sign, type Credentials } from '../../../../functions/aws/light/sigv4';
+import { NodeSha256 } from '../../../helpers/nodeSha256';
 
 /**
  * The light SigV4 signer against AWS's published Signature Version 4 test suite (the
@@ -90,22 +90,6 @@ describe('SigV4 against the AWS test suite', () => {
     if (c.sessionToken) expect(signed.headers['x-amz-security-token']).toBe(c.sessionToken);
   });
 });
-
-/** The SDK signer's hash constructor, from node:crypto. */
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: SourceData): string | Uint8Array => (typeof data === 'string' ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data));
-class NodeSha256 {
-  private readonly hash;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
 
 describe('SigV4 against the AWS SDK signer', () => {
   it('signs JSON-protocol requests exactly like @smithy/signature-v4', async () => {
