@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -8,16 +11,25 @@ import {
   type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import type { Entitlement, License } from '../domain/entitlement';
+import type { AppliedEvent, Entitlement, License } from '../domain/entitlement';
 import type { ProviderName } from '../domain/events';
 import { keyHash } from '../domain/licenses';
 import { TABLE } from '../settings';
+import { checkItemBudget } from './itemSize';
 
 /**
- * The DynamoDB adapter. One entitlement = one item; its state is one JSON document (`doc`) next
- * to the attributes DynamoDB itself needs (keys, GSI keys, `version`). Every write of an
- * entitlement is conditional on the version it was computed from, so two writers can never both
- * win: the loser re-reads and re-applies (see `functions/worker/processEvent.ts`).
+ * The DynamoDB adapter. Under an entitlement's partition (`ENT#{provider}#{scope}`):
+ *
+ * | sort key          | what                                                                    |
+ * |-------------------|-------------------------------------------------------------------------|
+ * | `ENT`             | the current state (gzip JSON in `doc`), `version`, GSI keys              |
+ * | `EVT#{hash(id)}`  | one applied event's record: what it changed, its email (`claim` mirrored)|
+ * | `EVT#bk#{hash}`   | a business key applied (FastSpring resends): points at its event         |
+ *
+ * Every write of the state is conditional on the version it was computed from, so two writers
+ * can never both win: the loser re-reads and re-applies (functions/worker/processEvent.ts). The
+ * records are written after the state and never before; docs/data-model.md has the timeline.
+ * Global lookups (`KEY#{sha256(key)}`, `LIC#{id}`, `SUB#…`) lead from a key to its order.
  */
 
 export interface StoredEntitlement {
@@ -39,10 +51,36 @@ export interface LicenseRef {
   licenseId: string;
 }
 
+/** The order and an event's record, read together. */
+export interface EventView {
+  stored?: StoredEntitlement;
+  /** The event's record item, if it has one. */
+  record?: AppliedEvent;
+  /** Set when the event's business key was applied by another event id. */
+  businessKeyOf?: string;
+}
+
 export interface EntitlementStore {
   get(provider: ProviderName, scope: string): Promise<StoredEntitlement | undefined>;
+  /** One consistent read of the order, the event's record and its business-key marker. */
+  getForEvent(provider: ProviderName, scope: string, eventId: string, businessKey?: string): Promise<EventView>;
   /** Write `state` as version `expected + 1` (or as a new item when `expected` is 0). */
   put(state: Entitlement, expected: number): Promise<StoredEntitlement>;
+  /**
+   * The event's record (as it stands now), its business-key marker and the lookups of these
+   * licenses, in one idempotent batch. Used by the delivery that applied the event.
+   */
+  putRecord(state: Entitlement, record: AppliedEvent, lookups: License[]): Promise<void>;
+  /**
+   * Write the record only if the event has none yet. True when written; false when a record was
+   * already there (then the one there is newer and wins).
+   */
+  flushRecord(state: Entitlement, record: AppliedEvent): Promise<boolean>;
+  /** Replace the record if its email claim is still `expectedClaim` (null: unclaimed). */
+  replaceRecord(state: Entitlement, record: AppliedEvent, expectedClaim: string | null): Promise<boolean>;
+  getRecord(provider: ProviderName, scope: string, eventId: string): Promise<AppliedEvent | undefined>;
+  /** Every record of the order, oldest first (for support tools; reads the whole partition). */
+  records(provider: ProviderName, scope: string): Promise<AppliedEvent[]>;
   /** Idempotently write the key-hash and license-id lookup items of these licenses. */
   putLookups(state: Entitlement, licenses: License[]): Promise<void>;
   /** The scope an entitlement with this subscription was granted under (see `putLookups`). */
@@ -55,32 +93,62 @@ export interface EntitlementStore {
 
 export const entitlementPk = (provider: ProviderName, scope: string): string => `ENT#${provider}#${scope}`;
 const ENT_SK = 'ENT';
+const hash = (value: string): string => createHash('sha256').update(value).digest('base64url');
+export const recordSk = (eventId: string): string => `EVT#${hash(eventId)}`;
+export const businessKeySk = (businessKey: string): string => `EVT#bk#${hash(businessKey)}`;
+
+/** The record of an event as found anywhere: its own item, else the order's unfinished ones. */
+export function findRecord(view: EventView, eventId: string): AppliedEvent | undefined {
+  return view.record ?? view.stored?.state.pending.find((e) => e.eventId === eventId);
+}
 
 export class DynamoEntitlementStore implements EntitlementStore {
+  /** The largest item this store wrote, in bytes (tests and the soak report it). */
+  largestWrite = { bytes: 0, key: '' };
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
   async get(provider: ProviderName, scope: string): Promise<StoredEntitlement | undefined> {
-    const result = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: { [TABLE.partitionKey]: { S: entitlementPk(provider, scope) }, [TABLE.sortKey]: { S: ENT_SK } },
-        ConsistentRead: true,
-      }),
-    );
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(entitlementPk(provider, scope), ENT_SK), ConsistentRead: true }));
     return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  async getForEvent(provider: ProviderName, scope: string, eventId: string, businessKey?: string): Promise<EventView> {
+    const pk = entitlementPk(provider, scope);
+    const keys = [key(pk, ENT_SK), key(pk, recordSk(eventId)), ...(businessKey !== undefined ? [key(pk, businessKeySk(businessKey))] : [])];
+    const items: Record<string, AttributeValue>[] = [];
+    let request: Record<string, AttributeValue>[] = keys;
+    for (let attempt = 0; request.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > 8) throw new Error(`DynamoDB left ${request.length} reads unprocessed`);
+        await sleep(Math.min(50 * 2 ** attempt, 2000));
+      }
+      const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } } }));
+      items.push(...(result.Responses?.[this.tableName] ?? []));
+      request = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    const view: EventView = {};
+    for (const item of items) {
+      const sk = item[TABLE.sortKey]?.S;
+      if (sk === ENT_SK) view.stored = fromItem(item);
+      else if (sk === recordSk(eventId)) view.record = recordFromItem(item);
+      else if (item.eventId?.S) view.businessKeyOf = item.eventId.S;
+    }
+    return view;
   }
 
   async put(state: Entitlement, expected: number): Promise<StoredEntitlement> {
     const version = expected + 1;
     const stored: Entitlement = { ...state, version };
+    const item = this.budgeted(toItem(stored));
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: toItem(stored),
+          Item: item,
           ...(expected === 0
             ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': TABLE.partitionKey } }
             : { ConditionExpression: '#v = :v', ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': { N: String(expected) } } }),
@@ -89,13 +157,81 @@ export class DynamoEntitlementStore implements EntitlementStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
-        const item = (error as ConditionalCheckFailedException).Item;
-        throw new VersionConflict(item ? fromItem(item) : undefined);
+      if (isConditionFailure(error)) {
+        const old = (error as ConditionalCheckFailedException).Item;
+        throw new VersionConflict(old ? fromItem(old) : undefined);
       }
       throw error;
     }
     return { state: stored, version };
+  }
+
+  async putRecord(state: Entitlement, record: AppliedEvent, lookups: License[]): Promise<void> {
+    const requests: WriteRequest[] = [{ PutRequest: { Item: this.budgeted(recordItem(state, record)) } }];
+    if (record.businessKey !== undefined) requests.push({ PutRequest: { Item: businessKeyItem(state, record) } });
+    requests.push(...lookupRequests(state, lookups));
+    await batchWrite(this.client, this.tableName, requests);
+  }
+
+  async flushRecord(state: Entitlement, record: AppliedEvent): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: this.budgeted(recordItem(state, record)),
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+    // The marker is content-addressed and written by every path that writes a record: idempotent.
+    if (record.businessKey !== undefined) await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: businessKeyItem(state, record) }));
+    return true;
+  }
+
+  async replaceRecord(state: Entitlement, record: AppliedEvent, expectedClaim: string | null): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: this.budgeted(recordItem(state, record)),
+          ...(expectedClaim === null
+            ? { ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#claim)', ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#claim': 'claim' } }
+            : { ConditionExpression: '#claim = :claim', ExpressionAttributeNames: { '#claim': 'claim' }, ExpressionAttributeValues: { ':claim': { S: expectedClaim } } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async getRecord(provider: ProviderName, scope: string, eventId: string): Promise<AppliedEvent | undefined> {
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(entitlementPk(provider, scope), recordSk(eventId)), ConsistentRead: true }));
+    return result.Item ? recordFromItem(result.Item) : undefined;
+  }
+
+  async records(provider: ProviderName, scope: string): Promise<AppliedEvent[]> {
+    const out: AppliedEvent[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :evt)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': { S: entitlementPk(provider, scope) }, ':evt': { S: 'EVT#' } },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of result.Items ?? []) if (item.rec?.S) out.push(recordFromItem(item));
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   async putLookups(state: Entitlement, licenses: License[]): Promise<void> {
@@ -103,14 +239,12 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   async findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined> {
-    const result = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: { S: `SUB#${provider}#${subscriptionId}` }, [TABLE.sortKey]: { S: 'SUB' } } }),
-    );
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(`SUB#${provider}#${subscriptionId}`, 'SUB') }));
     return result.Item?.scope?.S;
   }
 
-  async findByKey(key: string): Promise<LicenseRef | undefined> {
-    return this.getRef(`KEY#${keyHash(key)}`, 'KEY');
+  async findByKey(licenseKey: string): Promise<LicenseRef | undefined> {
+    return this.getRef(`KEY#${keyHash(licenseKey)}`, 'KEY');
   }
 
   async findByLicenseId(licenseId: string): Promise<LicenseRef | undefined> {
@@ -124,20 +258,25 @@ export class DynamoEntitlementStore implements EntitlementStore {
   async findByOrder(provider: ProviderName, orderId: string): Promise<StoredEntitlement[]> {
     const direct = await this.get(provider, orderId);
     const indexed = await this.query(TABLE.orderIndex.name, TABLE.orderIndex.partitionKey, `ORDER#${provider}#${orderId}`);
-    const all = direct ? [direct, ...indexed.filter((e) => e.state.scope !== direct.state.scope)] : indexed;
-    return all;
+    return direct ? [direct, ...indexed.filter((e) => e.state.scope !== direct.state.scope)] : indexed;
+  }
+
+  /** Check the budget and remember the largest item written. */
+  private budgeted(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
+    const itemKey = `${item[TABLE.partitionKey]?.S}/${item[TABLE.sortKey]?.S}`;
+    const bytes = checkItemBudget(item, itemKey);
+    if (bytes > this.largestWrite.bytes) this.largestWrite = { bytes, key: itemKey };
+    return item;
   }
 
   private async getRef(pk: string, sk: string): Promise<LicenseRef | undefined> {
-    const result = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } } }),
-    );
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(pk, sk) }));
     const item = result.Item;
     if (!item?.provider?.S || !item.scope?.S || !item.licenseId?.S) return undefined;
     return { provider: item.provider.S as ProviderName, scope: item.scope.S, licenseId: item.licenseId.S };
   }
 
-  private async query(index: string, key: string, value: string): Promise<StoredEntitlement[]> {
+  private async query(index: string, attribute: string, value: string): Promise<StoredEntitlement[]> {
     const out: StoredEntitlement[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
@@ -146,7 +285,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
           TableName: this.tableName,
           IndexName: index,
           KeyConditionExpression: '#k = :v',
-          ExpressionAttributeNames: { '#k': key },
+          ExpressionAttributeNames: { '#k': attribute },
           ExpressionAttributeValues: { ':v': { S: value } },
           ExclusiveStartKey: start,
         }),
@@ -158,15 +297,26 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 }
 
-function toItem(state: Entitlement): Record<string, AttributeValue> {
+function key(pk: string, sk: string): Record<string, AttributeValue> {
+  return { [TABLE.partitionKey]: { S: pk }, [TABLE.sortKey]: { S: sk } };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * The state is stored gzip-compressed: an order's licenses repeat most of their fields (product,
+ * dates), so a 500-license order takes a few dozen KB instead of a few hundred.
+ */
+export function toItem(state: Entitlement): Record<string, AttributeValue> {
   const pk = entitlementPk(state.provider, state.scope);
   const item: Record<string, AttributeValue> = {
-    [TABLE.partitionKey]: { S: pk },
-    [TABLE.sortKey]: { S: ENT_SK },
+    ...key(pk, ENT_SK),
     version: { N: String(state.version) },
     status: { S: state.status },
     updatedAt: { S: state.updatedAt },
-    doc: { S: JSON.stringify(state) },
+    doc: { B: gzipSync(JSON.stringify(state)) },
   };
   if (state.customer.email) {
     item[TABLE.emailIndex.partitionKey] = { S: `EMAIL#${state.customer.email.trim().toLowerCase()}` };
@@ -182,14 +332,34 @@ function toItem(state: Entitlement): Record<string, AttributeValue> {
   return item;
 }
 
-function fromItem(item: Record<string, AttributeValue>): StoredEntitlement {
-  const state = JSON.parse(item.doc?.S ?? '{}') as Entitlement;
+export function fromItem(item: Record<string, AttributeValue>): StoredEntitlement {
+  const doc = item.doc;
+  const json = doc?.B ? gunzipSync(doc.B).toString('utf8') : (doc?.S ?? '{}');
+  const state = JSON.parse(json) as Entitlement;
   const version = Number(item.version?.N ?? state.version ?? 0);
   return { state: { ...state, version }, version };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function recordItem(state: Pick<Entitlement, 'provider' | 'scope'>, record: AppliedEvent): Record<string, AttributeValue> {
+  return {
+    ...key(entitlementPk(state.provider, state.scope), recordSk(record.eventId)),
+    eventId: { S: record.eventId },
+    seq: { N: String(record.seq) },
+    // Mirrors `rec.email.claim`, so a claim can be taken over with a condition on it.
+    ...(record.email?.claim ? { claim: { S: record.email.claim } } : {}),
+    rec: { S: JSON.stringify(record) },
+  };
+}
 
+function businessKeyItem(state: Pick<Entitlement, 'provider' | 'scope'>, record: AppliedEvent): Record<string, AttributeValue> {
+  return { ...key(entitlementPk(state.provider, state.scope), businessKeySk(record.businessKey!)), eventId: { S: record.eventId }, seq: { N: String(record.seq) } };
+}
+
+function recordFromItem(item: Record<string, AttributeValue>): AppliedEvent {
+  return JSON.parse(item.rec?.S ?? '{}') as AppliedEvent;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * The lookup items of licenses: key hash and license id → entitlement, and the subscription link.
  * Their content depends only on the licenses (which are derived), so writing them twice — or

@@ -39,6 +39,13 @@ export const fulfillmentEventSchema = z.object({
    */
   reversible: z.optional(z.boolean()),
   /**
+   * Which hold a revoke sets or a reinstate lifts, where the action alone does not say: `disputed`
+   * for a dispute opened (revoke) or closed in the seller's favour (reinstate). See holds.ts.
+   */
+  hold: z.optional(z.enum(['disputed'])),
+  /** `seller` for keysmith's own operations (CLI, console); absent for a storefront's events. */
+  by: z.optional(z.enum(['seller'])),
+  /**
    * License ids whose lookup items the ingress already wrote (it predicts a grant's licenses,
    * which are derived); the worker writes only the ones missing from this list.
    */

@@ -14,6 +14,8 @@ export interface LicenseClaims {
   customer: string;
   issuedAt: string;
   expiresAt: string | null;
+  /** A license from a provider's test order: carries `test: true`, refused unless a verifier opts in. */
+  test?: boolean;
 }
 
 /** The issuer claim every keysmith license carries. */
@@ -31,6 +33,7 @@ export function signLicense(privateKey: KeyObject, claims: LicenseClaims): strin
     seats: claims.seats,
     iat: Math.floor(Date.parse(claims.issuedAt) / 1000),
     ...(claims.expiresAt !== null ? { exp: Math.floor(Date.parse(claims.expiresAt) / 1000) } : {}),
+    ...(claims.test ? { test: true } : {}),
   };
   const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const signature = sign(null, Buffer.from(signingInput), privateKey).toString('base64url');

@@ -1,39 +1,56 @@
 import { renderEmail } from '../domain/email';
-import { apply, type AppliedEvent, type ApplyContext, type Entitlement } from '../domain/entitlement';
+import { apply, recentlyApplied, retirePending, type AppliedEvent, type ApplyContext, type Entitlement } from '../domain/entitlement';
 import type { FulfillmentEvent } from '../domain/events';
 import { PermanentMailError, type Mailer } from '../aws/mailer';
-import { VersionConflict, type EntitlementStore, type StoredEntitlement } from '../aws/store';
+import { ItemBudgetExceeded } from '../aws/itemSize';
+import { findRecord, VersionConflict, type EntitlementStore, type EventView, type StoredEntitlement } from '../aws/store';
 import type { Logger } from '../log/logger';
 import { FUNCTIONS } from '../settings';
 import { maskEmail } from '../log/logger';
 import { METRIC, type Metrics } from '../log/metrics';
 
 /**
- * Exactly-once effects for one event, on top of at-least-once delivery.
+ * Exactly-once effects for one event, on top of at-least-once delivery — for the life of the
+ * order, in items that never grow with its age.
  *
- * Timeline of one event (each step is one call; a crash between any two is resumed by the SQS
- * retry from what step 1 recorded, never by recomputing something different):
+ * Where an applied event is remembered: its record sits in the order's `pending` from the state
+ * write that applied it until its own record item (`EVT#…`) is known to exist, and only then
+ * leaves. So at every moment an applied event is found in one of the two, and a duplicate is
+ * recognized however many events came after it (docs/data-model.md).
  *
- *   1. state write   apply(state, event) with the event id in `events`, written conditionally on
- *                    the version it was computed from. Lost race → re-read, re-apply. Event id
- *                    already there → a duplicate: skip to whatever it still owes (2, 3).
- *   2. lookups       KEY#/LIC# items for the licenses it created. Deterministic content, so a
- *                    retry rewrites the same bytes.
- *   3. email         if the event's email is `pending`: send through SES, then mark it `sent`
- *                    (with the SES message id) in a conditional write.
+ * Timeline of one event (each step one call; a crash between any two is resumed by the SQS retry
+ * from what the earlier steps recorded, never by recomputing something different):
  *
- * Who sends: the write in step 1 claims the email for the delivery that made it (its SQS message
- * id). A concurrent duplicate sees a fresh claim by someone else and backs off (it is retried
- * later and then finds the email marked); a claim older than EMAIL_CLAIM_LEASE_MS belongs to a
- * delivery that died, and the next delivery takes it over with a conditional write. The same
- * SQS message redelivered after a crash owns its own claim and carries on at once.
+ *   0. read          the order, the event's record and its business-key marker, in one
+ *                    consistent BatchGetItem (skipped for the first delivery of a grant: the
+ *                    insert below is tried first). A record or marker there → a duplicate.
+ *   1. flush         records still in `pending` from earlier events: each is written as its own
+ *                    item unless one exists (a conditional put) — then they can leave `pending`.
+ *   2. state write   apply(state, event) with the event's record added to `pending`, written
+ *                    conditionally on the version it was computed from. Lost race → re-read,
+ *                    re-apply. The write claims the event's email for this delivery.
+ *   3. email         if one is owed: send it through SES.
+ *   4. record        the event's record (email sent, SES message id), its business-key marker and
+ *                    the lookups of the licenses it created, in one BatchWriteItem.
  *
- * The one window left is between the SES send and the mark (3): a crash there sends the email
- * again on redelivery. It spans one SES round trip plus one DynamoDB write, and nothing else runs
- * inside it; a mark that fails (throttling, a timeout) is retried in-process, up to
- * MARK_ATTEMPTS times over ~1.5 s, before the message goes back to SQS — so only a process that
- * dies, or a table unreachable for that long, repeats an email. Everything else is exactly once: licenses are derived per unit, so even a re-apply
- * could not mint a different key.
+ * A new order costs 3 calls (2, 3, 4); a duplicate redelivered costs 1 (0).
+ *
+ * Resuming: a duplicate whose record is still only in `pending` (a crash after 2) first writes it
+ * as its own item (1), then finishes from the item: lookups, then the email under a claim taken
+ * with a conditional write on the record item.
+ *
+ * Who sends: the write in 2 claims the email for the delivery that made it (its SQS message id).
+ * A concurrent duplicate sees a fresh claim by someone else and backs off (it is retried later
+ * and then finds the email marked); a claim older than EMAIL_CLAIM_LEASE_MS belongs to a
+ * delivery that died, and the next delivery takes it over with a conditional write on the record
+ * item. The same SQS message redelivered after a crash owns its own claim and carries on at once.
+ *
+ * The one window left is between the SES send (3) and the record (4): a crash there sends the
+ * email again on redelivery. It spans one SES round trip plus one DynamoDB write, and nothing
+ * else runs inside it; a record write that fails (throttling, a timeout) is retried in-process,
+ * up to MARK_ATTEMPTS times over ~1.5 s, before the message goes back to SQS — so only a process
+ * that dies, or a table unreachable for that long, repeats an email. Everything else is exactly
+ * once: licenses are derived per unit, so even a re-apply could not mint a different key.
  */
 
 export interface ProcessDeps {
@@ -47,7 +64,7 @@ export interface ProcessDeps {
   checkpoint?: (point: Checkpoint, event: FulfillmentEvent) => void | Promise<void>;
 }
 
-export type Checkpoint = 'after-state-write' | 'after-lookups' | 'after-email-sent' | 'after-email-marked';
+export type Checkpoint = 'after-flush' | 'after-state-write' | 'after-lookups' | 'after-email-sent' | 'after-email-marked';
 
 export interface ProcessResult {
   outcome: 'applied' | 'duplicate';
@@ -56,7 +73,7 @@ export interface ProcessResult {
 }
 
 const MAX_RACES = 10;
-/** Attempts (each with the SDK's own retries) to mark a sent email before giving up. */
+/** Attempts (each with the SDK's own retries) to write a sent email's record before giving up. */
 const MARK_ATTEMPTS = 5;
 const MARK_BACKOFF_MS = 100;
 /** A claim older than this (longer than any worker invocation) belongs to a dead delivery. */
@@ -80,32 +97,11 @@ export interface DeliveryHints {
 export async function processEvent(delivered: FulfillmentEvent, deps: ProcessDeps, hints: DeliveryHints): Promise<ProcessResult> {
   const ctx = deps.context();
   const event = await followSubscriptionLink(delivered, deps.store);
-  const written = await writeState(event, deps, ctx, hints);
-  const duplicate = written.duplicate;
-  let stored: StoredEntitlement = written;
-  const applied = stored.state.events.find((e) => e.eventId === event.eventId);
-  if (!applied) {
-    // Only possible for a business-key duplicate (same order, new event id): nothing owed.
-    return { outcome: 'duplicate', state: stored.state, applied: { eventId: event.eventId, action: event.action, reason: event.reason, occurredAt: event.occurredAt, appliedAt: ctx.now.toISOString() } };
-  }
+  const outcome = await writeState(event, deps, ctx, hints);
+  if (outcome.kind === 'duplicate') return finishDuplicate(event, outcome.view, deps, ctx, hints);
+  const { stored, applied } = outcome;
   await deps.checkpoint?.('after-state-write', event);
-
-  if (applied.lookups === 'pending') {
-    const licenses = stored.state.licenses.filter((l) => applied.licenseIds?.includes(l.licenseId) ?? true);
-    await deps.store.putLookups(stored.state, licenses.length > 0 ? licenses : stored.state.licenses);
-    await deps.checkpoint?.('after-lookups', event);
-  }
-
-  if (applied.email?.status === 'pending') {
-    stored = await claimEmail(stored, applied, deps, ctx, hints.claimToken);
-    stored = await sendAndMark(event, stored, applied, deps, ctx);
-  } else if (applied.lookups === 'pending') {
-    stored = await patchEvent(stored, event.eventId, deps, (e) => {
-      e.lookups = 'done';
-    });
-  }
-  const final = stored.state.events.find((e) => e.eventId === event.eventId) ?? applied;
-  return { outcome: duplicate ? 'duplicate' : 'applied', state: stored.state, applied: final };
+  return finishApplied(event, stored, applied, deps, ctx);
 }
 
 /**
@@ -118,130 +114,181 @@ async function followSubscriptionLink(event: FulfillmentEvent, store: Entitlemen
   return scope && scope !== event.scope ? { ...event, scope } : event;
 }
 
-/** Step 1: apply and write conditionally, re-reading on a lost race. */
-async function writeState(
-  event: FulfillmentEvent,
-  deps: ProcessDeps,
-  ctx: ApplyContext,
-  hints: DeliveryHints,
-): Promise<StoredEntitlement & { duplicate: boolean }> {
+type WriteOutcome = { kind: 'applied'; stored: StoredEntitlement; applied: AppliedEvent } | { kind: 'duplicate'; view: EventView };
+
+/** Steps 0–2: read, flush what earlier events left, apply and write conditionally. */
+async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<WriteOutcome> {
   // First delivery of a grant: most likely a new order, so try the insert without a read.
-  let current: StoredEntitlement | undefined;
-  let known = hints.firstDelivery && event.action === 'grant';
+  let view: EventView | undefined = hints.firstDelivery && event.action === 'grant' ? {} : undefined;
   for (let race = 0; race < MAX_RACES; race++) {
-    if (!known) current = await deps.store.get(event.provider, event.scope);
-    known = false;
-    const result = apply(current?.state, event, ctx);
-    if (result.duplicate) return { ...(current ?? { state: result.state, version: 0 }), duplicate: true };
-    // Lookups the ingress already wrote (it predicted this grant's licenses) are not owed again.
-    if (result.applied.lookups === 'pending' && event.indexed && (result.applied.licenseIds ?? []).every((id) => event.indexed!.includes(id))) {
-      result.applied.lookups = 'done';
+    view ??= await deps.store.getForEvent(event.provider, event.scope, event.eventId, event.businessKey);
+    if (view.record || view.businessKeyOf !== undefined) return { kind: 'duplicate', view };
+    const current = view.stored;
+    if (current && (findRecord(view, event.eventId) || recentlyApplied(current.state, event) || current.state.pending.some((e) => e.businessKey !== undefined && e.businessKey === event.businessKey))) {
+      return { kind: 'duplicate', view };
     }
+    const result = apply(current?.state, event, ctx);
+    if (result.duplicate) return { kind: 'duplicate', view };
+    const { state, applied } = result;
+    // Earlier events' records leave `pending` once their own items exist (step 1).
+    const earlier = state.pending.filter((e) => e.eventId !== event.eventId);
+    for (const record of earlier) await deps.store.flushRecord(state, record);
+    if (earlier.length > 0) await deps.checkpoint?.('after-flush', event);
+    retirePending(state, earlier);
+    // Lookups the ingress already wrote (it predicted this grant's licenses) are not owed again.
+    if (applied.lookups === 'pending' && event.indexed && (applied.licenseIds ?? []).every((id) => event.indexed!.includes(id))) applied.lookups = 'done';
     // The delivery that records the event owns its email.
-    if (result.applied.email) Object.assign(result.applied.email, { claim: hints.claimToken, claimedAt: ctx.now.toISOString() });
+    if (applied.email) Object.assign(applied.email, { claim: hints.claimToken, claimedAt: ctx.now.toISOString() });
     try {
-      const written = await deps.store.put(result.state, current?.version ?? 0);
-      return { ...written, duplicate: false };
+      const stored = await deps.store.put(state, current?.version ?? 0);
+      return { kind: 'applied', stored, applied: stored.state.pending.find((e) => e.eventId === event.eventId)! };
     } catch (error) {
+      if (error instanceof ItemBudgetExceeded) return refuseOversized(event, current, error, deps, ctx);
       if (!(error instanceof VersionConflict)) throw error;
-      deps.log.debug('lost a write race; re-applying', { provider: event.provider, scope: event.scope, eventId: event.eventId });
-      if (error.current) {
-        current = error.current;
-        known = true;
-      }
+      deps.log.debug('lost a write race; re-reading', { provider: event.provider, scope: event.scope, eventId: event.eventId });
+      view = undefined;
     }
   }
   throw new Error(`entitlement ${event.provider}#${event.scope} kept changing; will retry`);
 }
 
-/** Make sure this delivery owns the email before sending it (see the timeline above). */
-async function claimEmail(stored: StoredEntitlement, applied: AppliedEvent, deps: ProcessDeps, ctx: ApplyContext, token: string): Promise<StoredEntitlement> {
-  const email = applied.email!;
-  if (email.claim === token) return stored;
+/**
+ * By design no order outgrows its budget (docs/data-model.md); if one ever would, the event is
+ * recorded with a permanent problem instead of failing into the DLQ on every retry.
+ */
+async function refuseOversized(event: FulfillmentEvent, current: StoredEntitlement | undefined, error: ItemBudgetExceeded, deps: ProcessDeps, ctx: ApplyContext): Promise<WriteOutcome> {
+  deps.log.error('event would outgrow the entitlement item; recorded, not applied', { provider: event.provider, scope: event.scope, eventId: event.eventId, bytes: error.bytes });
+  const state = current?.state ?? apply(undefined, { ...event, action: 'record' }, ctx).state;
+  const record: AppliedEvent = {
+    eventId: event.eventId,
+    seq: 0,
+    ...(event.businessKey !== undefined ? { businessKey: event.businessKey } : {}),
+    action: event.action,
+    reason: event.reason,
+    occurredAt: event.occurredAt,
+    appliedAt: ctx.now.toISOString(),
+    problem: { code: 'ORDER_TOO_LARGE', message: error.message },
+  };
+  await deps.store.flushRecord(state, record);
+  return { kind: 'duplicate', view: { ...(current ? { stored: current } : {}), record } };
+}
+
+/** Steps 3–4 for the delivery that applied the event. */
+async function finishApplied(event: FulfillmentEvent, stored: StoredEntitlement, applied: AppliedEvent, deps: ProcessDeps, ctx: ApplyContext): Promise<ProcessResult> {
+  const lookups = owedLookups(stored.state, applied);
+  let record = { ...applied, ...(applied.lookups === 'pending' ? { lookups: 'done' as const } : {}) };
+  if (applied.email?.status === 'pending') {
+    record = { ...record, ...(await send(event, stored.state, applied, deps, ctx)) };
+    await deps.checkpoint?.('after-email-sent', event);
+    await writeRecordPersistently(event, deps, () => deps.store.putRecord(stored.state, record, lookups));
+    await deps.checkpoint?.('after-email-marked', event);
+  } else {
+    await deps.store.putRecord(stored.state, record, lookups);
+    await deps.checkpoint?.('after-lookups', event);
+  }
+  return { outcome: 'applied', state: stored.state, applied: record };
+}
+
+/** A duplicate: finish whatever its record still owes (lookups, the email), from the record item. */
+async function finishDuplicate(event: FulfillmentEvent, seen: EventView, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<ProcessResult> {
+  const view = seen.stored ? seen : { ...seen, stored: await deps.store.get(event.provider, event.scope) };
+  const state = view.stored?.state ?? apply(undefined, { ...event, action: 'record' }, ctx).state;
+  let record = view.record ?? (await recordItemOf(event, view, deps));
+  if (!record) {
+    // A business-key duplicate (same order, new event id): nothing is owed.
+    const stub: AppliedEvent = { eventId: event.eventId, seq: 0, action: event.action, reason: event.reason, occurredAt: event.occurredAt, appliedAt: ctx.now.toISOString() };
+    return { outcome: 'duplicate', state, applied: stub };
+  }
+  if (record.lookups === 'pending') {
+    await deps.store.putLookups(state, owedLookups(state, record));
+    await deps.checkpoint?.('after-lookups', event);
+    const done = { ...record, lookups: 'done' as const };
+    if (record.email?.status !== 'pending') await deps.store.replaceRecord(state, done, record.email?.claim ?? null);
+    record = done;
+  }
+  if (record.email?.status === 'pending') {
+    const claimed = await claimEmail(state, record, deps, ctx, hints.claimToken);
+    const outcome = await send(event, state, claimed, deps, ctx);
+    await deps.checkpoint?.('after-email-sent', event);
+    record = { ...claimed, ...outcome };
+    const marked = record;
+    await writeRecordPersistently(event, deps, async () => {
+      if (!(await deps.store.replaceRecord(state, marked, hints.claimToken))) throw new EmailInFlight();
+    });
+    await deps.checkpoint?.('after-email-marked', event);
+  }
+  return { outcome: 'duplicate', state, applied: record };
+}
+
+/**
+ * The record item of an event found only in the order's `pending` (a crash after the state
+ * write), written now so the rest goes through one place; or, for an event found in `recent`,
+ * the item that is known to exist.
+ */
+async function recordItemOf(event: FulfillmentEvent, view: EventView, deps: ProcessDeps): Promise<AppliedEvent | undefined> {
+  const state = view.stored?.state;
+  const pending = state?.pending.find((e) => e.eventId === event.eventId || (event.businessKey !== undefined && e.businessKey === event.businessKey));
+  if (pending && pending.eventId !== event.eventId) return undefined;
+  if (pending && state) {
+    await deps.store.flushRecord(state, pending);
+    await deps.checkpoint?.('after-flush', event);
+  }
+  return deps.store.getRecord(event.provider, event.scope, event.eventId);
+}
+
+/** Take the email for this delivery with a conditional write on the record item. */
+async function claimEmail(state: Entitlement, record: AppliedEvent, deps: ProcessDeps, ctx: ApplyContext, token: string): Promise<AppliedEvent> {
+  const email = record.email!;
+  if (email.claim === token) return record;
   const claimedAt = email.claimedAt ? Date.parse(email.claimedAt) : 0;
   if (email.claim && ctx.now.getTime() - claimedAt < EMAIL_CLAIM_LEASE_MS) throw new EmailInFlight();
-  // Unclaimed, or claimed by a delivery that died: take it over. The versioned write makes sure
-  // only one taker wins; a loser re-reads and finds the winner's fresh claim.
-  const taken = await patchEvent(stored, applied.eventId, deps, (e) => {
-    if (e.email?.status !== 'pending') return;
-    if (e.email.claim && e.email.claim !== email.claim) throw new EmailInFlight();
-    e.email = { ...e.email, claim: token, claimedAt: ctx.now.toISOString() };
-  });
-  const now = taken.state.events.find((e) => e.eventId === applied.eventId)?.email;
-  if (now?.status !== 'pending' || now.claim !== token) throw new EmailInFlight();
-  Object.assign(applied, taken.state.events.find((e) => e.eventId === applied.eventId));
+  // Unclaimed, or claimed by a delivery that died: take it over. The condition on the claim
+  // makes sure only one taker wins; a loser is retried and finds the winner's fresh claim.
+  const taken: AppliedEvent = { ...record, email: { ...email, claim: token, claimedAt: ctx.now.toISOString() } };
+  if (!(await deps.store.replaceRecord(state, taken, email.claim ?? null))) throw new EmailInFlight();
   return taken;
 }
 
-/** Step 3: send, then mark. The gap between the two is the documented at-least-once window. */
-async function sendAndMark(
-  event: FulfillmentEvent,
-  current: StoredEntitlement,
-  applied: AppliedEvent,
-  deps: ProcessDeps,
-  ctx: ApplyContext,
-): Promise<StoredEntitlement> {
-  let stored = current;
-  const state = stored.state;
-  const licenses = state.licenses.filter((l) => applied.licenseIds?.includes(l.licenseId));
+/** Step 3: render and send; a permanent failure becomes the email's recorded outcome. */
+async function send(event: FulfillmentEvent, state: Entitlement, record: AppliedEvent, deps: ProcessDeps, ctx: ApplyContext): Promise<Pick<AppliedEvent, 'email' | 'problem'>> {
+  const licenses = state.licenses.filter((l) => record.licenseIds?.includes(l.licenseId));
   const to = state.customer.email;
-  let result: { messageId: string } | { error: PermanentMailError };
   try {
     if (licenses.length === 0) throw new PermanentMailError('NOTHING_TO_SEND', 'the event names no license to email');
-    const email = renderEmail(applied.email!.kind, state, licenses, ctx.catalog);
+    const email = renderEmail(record.email!.kind, state, licenses, ctx.catalog);
     // The tags bring SES bounces and complaints back to this entitlement (functions/feedback/).
-    result = await deps.mailer.send(to, email, { provider: state.provider, scope: state.scope, eventId: event.eventId });
+    const { messageId } = await deps.mailer.send(to, email, { provider: state.provider, scope: state.scope, eventId: event.eventId });
     deps.metrics?.count(METRIC.emailsSent, 1, { provider: state.provider });
+    deps.log.info('email sent', { provider: event.provider, scope: event.scope, eventId: event.eventId, to: maskEmail(to) });
+    return { email: { ...record.email!, status: 'sent', messageId, sentAt: ctx.now.toISOString() } };
   } catch (error) {
     if (!(error instanceof PermanentMailError)) throw error; // transient: the message is retried
-    result = { error };
     deps.log.warn('email not sent (permanent)', { provider: event.provider, scope: event.scope, eventId: event.eventId, code: error.code, to: maskEmail(to) });
     deps.metrics?.count(METRIC.emailsFailed, 1, { provider: state.provider, reason: error.code });
+    return { email: { ...record.email!, status: 'failed', error: `${error.code}: ${error.message}` }, problem: record.problem ?? { code: error.code, message: error.message } };
   }
-  await deps.checkpoint?.('after-email-sent', event);
-  const mark = (e: AppliedEvent): void => {
-    e.lookups = e.lookups === 'pending' ? 'done' : e.lookups;
-    if ('error' in result) {
-      e.email = { ...e.email!, status: 'failed', error: `${result.error.code}: ${result.error.message}` };
-      e.problem ??= { code: result.error.code, message: result.error.message };
-    } else {
-      e.email = { ...e.email!, status: 'sent', messageId: result.messageId, sentAt: ctx.now.toISOString() };
-    }
-  };
-  // Inside the window now: an unmarked email is sent again on redelivery, so the mark is retried
-  // here (beyond the SDK's own retries) before the message is given back to SQS.
-  let marked: StoredEntitlement | undefined;
-  for (let attempt = 1; !marked; attempt++) {
-    try {
-      marked = await patchEvent(stored, event.eventId, deps, mark);
-    } catch (error) {
-      if (attempt >= MARK_ATTEMPTS) throw error;
-      deps.log.warn('marking the email sent failed; retrying', { provider: event.provider, scope: event.scope, eventId: event.eventId, attempt, error });
-      await new Promise((resolve) => setTimeout(resolve, MARK_BACKOFF_MS * 2 ** (attempt - 1)));
-      stored = (await deps.store.get(event.provider, event.scope).catch(() => undefined)) ?? stored;
-    }
-  }
-  await deps.checkpoint?.('after-email-marked', event);
-  if (!('error' in result)) deps.log.info('email sent', { provider: event.provider, scope: event.scope, eventId: event.eventId, to: maskEmail(to) });
-  return marked;
 }
 
-/** Change one applied event's bookkeeping with a versioned write; re-read on a lost race. */
-async function patchEvent(stored: StoredEntitlement, eventId: string, deps: ProcessDeps, change: (e: AppliedEvent) => void): Promise<StoredEntitlement> {
-  let current = stored;
-  for (let race = 0; race < MAX_RACES; race++) {
-    const state = structuredClone(current.state);
-    const target = state.events.find((e) => e.eventId === eventId);
-    if (!target) return current;
-    change(target);
+/**
+ * Inside the window now: an email sent but not recorded is sent again on redelivery, so the
+ * write is retried here (beyond the SDK's own retries) before the message is given back to SQS.
+ */
+async function writeRecordPersistently(event: FulfillmentEvent, deps: ProcessDeps, write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.store.put(state, current.version);
+      await write();
+      return;
     } catch (error) {
-      if (!(error instanceof VersionConflict)) throw error;
-      const fresh = error.current ?? (await deps.store.get(state.provider, state.scope));
-      if (!fresh) throw new Error('entitlement disappeared while marking an event');
-      current = fresh;
+      if (error instanceof EmailInFlight || attempt >= MARK_ATTEMPTS) throw error;
+      deps.log.warn('recording the sent email failed; retrying', { provider: event.provider, scope: event.scope, eventId: event.eventId, attempt, error });
+      await new Promise((resolve) => setTimeout(resolve, MARK_BACKOFF_MS * 2 ** (attempt - 1)));
     }
   }
-  throw new Error(`entitlement ${stored.state.provider}#${stored.state.scope} kept changing; will retry`);
+}
+
+/** The licenses whose lookups a record still owes (those it names, else all of the order's). */
+function owedLookups(state: Entitlement, record: AppliedEvent): Entitlement['licenses'] {
+  if (record.lookups !== 'pending') return [];
+  const named = state.licenses.filter((l) => record.licenseIds?.includes(l.licenseId));
+  return named.length > 0 ? named : state.licenses;
 }

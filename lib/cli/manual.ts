@@ -35,6 +35,7 @@ export function manualEvent(
     live: state.live,
     customer: state.customer,
     items: [],
+    by: 'seller',
     ...extra,
   });
 }
@@ -78,7 +79,7 @@ export async function waitForEvents(target: Target, events: AwaitedEvent[], opti
     for (const event of events) {
       if (results.has(event.eventId)) continue;
       const stored = await findEntitlement(target, event.provider, event.scope);
-      const applied = stored?.state.events.find((e) => e.eventId === event.eventId);
+      const applied = stored ? await appliedRecord(target, stored.state, event.eventId) : undefined;
       if (!stored || !applied) continue;
       if (options.email !== false && applied.email?.status === 'pending') continue;
       results.set(event.eventId, { event, state: stored.state, applied });
@@ -98,6 +99,11 @@ export async function waitForEvents(target: Target, events: AwaitedEvent[], opti
     await sleep(delay);
     delay = Math.min(delay * 2, 1000);
   }
+}
+
+/** An applied event's record: its own item, or (not finished yet) the order's `pending` entry. */
+export async function appliedRecord(target: Target, state: Entitlement, eventId: string): Promise<AppliedEvent | undefined> {
+  return (await target.store.getRecord(state.provider, state.scope, eventId)) ?? state.pending.find((e) => e.eventId === eventId);
 }
 
 /** The entitlement at a scope — or, for a subscription id, the order it was granted under. */

@@ -1,6 +1,7 @@
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Entitlement } from '../../functions/domain/entitlement';
+import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
+import { fromItem } from '../../functions/aws/store';
 import { keyHash } from '../../functions/domain/licenses';
 import { TABLE } from '../../functions/settings';
 import { HttpClient, pool, type RawAnswer } from './http';
@@ -121,11 +122,19 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
   // ---- the table ----
   const items = await scanAll(stack.tableName);
   const entitlements = new Map<string, Entitlement>();
+  /** Applied events per order: its record items, plus the records still in its `pending`. */
+  const applied = new Map<string, string[]>();
   const lookups = new Set<string>();
   for (const item of items) {
     const pk = item[TABLE.partitionKey]?.S ?? '';
-    if (pk.startsWith('ENT#')) entitlements.set(pk, JSON.parse(item.doc?.S ?? '{}') as Entitlement);
+    const sk = item[TABLE.sortKey]?.S ?? '';
+    if (pk.startsWith('ENT#') && sk === 'ENT') entitlements.set(pk, fromItem(item).state);
+    else if (pk.startsWith('ENT#') && item.rec?.S) applied.set(pk, [...(applied.get(pk) ?? []), (JSON.parse(item.rec.S) as AppliedEvent).eventId]);
     else if (pk.startsWith('KEY#') || pk.startsWith('LIC#')) lookups.add(pk);
+  }
+  for (const [pk, ent] of entitlements) {
+    const recorded = applied.get(pk) ?? [];
+    applied.set(pk, [...recorded, ...ent.pending.map((e) => e.eventId).filter((id) => !recorded.includes(id))]);
   }
   const planned = new Set(plans.map((p) => `ENT#${p.provider}#${p.expected.scope}`));
   const strays = [...entitlements.keys()].filter((pk) => !planned.has(pk));
@@ -151,7 +160,7 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
     const status = plan.refund ? 'revoked' : 'active';
     const wrong = ent.licenses.filter((l) => l.status !== status);
     if (ent.status !== status || wrong.length > 0) statusOffenders.push(`order ${plan.index} (${plan.provider}, ${plan.refund ? (plan.refundFirst ? 'refund first' : 'refunded') : 'kept'}): entitlement ${ent.status}, ${wrong.length} license(s) not ${status}`);
-    const ids = ent.events.map((e) => e.eventId);
+    const ids = applied.get(`ENT#${plan.provider}#${plan.expected.scope}`) ?? [];
     const required = [plan.expected.purchaseEventId, ...(plan.expected.refundEventId ? [plan.expected.refundEventId] : [])];
     const missing = required.filter((id) => !ids.includes(id));
     if (missing.length > 0 || new Set(ids).size !== ids.length || ids.length !== required.length) {
@@ -263,8 +272,8 @@ async function scanAll(tableName: string): Promise<Record<string, AttributeValue
       const page = await client.send(
         new ScanCommand({
           TableName: tableName,
-          ProjectionExpression: '#pk, #doc',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#doc': 'doc' },
+          ProjectionExpression: '#pk, #sk, #doc, #version, #rec',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey, '#doc': 'doc', '#version': 'version', '#rec': 'rec' },
           ExclusiveStartKey: start,
         }),
       );

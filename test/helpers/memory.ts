@@ -1,9 +1,9 @@
 import type { FulfillmentEvent } from '../../functions/domain/events';
-import type { Entitlement, License } from '../../functions/domain/entitlement';
+import type { AppliedEvent, Entitlement, License } from '../../functions/domain/entitlement';
 import type { EventQueue } from '../../functions/aws/queue';
 import type { Mailer } from '../../functions/aws/mailer';
 import type { RenderedEmail } from '../../functions/domain/email';
-import { VersionConflict, type EntitlementStore, type LicenseRef, type StoredEntitlement } from '../../functions/aws/store';
+import { VersionConflict, type EntitlementStore, type EventView, type LicenseRef, type StoredEntitlement } from '../../functions/aws/store';
 import type { Logger } from '../../functions/log/logger';
 
 /** Unit-test fakes for the ports. Integration tests use the real adapters against emulators. */
@@ -21,12 +21,23 @@ export class MemoryQueue implements EventQueue {
 
 export class MemoryStore implements EntitlementStore {
   readonly items = new Map<string, StoredEntitlement>();
+  /** Record items by `provider#scope#eventId`; business-key markers by `provider#scope#bk#key`. */
+  readonly recordItems = new Map<string, AppliedEvent>();
+  readonly markers = new Map<string, string>();
   readonly lookups = new Map<string, LicenseRef>();
+  readonly subscriptions = new Map<string, string>();
   calls = 0;
   async get(provider: string, scope: string) {
     this.calls++;
     const item = this.items.get(`${provider}#${scope}`);
     return item ? structuredClone(item) : undefined;
+  }
+  async getForEvent(provider: string, scope: string, eventId: string, businessKey?: string): Promise<EventView> {
+    this.calls++;
+    const item = this.items.get(`${provider}#${scope}`);
+    const record = this.recordItems.get(`${provider}#${scope}#${eventId}`);
+    const marker = businessKey !== undefined ? this.markers.get(`${provider}#${scope}#bk#${businessKey}`) : undefined;
+    return { ...(item ? { stored: structuredClone(item) } : {}), ...(record ? { record: structuredClone(record) } : {}), ...(marker !== undefined ? { businessKeyOf: marker } : {}) };
   }
   async put(state: Entitlement, expected: number) {
     this.calls++;
@@ -37,12 +48,43 @@ export class MemoryStore implements EntitlementStore {
     this.items.set(key, stored);
     return structuredClone(stored);
   }
+  async putRecord(state: Entitlement, record: AppliedEvent, lookups: License[]) {
+    this.calls++;
+    this.writeRecord(state, record);
+    this.index(state, lookups);
+  }
+  async flushRecord(state: Entitlement, record: AppliedEvent) {
+    this.calls++;
+    if (this.recordItems.has(`${state.provider}#${state.scope}#${record.eventId}`)) return false;
+    this.writeRecord(state, record);
+    return true;
+  }
+  async replaceRecord(state: Entitlement, record: AppliedEvent, expectedClaim: string | null) {
+    this.calls++;
+    const key = `${state.provider}#${state.scope}#${record.eventId}`;
+    const current = this.recordItems.get(key);
+    if (!current || (current.email?.claim ?? null) !== expectedClaim) return false;
+    this.recordItems.set(key, structuredClone(record));
+    return true;
+  }
+  async getRecord(provider: string, scope: string, eventId: string) {
+    this.calls++;
+    const record = this.recordItems.get(`${provider}#${scope}#${eventId}`);
+    return record ? structuredClone(record) : undefined;
+  }
+  async records(provider: string, scope: string) {
+    return [...this.recordItems.entries()].filter(([k]) => k.startsWith(`${provider}#${scope}#`)).map(([, r]) => structuredClone(r)).sort((a, b) => a.seq - b.seq);
+  }
+  /** Every event the order applied, in order: record items and records still in `pending`. */
+  async applied(provider: string, scope: string): Promise<AppliedEvent[]> {
+    const recorded = await this.records(provider, scope);
+    const pending = this.items.get(`${provider}#${scope}`)?.state.pending ?? [];
+    return [...recorded, ...pending.filter((p) => !recorded.some((r) => r.eventId === p.eventId))].sort((a, b) => a.seq - b.seq);
+  }
   async putLookups(state: Entitlement, licenses: License[]) {
     this.calls++;
-    for (const l of licenses) this.lookups.set(l.licenseId, { provider: state.provider, scope: state.scope, licenseId: l.licenseId });
-    if (state.subscription?.id && state.subscription.id !== state.scope) this.subscriptions.set(`${state.provider}#${state.subscription.id}`, state.scope);
+    this.index(state, licenses);
   }
-  readonly subscriptions = new Map<string, string>();
   async findSubscriptionScope(provider: string, id: string) {
     return this.subscriptions.get(`${provider}#${id}`);
   }
@@ -57,6 +99,14 @@ export class MemoryStore implements EntitlementStore {
   }
   async findByOrder() {
     return [];
+  }
+  private writeRecord(state: Entitlement, record: AppliedEvent) {
+    this.recordItems.set(`${state.provider}#${state.scope}#${record.eventId}`, structuredClone(record));
+    if (record.businessKey !== undefined) this.markers.set(`${state.provider}#${state.scope}#bk#${record.businessKey}`, record.eventId);
+  }
+  private index(state: Entitlement, licenses: License[]) {
+    for (const l of licenses) this.lookups.set(l.licenseId, { provider: state.provider, scope: state.scope, licenseId: l.licenseId });
+    if (state.subscription?.id && state.subscription.id !== state.scope) this.subscriptions.set(`${state.provider}#${state.subscription.id}`, state.scope);
   }
 }
 

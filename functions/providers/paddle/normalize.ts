@@ -87,7 +87,9 @@ export function alertEvent(alert: PaddleAlert, live: boolean, request: WebhookRe
     customer: { email: email !== undefined && email.length <= 320 ? email : '' },
     // No items: a refund or dispute is about the whole order.
     items: [],
-    ...(alert.alert_name === 'payment_dispute_created' ? { reversible: true } : {}),
+    // A dispute is a hold of its own: only the dispute closed in the seller's favour lifts it.
+    ...(alert.alert_name === 'payment_dispute_created' ? { reversible: true, hold: 'disputed' as const } : {}),
+    ...(alert.alert_name === 'payment_dispute_closed' ? { hold: 'disputed' as const } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { deliveryPk } from '../../../functions/aws/deliveryLog';
-import type { Entitlement } from '../../../functions/domain/entitlement';
+import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
 import { PROVIDERS, type Action, type ProviderName } from '../../../functions/domain/events';
 import { DELIVERY_LOG, TABLE } from '../../../functions/settings';
 import { findEntitlement } from '../manual';
@@ -163,7 +163,9 @@ async function deliveryRow(t: Target, item: Record<string, AttributeValue>, cach
   for (const e of parseEvents(item.events?.S)) {
     const key = `${provider}#${e.scope}`;
     if (!cache.has(key)) cache.set(key, findEntitlement(t, provider, e.scope).then((s) => s?.state));
-    events.push(eventStatus(e, await cache.get(key)!));
+    const state = await cache.get(key)!;
+    const record = state ? ((await t.store.getRecord(state.provider, state.scope, e.eventId)) ?? state.pending.find((p) => p.eventId === e.eventId)) : undefined;
+    events.push(eventStatus(e, state, record));
   }
   const problems = [...new Set(events.flatMap((e) => (e.problem ? [e.problem.code] : [])))];
   const status: DeliveryStatus =
@@ -171,9 +173,8 @@ async function deliveryRow(t: Target, item: Record<string, AttributeValue>, cach
   return { deliveryId: item.deliveryId?.S ?? '', provider, receivedAt: item.receivedAt?.S ?? '', route: item.route?.S ?? '', status, problems, events };
 }
 
-export function eventStatus(e: StoredDelivery['events'][number], state: Entitlement | undefined): DeliveryEvent {
+export function eventStatus(e: StoredDelivery['events'][number], state: Entitlement | undefined, applied: AppliedEvent | undefined): DeliveryEvent {
   const base = { eventId: e.eventId, action: e.action, reason: e.reason, scope: e.scope };
-  const applied = state?.events.find((a) => a.eventId === e.eventId);
   if (!state || !applied) return { ...base, status: 'pending' };
   const order = state.orderId ?? state.scope;
   const email = applied.email ? { status: applied.email.status, ...(applied.email.messageId ? { messageId: applied.email.messageId } : {}), ...(applied.email.error ? { error: applied.email.error } : {}) } : undefined;

@@ -1,5 +1,5 @@
 import type { StoredEntitlement } from '../../../functions/aws/store';
-import type { LicenseStatus } from '../../../functions/domain/entitlement';
+import { holdsOn, type LicenseStatus } from '../../../functions/domain/entitlement';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { enqueue, manualEvent, waitForEvents } from '../manual';
 import { CliError, EXIT, notFound, usageError, type Output } from '../output';
@@ -50,9 +50,12 @@ export async function licenseAction(action: LicenseAction, licenseId: string, op
   const row = licenseRow(done!.state, after);
   const ok = after.status === EXPECTED[action];
   const result: LicenseActionResult = { ...base, applied: true, ok, license: row, event: eventView(done!.applied, license.licenseId) };
-  out.result(result, () => `${license.licenseId}: ${license.status} → ${after.status} (${event.reason})`);
+  const unchanged = done!.applied.changes?.every((c) => c.what === 'no change') ?? true;
+  out.result(result, () => `${license.licenseId}: ${unchanged ? `no change, still ${after.status}` : `${license.status} → ${after.status}`} (${event.reason})`);
   if (!ok) {
-    const why = action === 'reinstate' && after.status === 'revoked' ? ': a revocation is final (only a reversible dispute revoke can be reinstated)' : '';
+    // Each hold is lifted only by its own kind: say which ones still stand.
+    const holds = holdsOn(done!.state, after).map((h) => h.kind);
+    const why = holds.length > 0 ? `: holds still in force: ${[...new Set(holds)].join(', ')} (\`keysmith show ${license.licenseId}\` says who set them; revocations are final)` : '';
     throw new CliError(`license ${license.licenseId} is ${after.status}, not ${EXPECTED[action]}${why}`, EXIT.failed);
   }
 }

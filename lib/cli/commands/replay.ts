@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { secretsFrom, type Secrets } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
-import type { Entitlement } from '../../../functions/domain/entitlement';
+import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
 import type { ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
 import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
@@ -9,7 +9,7 @@ import { eventIdFor } from '../../../functions/providers/elements/normalize';
 import { verifyPaddle } from '../../../functions/providers/paddle/verify';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import { parseJson } from '../../../functions/providers/shared/json';
-import { enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
+import { appliedRecord, enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
 import { CliError, usageError, type Output } from '../output';
 import type { Target } from '../target';
 import { eventStatus, getDelivery, type EventStatus, type StoredDelivery } from './deliveries';
@@ -94,9 +94,12 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
   const events = await normalizeDelivery(t, delivery);
 
   const before = new Map<string, Entitlement | undefined>();
+  const beforeRecords = new Map<string, AppliedEvent | undefined>();
   for (const event of events) {
     const key = `${event.provider}#${event.scope}`;
     if (!before.has(key)) before.set(key, (await findEntitlement(t, event.provider, event.scope))?.state);
+    const state = before.get(key);
+    beforeRecords.set(event.eventId, state ? await appliedRecord(t, state, event.eventId) : undefined);
   }
   const recordedIds = new Set(delivery.events.map((e) => e.eventId));
   const result: ReplayResult = {
@@ -110,7 +113,7 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
       reason: e.reason,
       scope: e.scope,
       recorded: recordedIds.has(e.eventId),
-      before: eventStatus(e, before.get(`${e.provider}#${e.scope}`)).status,
+      before: eventStatus(e, before.get(`${e.provider}#${e.scope}`), beforeRecords.get(e.eventId)).status,
     })),
     enqueued: 0,
     resent: [],
@@ -135,7 +138,7 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
       out,
     );
     done.forEach((d, i) => {
-      result.events[i]!.after = eventStatus(events[i]!, d.state).status;
+      result.events[i]!.after = eventStatus(events[i]!, d.state, d.applied).status;
     });
     if (options.force) await forceResend(t, done.map((d) => d.state), result, options, out);
   }

@@ -1,12 +1,12 @@
 import type { LicenseRef, StoredEntitlement } from '../../../functions/aws/store';
-import type { AppliedEvent, Entitlement, HistoryEntry, License } from '../../../functions/domain/entitlement';
+import type { AppliedEvent, Entitlement, Hold, License } from '../../../functions/domain/entitlement';
 import { notFound, shortTime, table, type Output } from '../output';
 import type { Target } from '../target';
 import { licenseRow, type LicenseRow } from './licenses';
 
-/** `show --json`: the license with its history, its order, and every event applied to the order. */
+/** `show --json`: the license with its holds and history, its order, and every event applied to the order. */
 export interface ShowResult {
-  license: LicenseRow & { format: License['format']; providerProductId: string; unit: number; history: HistoryEntry[] };
+  license: LicenseRow & { format: License['format']; providerProductId: string; unit: number; holds: HoldView[]; history: HistoryView[] };
   entitlement: EntitlementView;
   events: EventView[];
 }
@@ -24,6 +24,29 @@ export interface EntitlementView {
   createdAt: string;
   updatedAt: string;
   version: number;
+}
+
+/** Why a license is not active: one hold in force, with the event that set it. */
+export interface HoldView {
+  kind: Hold['kind'];
+  /** `order`: set on the whole order (covers every license); `license`: on this one. */
+  on: 'order' | 'license';
+  since: string;
+  until?: string;
+  eventId?: string;
+  reason?: string;
+}
+
+/** One change an event made to this license. */
+export interface HistoryView {
+  at: string;
+  seq: number;
+  eventId: string;
+  action: AppliedEvent['action'];
+  reason: string;
+  what: string;
+  hold?: Hold['kind'];
+  detail?: string;
 }
 
 /** An applied event as support sees it (the worker's claim bookkeeping left out). */
@@ -90,20 +113,59 @@ export function entitlementView(state: Entitlement): EntitlementView {
   };
 }
 
-export function showResult(state: Entitlement, license: License): ShowResult {
-  return {
-    license: { ...licenseRow(state, license), format: license.format, providerProductId: license.providerProductId, unit: license.unit, history: license.history },
-    entitlement: entitlementView(state),
-    events: state.events.map((e) => eventView(e, license.licenseId)),
+/** `records`: every applied event of the order (record items and unfinished ones), oldest first. */
+export function showResult(state: Entitlement, license: License, records: AppliedEvent[]): ShowResult {
+  const bySeq = new Map(records.map((r) => [r.seq, r]));
+  const holdView = (hold: Hold, on: HoldView['on']): HoldView => {
+    const record = bySeq.get(hold.seq);
+    const eventId = hold.eventId ?? record?.eventId;
+    const reason = hold.reason ?? record?.reason;
+    return { kind: hold.kind, on, since: hold.at, ...(hold.until ? { until: hold.until } : {}), ...(eventId ? { eventId } : {}), ...(reason ? { reason } : {}) };
   };
+  const history: HistoryView[] = [];
+  for (const r of records) {
+    for (const c of r.changes ?? []) {
+      if (c.licenses !== 'all' && !c.licenses.includes(license.licenseId)) continue;
+      history.push({ at: r.occurredAt, seq: r.seq, eventId: r.eventId, action: r.action, reason: r.reason, what: c.what, ...(c.hold ? { hold: c.hold } : {}), ...(c.detail ? { detail: c.detail } : {}) });
+    }
+  }
+  return {
+    license: {
+      ...licenseRow(state, license),
+      format: license.format,
+      providerProductId: license.providerProductId,
+      unit: license.unit,
+      holds: [...state.holds.map((h) => holdView(h, 'order')), ...(license.holds ?? []).map((h) => holdView(h, 'license'))],
+      history,
+    },
+    entitlement: entitlementView(state),
+    events: records.map((e) => eventView(e, license.licenseId)),
+  };
+}
+
+/** Every applied event of an order: the record items, plus the ones not finished yet. */
+export async function orderRecords(target: Target, state: Entitlement): Promise<AppliedEvent[]> {
+  const recorded = await target.store.records(state.provider, state.scope);
+  const ids = new Set(recorded.map((r) => r.eventId));
+  return [...recorded, ...state.pending.filter((p) => !ids.has(p.eventId))].sort((a, b) => a.seq - b.seq);
 }
 
 /** `keysmith show <license-id>`. */
 export async function show(options: { license: string }, target: () => Promise<Target>, out: Output): Promise<void> {
-  const { stored, license } = await findLicense(await target(), options.license);
-  const result = showResult(stored.state, license);
+  const t = await target();
+  const { stored, license } = await findLicense(t, options.license);
+  const result = showResult(stored.state, license, await orderRecords(t, stored.state));
   out.result(result, () => renderShow(result));
 }
+
+const HOLD_WORDS: Record<Hold['kind'], string> = {
+  revoked: 'revoked by the storefront (refund, chargeback, return or unsubscribe; final)',
+  disputed: 'payment disputed (lifted when the dispute is closed in your favour)',
+  'provider-suspended': 'suspended by the storefront (lifted when it reinstates)',
+  'seller-suspended': 'suspended by you (lifted only by `keysmith reinstate`)',
+  'seller-revoked': 'revoked by you (final)',
+  'period-end': 'cancelled at the end of the period (lifted by an un-cancel or a renewal)',
+};
 
 export function renderShow(r: ShowResult): string {
   const l = r.license;
@@ -116,8 +178,11 @@ export function renderShow(r: ShowResult): string {
     `order     ${e.provider} ${e.order}${e.reference ? ` (ref ${e.reference})` : ''}${e.scope !== e.order ? `  scope ${e.scope}` : ''}  ${e.live ? 'live' : 'TEST'}  order status ${e.status}`,
     `customer  ${e.customer.email || '(no email)'}${e.customer.name ? ` (${e.customer.name})` : ''}`,
     '',
+    l.holds.length === 0 ? 'holds     none' : `holds     why it is ${l.status === 'active' ? 'scheduled to end' : 'not active'}:`,
+    ...l.holds.map((h) => `  - ${HOLD_WORDS[h.kind]}${h.until ? `, ends ${shortTime(h.until)}` : ''}; on the ${h.on}, since ${shortTime(h.since)} by ${h.reason ?? '?'} (${h.eventId ?? '?'})`),
+    '',
     'history',
-    table([['AT', 'ACTION', 'REASON', 'DETAIL'], ...l.history.map((h) => [shortTime(h.at), h.action, h.reason, h.detail ?? ''])]),
+    table([['AT', 'CHANGE', 'HOLD', 'REASON', 'DETAIL'], ...l.history.map((h) => [shortTime(h.at), h.what, h.hold ?? '', h.reason, h.detail ?? ''])]),
     '',
     `events applied to the order (${r.events.length})`,
     table([

@@ -29,7 +29,7 @@ const crashAt = (point: Checkpoint) => {
 };
 
 describe('processEvent', () => {
-  it('happy path: insert, lookups, one email, mark — 3 store calls and 1 send', async () => {
+  it('happy path: insert, one email, the record with lookups — 2 store calls and 1 send', async () => {
     const { d, store, mailer } = deps();
     const result = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
     expect(result.outcome).toBe('applied');
@@ -37,8 +37,9 @@ describe('processEvent', () => {
     expect(result.applied.email).toMatchObject({ status: 'sent', messageId: 'msg-1' });
     expect(result.applied.lookups).toBe('done');
     expect(store.lookups.size).toBe(2);
-    // put (insert) + putLookups + put (mark) — no read on a first delivery of a new order.
-    expect(store.calls).toBe(3);
+    // put (insert) + putRecord (record, lookups) — no read on a first delivery of a new order.
+    expect(store.calls).toBe(2);
+    expect(store.recordItems.size).toBe(1);
   });
 
   it('a redelivered duplicate costs one read and sends nothing', async () => {
@@ -52,7 +53,7 @@ describe('processEvent', () => {
     expect(mailer.sent).toHaveLength(1);
   });
 
-  it.each<Checkpoint>(['after-state-write', 'after-lookups'])('crash %s → the redelivery finishes with one license set and one email', async (point) => {
+  it.each<Checkpoint>(['after-state-write'])('crash %s → the redelivery finishes with one license set and one email', async (point) => {
     const { d, store, mailer } = deps();
     const event = grantEvent();
     await expect(processEvent(event, { ...d, checkpoint: crashAt(point) }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/injected/);
@@ -86,7 +87,7 @@ describe('processEvent', () => {
     expect(mailer.sent).toHaveLength(1);
     const stored = await store.get('fastspring', event.scope);
     expect(stored!.state.licenses).toHaveLength(2);
-    expect(stored!.state.events.filter((e) => e.eventId === event.eventId)).toHaveLength(1);
+    expect((await store.applied('fastspring', event.scope)).filter((e) => e.eventId === event.eventId)).toHaveLength(1);
   });
 
   it('a claim left by a dead delivery is taken over after the lease', async () => {
@@ -146,7 +147,70 @@ describe('processEvent', () => {
     };
     const result = await processEvent(second, d, { firstDelivery: true, claimToken: 'm2' });
     expect(result.state.licenses[0]!.status).toBe('revoked');
-    expect(result.state.events.map((e) => e.eventId)).toEqual([first.eventId, second.eventId]);
+    expect((await store.applied('fastspring', first.scope)).map((e) => e.eventId)).toEqual([first.eventId, second.eventId]);
+  });
+});
+
+describe('records that outlive the order item', () => {
+  const refund = (over: Partial<FulfillmentEvent> = {}) => grantEvent({ eventId: 'refund-1', action: 'revoke', reason: 'order.refunded', items: [], ...over });
+
+  it('the next event writes the previous record if it is missing, then drops it from pending', async () => {
+    const { d, store } = deps();
+    const grant = grantEvent();
+    // The grant's delivery dies after its state write: its record exists only in `pending`.
+    await expect(processEvent(grant, { ...d, checkpoint: crashAt('after-state-write') }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/injected/);
+    expect(store.recordItems.size).toBe(0);
+    await processEvent(refund(), d, { firstDelivery: true, claimToken: 'm2' });
+    const stored = (await store.get('fastspring', grant.scope))!;
+    expect(stored.state.pending.map((p) => p.eventId)).toEqual(['refund-1']);
+    expect((await store.getRecord('fastspring', grant.scope, grant.eventId))?.email).toMatchObject({ status: 'pending', claim: 'm1' });
+    expect(stored.state.recent).toContain(grant.eventId);
+  });
+
+  it('a crash after the flush and before the state write leaves nothing half-done', async () => {
+    const { d, store } = deps();
+    const grant = grantEvent();
+    await processEvent(grant, d, { firstDelivery: true, claimToken: 'm1' });
+    await expect(processEvent(refund(), { ...d, checkpoint: crashAt('after-flush') }, { firstDelivery: true, claimToken: 'm2' })).rejects.toThrow(/injected/);
+    expect((await store.get('fastspring', grant.scope))!.state.licenses.every((l) => l.status === 'active')).toBe(true);
+    const result = await processEvent(refund(), d, { firstDelivery: false, claimToken: 'm2' });
+    expect(result.outcome).toBe('applied');
+    expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+    expect((await store.applied('fastspring', grant.scope)).map((e) => e.eventId)).toEqual([grant.eventId, 'refund-1']);
+  });
+
+  it('a duplicate of an event whose delivery died after the state write sends the owed email once', async () => {
+    const { d, store, mailer, clock } = deps();
+    const grant = grantEvent();
+    await expect(processEvent(grant, { ...d, checkpoint: crashAt('after-state-write') }, { firstDelivery: true, claimToken: 'dead' })).rejects.toThrow(/injected/);
+    await processEvent(refund({ eventId: 'note-1', action: 'record', reason: 'note' }), d, { firstDelivery: true, claimToken: 'm2' });
+    clock.now = new Date(clock.now.getTime() + EMAIL_CLAIM_LEASE_MS + 1);
+    const result = await processEvent(grant, d, { firstDelivery: true, claimToken: 'resend' });
+    expect(result.outcome).toBe('duplicate');
+    expect(result.applied.email).toMatchObject({ status: 'sent', claim: 'resend' });
+    expect(mailer.sent).toHaveLength(1);
+    // And once more, later: nothing.
+    await processEvent(grant, d, { firstDelivery: false, claimToken: 'again' });
+    expect(mailer.sent).toHaveLength(1);
+    expect(store.lookups.size).toBe(2);
+  });
+
+  it('the order item does not grow with its age: 1,000 events later the first purchase is still a duplicate', async () => {
+    const { d, store, mailer } = deps();
+    const grant = grantEvent();
+    await processEvent(grant, d, { firstDelivery: true, claimToken: 'm0' });
+    const size = () => JSON.stringify(store.items.get(`fastspring#${grant.scope}`)!.state).length;
+    let largest = 0;
+    for (let i = 1; i <= 1000; i++) {
+      await processEvent(refund({ eventId: `note-${i}`, action: 'record', reason: 'note' }), d, { firstDelivery: true, claimToken: `m${i}` });
+      largest = Math.max(largest, size());
+    }
+    const again = await processEvent(grant, d, { firstDelivery: true, claimToken: 'late' });
+    expect(again.outcome).toBe('duplicate');
+    expect(mailer.sent).toHaveLength(1);
+    expect((await store.get('fastspring', grant.scope))!.state.licenses).toHaveLength(2);
+    expect(largest).toBeLessThan(4000);
+    expect(store.recordItems.size).toBe(1001);
   });
 });
 
@@ -157,7 +221,7 @@ describe('subscription links', () => {
     const renewal = grantEvent({ action: 'extend', reason: 'subscription.charge.completed', scope: 'sub-9', items: [], subscription: { id: 'sub-9', periodEnd: '2027-01-01T00:00:00.000Z' } });
     const result = await processEvent(renewal, d, { firstDelivery: true, claimToken: 'm2' });
     expect(result.state.scope).toBe('order-9');
-    expect(result.state.events.map((e) => e.reason)).toEqual(['order.completed', 'subscription.charge.completed']);
+    expect((await store.applied('fastspring', 'order-9')).map((e) => e.reason)).toEqual(['order.completed', 'subscription.charge.completed']);
     expect(await store.get('fastspring', 'sub-9')).toBeUndefined();
   });
 });
@@ -165,12 +229,12 @@ describe('subscription links', () => {
 describe('the send-then-mark window', () => {
   it('a mark that fails transiently is retried in-process: one email, marked sent', async () => {
     const { d, store, mailer } = deps();
-    const realPut = store.put.bind(store);
+    const realPut = store.putRecord.bind(store);
     let puts = 0;
-    store.put = async (state, expected) => {
-      // The first put is the state write; the next two (marks) fail like a throttled table.
-      if (++puts === 2 || puts === 3) throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
-      return realPut(state, expected);
+    store.putRecord = async (...args) => {
+      // The first two record writes (the mark) fail like a throttled table.
+      if (++puts <= 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+      return realPut(...args);
     };
     const result = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
     expect(mailer.sent).toHaveLength(1);
@@ -179,15 +243,14 @@ describe('the send-then-mark window', () => {
 
   it('a mark that keeps failing gives the message back (the documented at-least-once window)', async () => {
     const { d, store, mailer } = deps();
-    const realPut = store.put.bind(store);
     let puts = 0;
-    store.put = async (state, expected) => {
-      if (++puts > 1) throw Object.assign(new Error('table unavailable'), { name: 'InternalServerError' });
-      return realPut(state, expected);
+    store.putRecord = async () => {
+      puts++;
+      throw Object.assign(new Error('table unavailable'), { name: 'InternalServerError' });
     };
     await expect(processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/table unavailable/);
     expect(mailer.sent).toHaveLength(1);
-    expect(puts).toBe(6); // the state write + 5 mark attempts
+    expect(puts).toBe(5); // 5 attempts at the record (the mark)
   });
 });
 
