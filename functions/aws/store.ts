@@ -97,6 +97,13 @@ const hash = (value: string): string => createHash('sha256').update(value).diges
 export const recordSk = (eventId: string): string => `EVT#${hash(eventId)}`;
 export const businessKeySk = (businessKey: string): string => `EVT#bk#${hash(businessKey)}`;
 
+/** Every event an order applied, oldest first: the record items, plus the ones not finished yet. */
+export async function appliedEvents(store: Pick<EntitlementStore, 'records'>, state: Entitlement): Promise<AppliedEvent[]> {
+  const recorded = await store.records(state.provider, state.scope);
+  const ids = new Set(recorded.map((r) => r.eventId));
+  return [...recorded, ...state.pending.filter((p) => !ids.has(p.eventId))].sort((a, b) => a.seq - b.seq);
+}
+
 /** The record of an event as found anywhere: its own item, else the order's unfinished ones. */
 export function findRecord(view: EventView, eventId: string): AppliedEvent | undefined {
   return view.record ?? view.stored?.state.pending.find((e) => e.eventId === eventId);

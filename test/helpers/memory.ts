@@ -3,7 +3,7 @@ import type { AppliedEvent, Entitlement, License } from '../../functions/domain/
 import type { EventQueue } from '../../functions/aws/queue';
 import type { Mailer } from '../../functions/aws/mailer';
 import type { RenderedEmail } from '../../functions/domain/email';
-import { VersionConflict, type EntitlementStore, type EventView, type LicenseRef, type StoredEntitlement } from '../../functions/aws/store';
+import { appliedEvents, VersionConflict, type EntitlementStore, type EventView, type LicenseRef, type StoredEntitlement } from '../../functions/aws/store';
 import type { Logger } from '../../functions/log/logger';
 
 /** Unit-test fakes for the ports. Integration tests use the real adapters against emulators. */
@@ -77,9 +77,8 @@ export class MemoryStore implements EntitlementStore {
   }
   /** Every event the order applied, in order: record items and records still in `pending`. */
   async applied(provider: string, scope: string): Promise<AppliedEvent[]> {
-    const recorded = await this.records(provider, scope);
-    const pending = this.items.get(`${provider}#${scope}`)?.state.pending ?? [];
-    return [...recorded, ...pending.filter((p) => !recorded.some((r) => r.eventId === p.eventId))].sort((a, b) => a.seq - b.seq);
+    const item = this.items.get(`${provider}#${scope}`);
+    return item ? appliedEvents(this, item.state) : [];
   }
   async putLookups(state: Entitlement, licenses: License[]) {
     this.calls++;

@@ -1,4 +1,4 @@
-import type { LicenseRef, StoredEntitlement } from '../../../functions/aws/store';
+import { appliedEvents, type LicenseRef, type StoredEntitlement } from '../../../functions/aws/store';
 import type { AppliedEvent, Entitlement, Hold, License } from '../../../functions/domain/entitlement';
 import { notFound, shortTime, table, type Output } from '../output';
 import type { Target } from '../target';
@@ -143,18 +143,12 @@ export function showResult(state: Entitlement, license: License, records: Applie
   };
 }
 
-/** Every applied event of an order: the record items, plus the ones not finished yet. */
-export async function orderRecords(target: Target, state: Entitlement): Promise<AppliedEvent[]> {
-  const recorded = await target.store.records(state.provider, state.scope);
-  const ids = new Set(recorded.map((r) => r.eventId));
-  return [...recorded, ...state.pending.filter((p) => !ids.has(p.eventId))].sort((a, b) => a.seq - b.seq);
-}
 
 /** `keysmith show <license-id>`. */
 export async function show(options: { license: string }, target: () => Promise<Target>, out: Output): Promise<void> {
   const t = await target();
   const { stored, license } = await findLicense(t, options.license);
-  const result = showResult(stored.state, license, await orderRecords(t, stored.state));
+  const result = showResult(stored.state, license, await appliedEvents(t.store, stored.state));
   out.result(result, () => renderShow(result));
 }
 

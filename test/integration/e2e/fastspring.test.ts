@@ -1,3 +1,4 @@
+import { appliedEvents } from '../../../functions/aws/store';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { keyHash } from '../../../functions/domain/licenses';
 import { startHarness, type Harness } from './support';
@@ -35,7 +36,7 @@ describe('FastSpring order → license → email, on the local stack', () => {
       expect(mails[0]!.html).toContain(license.key);
       expect(await h.store.findByKey(license.key)).toMatchObject({ licenseId: license.licenseId });
     }
-    expect(entitlement!.state.events[0]!.email).toMatchObject({ status: 'sent', messageId: mails[0]!.messageId });
+    expect((await appliedEvents(h.store, entitlement!.state))[0]!.email).toMatchObject({ status: 'sent', messageId: mails[0]!.messageId });
   });
 
   it('the identical signed request again: still exactly one license set and one email', async () => {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoEntitlementStore, VersionConflict } from '../../../functions/aws/store';
+import { appliedEvents, DynamoEntitlementStore, VersionConflict } from '../../../functions/aws/store';
 import { apply, type ApplyContext } from '../../../functions/domain/entitlement';
 import { processEvent, type ProcessDeps } from '../../../functions/worker/processEvent';
 import { backends, startTable, type TestTable } from '../../helpers/dynamodb';
@@ -87,7 +87,7 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
       expect(throttled).toBeGreaterThan(2);
       expect(result.state.licenses).toHaveLength(2);
       expect(mailer.sent).toHaveLength(1);
-      expect((await store.get('fastspring', 'thr-1'))!.state.events).toHaveLength(1);
+      expect(await appliedEvents(store, (await store.get('fastspring', 'thr-1'))!.state)).toHaveLength(1);
     });
 
     it('a write that succeeded but whose answer was lost (crash after PutItem) is finished by the redelivery', async () => {
@@ -118,7 +118,7 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
       await Promise.all([processEvent(suspend, deps(), { firstDelivery: true, claimToken: 's' }), processEvent(record, deps(), { firstDelivery: true, claimToken: 'r' })]);
       const final = (await store.get('fastspring', 'race-1'))!.state;
       expect(final.licenses[0]!.status).toBe('suspended');
-      expect(final.events.map((e) => e.eventId).sort()).toEqual([grant.eventId, suspend.eventId, record.eventId].sort());
+      expect((await appliedEvents(store, final)).map((e) => e.eventId).sort()).toEqual([grant.eventId, suspend.eventId, record.eventId].sort());
     });
 
     it('the same event 20 times concurrently → one license set, one email', async () => {
@@ -129,7 +129,7 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
       expect(mailer.sent).toHaveLength(1);
       const stored = (await store.get('fastspring', 'twenty-1'))!.state;
       expect(stored.licenses).toHaveLength(2);
-      expect(stored.events).toHaveLength(1);
+      expect(await appliedEvents(store, stored)).toHaveLength(1);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { MAX_UNIT_LICENSES } from '../../../functions/domain/entitlement';
+import { MAX_SIGNED_UNIT_LICENSES, MAX_UNIT_LICENSES } from '../../../functions/domain/entitlement';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -347,10 +347,12 @@ describe('Paddle fulfillment', () => {
     const { answer, events } = await deliver(post(signed(withFields(pilotmoon, { p_quantity: '10000' }))), { catalog, secrets });
     expect(answer.status).toBe(200);
     expect(Buffer.byteLength(answer.body)).toBeLessThan(MAX_ANSWER_BYTES);
-    expect(answer.body.split('\n').filter((line) => line.startsWith('- '))).toHaveLength(MAX_UNIT_LICENSES + 1);
+    // Signed tokens (~0.5 KB each) live in the order item: their per-order limit is lower.
+    expect(answer.body.split('\n').filter((line) => line.startsWith('- '))).toHaveLength(MAX_SIGNED_UNIT_LICENSES + 1);
     expect(events).toHaveLength(1);
     const most = await deliver(post(signed(withFields(pilotmoon, { p_quantity: '10000' }))));
     expect(most.answer.status).toBe(200);
+    expect(most.answer.body.split('\n').filter((line) => line.startsWith('- '))).toHaveLength(MAX_UNIT_LICENSES + 1);
     expect(Buffer.byteLength(most.answer.body)).toBeLessThan(MAX_ANSWER_BYTES);
   });
 
@@ -462,12 +464,15 @@ describe('Paddle alerts', () => {
     const ctx = workerContext(testSecrets(), exampleCatalog());
     let state = apply(undefined, order, ctx).state;
     state = apply(state, created, ctx).state;
-    expect([state.status, ...state.licenses.map((l) => l.status)]).toEqual(['revoked', 'revoked', 'revoked']);
+    // A dispute is a hold that can still be lifted: suspended, not revoked.
+    expect([state.status, ...state.licenses.map((l) => l.status)]).toEqual(['suspended', 'suspended', 'suspended']);
+    expect(state.holds.map((h) => h.kind)).toEqual(['disputed']);
     state = apply(state, closed, ctx).state;
     expect(state.licenses.map((l) => l.status)).toEqual(['active', 'active']);
     const refunded = (await deliver(alert(refund))).events[0]!;
     state = apply(state, refunded, ctx).state;
     expect([state.status, ...state.licenses.map((l) => l.status)]).toEqual(['revoked', 'revoked', 'revoked']);
+    expect(state.holds.map((h) => h.kind)).toEqual(['revoked']);
   });
 
   it('records every other alert, on its order, subscription or own id', async () => {
