@@ -55,7 +55,8 @@ export async function licenseAction(action: LicenseAction, licenseId: string, op
   if (!ok) {
     // Each hold is lifted only by its own kind: say which ones still stand.
     const holds = holdsOn(done!.state, after).map((h) => h.kind);
-    const why = holds.length > 0 ? `: holds still in force: ${[...new Set(holds)].join(', ')} (\`keysmith show ${license.licenseId}\` says who set them; revocations are final)` : '';
+    const final = after.status === 'revoked' ? '; a revocation is final' : '';
+    const why = holds.length > 0 ? `: holds still in force: ${[...new Set(holds)].join(', ')}${final} (\`keysmith show ${license.licenseId}\` says who set them)` : '';
     throw new CliError(`license ${license.licenseId} is ${after.status}, not ${EXPECTED[action]}${why}`, EXIT.failed);
   }
 }

@@ -1,5 +1,5 @@
 import { appliedEvents, type LicenseRef, type StoredEntitlement } from '../../../functions/aws/store';
-import type { AppliedEvent, Entitlement, Hold, License } from '../../../functions/domain/entitlement';
+import type { AppliedEvent, Entitlement, Hold, License, LicenseChange } from '../../../functions/domain/entitlement';
 import { notFound, shortTime, table, type Output } from '../output';
 import type { Target } from '../target';
 import { licenseRow, type LicenseRow } from './licenses';
@@ -40,13 +40,25 @@ export interface HoldView {
 /** One change an event made to this license. */
 export interface HistoryView {
   at: string;
-  seq: number;
   eventId: string;
-  action: AppliedEvent['action'];
+  /** What happened to the license: `issue`, or the lifecycle action that changed it. */
+  action: AppliedEvent['action'] | 'issue';
   reason: string;
-  what: string;
-  hold?: Hold['kind'];
   detail?: string;
+  /** The event's number in its order. */
+  seq: number;
+  /** The change in the holds vocabulary: issued, hold, lifted, extended, changed, no change. */
+  what: LicenseChange['what'];
+  hold?: Hold['kind'];
+}
+
+/** The word the history has always used for each change. */
+function historyAction(change: LicenseChange, record: AppliedEvent): HistoryView['action'] {
+  if (change.what === 'issued') return 'issue';
+  if (change.what === 'extended') return 'extend';
+  if (change.what === 'changed') return 'change';
+  if (change.what === 'lifted') return record.action === 'extend' ? 'extend' : 'reinstate';
+  return record.action;
 }
 
 /** An applied event as support sees it (the worker's claim bookkeeping left out). */
@@ -126,7 +138,8 @@ export function showResult(state: Entitlement, license: License, records: Applie
   for (const r of records) {
     for (const c of r.changes ?? []) {
       if (c.licenses !== 'all' && !c.licenses.includes(license.licenseId)) continue;
-      history.push({ at: r.occurredAt, seq: r.seq, eventId: r.eventId, action: r.action, reason: r.reason, what: c.what, ...(c.hold ? { hold: c.hold } : {}), ...(c.detail ? { detail: c.detail } : {}) });
+      const detail = c.what === 'no change' ? ['no change', c.detail].filter(Boolean).join(': ') : c.detail;
+      history.push({ at: r.occurredAt, eventId: r.eventId, action: historyAction(c, r), reason: r.reason, ...(detail ? { detail } : {}), seq: r.seq, what: c.what, ...(c.hold ? { hold: c.hold } : {}) });
     }
   }
   return {
@@ -176,7 +189,7 @@ export function renderShow(r: ShowResult): string {
     ...l.holds.map((h) => `  - ${HOLD_WORDS[h.kind]}${h.until ? `, ends ${shortTime(h.until)}` : ''}; on the ${h.on}, since ${shortTime(h.since)} by ${h.reason ?? '?'} (${h.eventId ?? '?'})`),
     '',
     'history',
-    table([['AT', 'CHANGE', 'HOLD', 'REASON', 'DETAIL'], ...l.history.map((h) => [shortTime(h.at), h.what, h.hold ?? '', h.reason, h.detail ?? ''])]),
+    table([['AT', 'ACTION', 'HOLD', 'REASON', 'DETAIL'], ...l.history.map((h) => [shortTime(h.at), h.action, h.hold ? `${h.what === 'lifted' ? '-' : '+'}${h.hold}` : '', h.reason, h.detail ?? ''])]),
     '',
     `events applied to the order (${r.events.length})`,
     table([

@@ -26,6 +26,10 @@ export interface Harness {
   stack: LocalStack;
   stateDir: string;
   store: DynamoEntitlementStore;
+  /** The worker's own store, when the harness built the worker (`worker` option): it tracks the largest item written. */
+  workerStore?: DynamoEntitlementStore;
+  /** The secrets the stack verifies with, plus the dev private keys (to sign requests). */
+  secrets: Record<string, string | undefined>;
   sqs: SQSClient;
   dynamo: DynamoDBClient;
   ses: SESClient;
@@ -43,6 +47,7 @@ export async function startHarness(options: Omit<LocalStackOptions, 'port' | 'st
   const { worker: workerOverrides, ...stackOptions } = options;
   // A worker wired like the real one, but from clients the test may fault-inject.
   let injected: ReturnType<typeof createWorker> | undefined;
+  let workerStore: DynamoEntitlementStore | undefined;
   const stack = await startLocalStack({
     ...stackOptions,
     port: 0,
@@ -68,8 +73,9 @@ export async function startHarness(options: Omit<LocalStackOptions, 'port' | 'st
     const wDynamo = new DynamoDBClient({ ...localClientConfig(stack.endpoints.dynamodb), maxAttempts: 3 });
     const wSes = new SESClient({ ...localClientConfig(stack.endpoints.ses), maxAttempts: 1 });
     workerClients = { dynamo: wDynamo, ses: wSes };
+    workerStore = new DynamoEntitlementStore(wDynamo, stack.tableName);
     const base: WorkerDeps = {
-      store: new DynamoEntitlementStore(wDynamo, stack.tableName),
+      store: workerStore,
       mailer: new SesMailer(wSes, loadCatalog().sender),
       secrets: async () => secretsFrom(stack.env),
       log: silentLogger(),
@@ -84,6 +90,8 @@ export async function startHarness(options: Omit<LocalStackOptions, 'port' | 'st
     stack,
     stateDir,
     store,
+    ...(workerStore ? { workerStore } : {}),
+    secrets,
     sqs,
     dynamo,
     ses,
