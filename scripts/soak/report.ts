@@ -148,6 +148,25 @@ export function renderReliability(report: SoakReport, meta: { command: string })
     );
   }
 
+  const l = report.subscriptions;
+  if (l) {
+    p('## Long-lived subscriptions', '');
+    p(
+      `${n(l.subscriptions)} FastSpring subscriptions lived up to ${report.options.subscriptions.months} simulated months each — monthly renewals, cancellations`,
+      'and un-cancellations, refunds and deactivations, the seller suspending, reinstating and revoking single licenses — and',
+      `${n(l.disputes)} Paddle orders went through dispute sequences (won, lost, refunded in between). ${n(l.events)} distinct events in`,
+      `${n(l.deliveries)} deliveries (some sent twice; every purchase resent at the end), through the same faulty worker, in ${s(l.ms)}.`,
+      "Each order's final statuses, expiries and scheduled end were predicted by a model of the holds table, not by `apply`.",
+      '',
+      '| assertion | required | found | held |',
+      '|---|---|---|---|',
+      ...l.checks.map((c) => `| ${c.name} | ${c.required} | ${c.found} | ${c.ok ? 'yes' : '**no**'} |`),
+      '',
+      `**Largest item written:** ${n(l.largestItem.bytes)} bytes (\`${l.largestItem.key.replace(/#.*\//, '#…/')}\`) — every write of the worker goes through its store, which measures it.`,
+      '',
+    );
+  }
+
   if (f) {
     p('## Fuzzing', '');
     p(

@@ -13,6 +13,7 @@ import { runFuzz, type FuzzReport } from './fuzz/run';
 import { planOrders, type OrderPlan } from './orders';
 import { sendOrders, verifyOrders, type Check, type OrdersVerification, type SendResult } from './ordersPhase';
 import { Random } from './random';
+import { subscriptionsPhase, type SubscriptionsReport } from './subscriptionsPhase';
 import { createSoakWorker, type LogCounts, type WorkerFaultOptions, type WorkerStats } from './worker';
 
 /**
@@ -25,6 +26,8 @@ import { createSoakWorker, type LogCounts, type WorkerFaultOptions, type WorkerS
 export interface SoakOptions {
   /** Orders, spread evenly over the providers. */
   orders: number;
+  /** Long-lived subscriptions (renewals over simulated years, holds, seller operations) and disputed Paddle orders. */
+  subscriptions: { count: number; months: number; disputes: number };
   /** Fuzzed requests. */
   fuzzCases: number;
   /** Seeds the order plan, the faults and the fuzz cases. */
@@ -49,7 +52,7 @@ export interface SoakOptions {
   progress?: (line: string) => void;
 }
 
-export const DEFAULT_OPTIONS: Omit<SoakOptions, 'orders' | 'fuzzCases' | 'seed'> = {
+export const DEFAULT_OPTIONS: Omit<SoakOptions, 'orders' | 'fuzzCases' | 'seed' | 'subscriptions'> = {
   concurrency: 32,
   workerConcurrency: 16,
   refundRate: 0.2,
@@ -61,7 +64,7 @@ export const DEFAULT_OPTIONS: Omit<SoakOptions, 'orders' | 'fuzzCases' | 'seed'>
 };
 
 /** Sizes and seed from the environment: KEYSMITH_SOAK_ORDERS, KEYSMITH_SOAK_FUZZ, KEYSMITH_SOAK_SEED. */
-export function optionsFromEnv(defaults: { orders: number; fuzzCases: number }, env: NodeJS.ProcessEnv = process.env): SoakOptions {
+export function optionsFromEnv(defaults: { orders: number; fuzzCases: number; subscriptions: SoakOptions['subscriptions'] }, env: NodeJS.ProcessEnv = process.env): SoakOptions {
   const int = (name: string, fallback: number): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -72,6 +75,11 @@ export function optionsFromEnv(defaults: { orders: number; fuzzCases: number }, 
   return {
     ...DEFAULT_OPTIONS,
     orders: int('KEYSMITH_SOAK_ORDERS', defaults.orders),
+    subscriptions: {
+      count: int('KEYSMITH_SOAK_SUBSCRIPTIONS', defaults.subscriptions.count),
+      months: int('KEYSMITH_SOAK_MONTHS', defaults.subscriptions.months),
+      disputes: int('KEYSMITH_SOAK_DISPUTES', defaults.subscriptions.disputes),
+    },
     fuzzCases: int('KEYSMITH_SOAK_FUZZ', defaults.fuzzCases),
     seed: int('KEYSMITH_SOAK_SEED', Math.floor(Math.random() * 2 ** 31)),
     concurrency: int('KEYSMITH_SOAK_CONCURRENCY', DEFAULT_OPTIONS.concurrency),
@@ -99,6 +107,7 @@ export interface SoakReport {
   machine: { cpus: number; cpuModel: string; node: string; platform: string };
   settings: { maxReceiveCount: number; batchSize: number; visibilityTimeoutSeconds: number; maxConcurrency: number; retryBackoff: { baseSeconds: number; maxSeconds: number } };
   orders?: OrdersReport;
+  subscriptions?: SubscriptionsReport;
   fuzz?: FuzzReport;
   /** JSON log lines the handlers wrote at error level. */
   handlerLogs: LogCounts;
@@ -124,11 +133,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   try {
     if (options.orders > 0) report.orders = await ordersPhase(options, random.fork(), progress);
+    if (options.subscriptions.count + options.subscriptions.disputes > 0) {
+      report.subscriptions = await subscriptionsPhase(
+        {
+          subscriptions: options.subscriptions.count,
+          months: options.subscriptions.months,
+          disputes: options.subscriptions.disputes,
+          concurrency: Math.min(options.concurrency, 16),
+          workerConcurrency: options.workerConcurrency,
+          visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+          drainTimeoutMs: options.drainTimeoutMs,
+          faults: options.faults,
+        },
+        random.fork(),
+        progress,
+      );
+    }
     if (options.fuzzCases > 0) report.fuzz = await runFuzz({ cases: options.fuzzCases, seed: options.seed, concurrency: options.concurrency, progress });
   } finally {
     capture.restore();
   }
-  report.checks = [...(report.orders?.verification.checks ?? []), ...(report.fuzz?.checks ?? [])];
+  report.checks = [...(report.orders?.verification.checks ?? []), ...(report.subscriptions?.checks ?? []), ...(report.fuzz?.checks ?? [])];
   report.checks.push({
     name: 'no handler logged an error',
     required: '0 error lines',

@@ -81,6 +81,8 @@ export interface LogCounts {
 export interface SoakWorker {
   handler: WorkerHandler;
   stats: WorkerStats;
+  /** The largest item the worker wrote (every write goes through its store, which measures it). */
+  largestWrite(): { bytes: number; key: string };
   destroy(): void;
 }
 
@@ -138,8 +140,9 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
     },
   };
 
+  const store = new DynamoEntitlementStore(dynamo, table);
   const worker = createWorker({
-    store: new DynamoEntitlementStore(dynamo, table),
+    store,
     failures: new DynamoFailureLog(dynamo, table, () => undefined),
     mailer,
     secrets: loadSecrets,
@@ -201,6 +204,7 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
   return {
     handler,
     stats,
+    largestWrite: () => ({ ...store.largestWrite }),
     destroy: () => {
       dynamo.destroy();
       ses.destroy();

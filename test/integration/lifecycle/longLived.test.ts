@@ -6,10 +6,11 @@ import { SqsEventQueue } from '../../../functions/aws/queue';
 import { appliedEvents } from '../../../functions/aws/store';
 import { itemBytes } from '../../../functions/aws/itemSize';
 import type { Entitlement } from '../../../functions/domain/entitlement';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
 import type { SampleRequest } from '../../../functions/providers/sample';
 import { manualEvent } from '../../../lib/cli/manual';
 import { startHarness, type Harness } from '../e2e/support';
-import { fastspringTraffic, writeSubscriptionCatalog, type Subscription } from './traffic';
+import { fastspringTraffic, writeSubscriptionCatalog, type Subscription } from '../../../scripts/soak/fastspringTraffic';
 
 /**
  * The second year, not the first day: long-lived orders through the local stack (real handlers,
@@ -102,12 +103,28 @@ describe('long-lived orders through the local stack', () => {
     const purchase = traffic.order(sub, 2);
     await deliver(purchase);
     const before = await order(sub);
-    // 1,000 genuine, distinct events, sent in batches (one FIFO group: applied in order).
-    for (let n = 1; n <= 1000; n += 50) {
-      const batch = Array.from({ length: 50 }, (_, i) => traffic.charge(sub, n + i));
-      for (const request of batch) expect((await h.send(request)).status).toBe(200);
-      await h.stack.poller.drain(120_000);
+    // 1,000 distinct events: the first 50 genuine signed rebills through the API, the rest
+    // straight onto the queue as the ingress would enqueue them (same FIFO group, applied in order).
+    for (let n = 1; n <= 50; n++) expect((await h.send(traffic.charge(sub, n))).status).toBe(200);
+    const queue = new SqsEventQueue(h.sqs, h.stack.queueUrl);
+    const rebill = (n: number): FulfillmentEvent => ({
+      provider: 'fastspring',
+      eventId: `rebill-${sub.order}-${n}`,
+      businessKey: `subscription.charge.completed#${sub.order}-R${n}`,
+      occurredAt: new Date(Date.parse('2026-02-01T00:00:00Z') + n * 86_400_000).toISOString(),
+      action: 'extend',
+      reason: 'subscription.charge.completed',
+      scope: sub.order,
+      live: true,
+      customer: { email: sub.email },
+      items: [],
+      subscription: { id: sub.subscription, periodEnd: new Date(Date.parse('2026-03-01T00:00:00Z') + n * 86_400_000).toISOString() },
+    });
+    for (let n = 51; n <= 1000; n += 50) {
+      const { failed } = await queue.send(Array.from({ length: 50 }, (_, i) => rebill(n + i)));
+      expect(failed).toEqual([]);
     }
+    await h.stack.poller.drain(300_000);
     await deliver(purchase);
     const after = await order(sub);
     expect(after.licenses.map((l) => [l.licenseId, l.key])).toEqual(before.licenses.map((l) => [l.licenseId, l.key]));

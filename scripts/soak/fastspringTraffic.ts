@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hmacSha256 } from '../../../functions/providers/shared/crypto';
-import type { SampleRequest } from '../../../functions/providers/sample';
+import { hmacSha256 } from '../../functions/providers/shared/crypto';
+import type { SampleRequest } from '../../functions/providers/sample';
 
 /**
  * Genuine FastSpring traffic for long sequences: the documented envelopes (order.completed,
@@ -28,7 +28,8 @@ function envelope(secret: string, type: string, data: Record<string, unknown>): 
 }
 
 const contact = (email: string) => ({ first: 'Long', last: 'Lived', email });
-const month = (n: number) => new Date(Date.parse('2026-02-01T00:00:00Z') + n * 30 * 86_400_000).getTime();
+/** The end of the n-th monthly period (epoch ms), as FastSpring's nextChargeDate. */
+export const month = (n: number) => new Date(Date.parse('2026-02-01T00:00:00Z') + n * 30 * 86_400_000).getTime();
 
 export function fastspringTraffic(secret: string) {
   return {
