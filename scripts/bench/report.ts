@@ -204,7 +204,7 @@ export function render(input: ReportInput): string {
       '',
       `- **Duplicate redelivered to the worker** (SQS/Lambda redelivery of a message it already processed): ${c.redelivered.worker} worker call(s) (${c.redelivered.workerOps}) — goal ≤ 1: ${verdict(c.redelivered.worker <= GOALS.workerCallsPerDuplicate)}`,
       `- **Same webhook resent within 5 minutes** (provider retry): ingress ${c.resentWithinWindow.ingress} (${c.resentWithinWindow.ingressOps}); real SQS FIFO drops the message by its deduplication id, so the worker makes 0 calls. The emulator (local-aws-sqs) does not deduplicate a message that was already deleted, so locally the worker saw it as a new message: ${c.resentWithinWindow.worker} (${c.resentWithinWindow.workerOps}) (no goal — see the next line).`,
-      `- **Same event as a new message** (a resend after the deduplication window): ${c.resentAfterWindow.worker} worker call(s) (${c.resentAfterWindow.workerOps}). The worker tries the insert first on a first delivery; real DynamoDB answers a failed conditional write with the stored item (\`ReturnValuesOnConditionCheckFailure\`), so in AWS this is 1 call; dynalite ignores that parameter, hence the extra GetItem here (no goal).`,
+      `- **Same event as a new message** (a resend after the deduplication window): ${c.resentAfterWindow.worker} worker call(s) (${c.resentAfterWindow.workerOps}). The worker tries the insert first on a first delivery (most first deliveries are new orders); when the order exists, one consistent BatchGetItem reads it with the event's record item, which is what recognizes a duplicate however old — so 2 calls here and in AWS alike (no goal).`,
       '',
     );
   }
