@@ -104,11 +104,6 @@ export async function appliedEvents(store: Pick<EntitlementStore, 'records'>, st
   return [...recorded, ...state.pending.filter((p) => !ids.has(p.eventId))].sort((a, b) => a.seq - b.seq);
 }
 
-/** The record of an event as found anywhere: its own item, else the order's unfinished ones. */
-export function findRecord(view: EventView, eventId: string): AppliedEvent | undefined {
-  return view.record ?? view.stored?.state.pending.find((e) => e.eventId === eventId);
-}
-
 export class DynamoEntitlementStore implements EntitlementStore {
   /** The largest item this store wrote, in bytes (tests and the soak report it). */
   largestWrite = { bytes: 0, key: '' };

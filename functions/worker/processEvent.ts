@@ -3,7 +3,7 @@ import { apply, recentlyApplied, retirePending, type AppliedEvent, type ApplyCon
 import type { FulfillmentEvent } from '../domain/events';
 import { PermanentMailError, type Mailer } from '../aws/mailer';
 import { ItemBudgetExceeded } from '../aws/itemSize';
-import { findRecord, VersionConflict, type EntitlementStore, type EventView, type StoredEntitlement } from '../aws/store';
+import { VersionConflict, type EntitlementStore, type EventView, type StoredEntitlement } from '../aws/store';
 import type { Logger } from '../log/logger';
 import { FUNCTIONS } from '../settings';
 import { maskEmail } from '../log/logger';
@@ -124,9 +124,8 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
     view ??= await deps.store.getForEvent(event.provider, event.scope, event.eventId, event.businessKey);
     if (view.record || view.businessKeyOf !== undefined) return { kind: 'duplicate', view };
     const current = view.stored;
-    if (current && (findRecord(view, event.eventId) || recentlyApplied(current.state, event) || current.state.pending.some((e) => e.businessKey !== undefined && e.businessKey === event.businessKey))) {
-      return { kind: 'duplicate', view };
-    }
+    if (current && recentlyApplied(current.state, event)) return { kind: 'duplicate', view };
+    // apply() finds the event (or its business key) among the order's unfinished records.
     const result = apply(current?.state, event, ctx);
     if (result.duplicate) return { kind: 'duplicate', view };
     const { state, applied } = result;
