@@ -81,7 +81,7 @@ async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: () => Pro
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const endpoint = `http://127.0.0.1:${port}`;
   const probe = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (${child.exitCode}): ${stderr.slice(0, 500)}`);
     try {
@@ -90,7 +90,7 @@ async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: () => Pro
     } catch {
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`DynamoDB Local did not start within 30 s: ${stderr.slice(0, 500)}`);
+        throw new Error(`DynamoDB Local did not start within 120 s: ${stderr.slice(0, 500)}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -89,7 +89,7 @@ describe.each(backends())('light DynamoDB client against %s', (backend) => {
   let table: TestTable;
   beforeAll(async () => {
     table = await startTable(backend);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => table?.stop());
 
   it('writes the delivery log with its gzip payload and the predicted lookups', async () => {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { appliedEvents, DynamoEntitlementStore, VersionConflict } from '../../../functions/aws/store';
-import { apply, type ApplyContext } from '../../../functions/domain/entitlement';
+import { apply, type AppliedEvent, type ApplyContext } from '../../../functions/domain/entitlement';
 import { processEvent, type ProcessDeps } from '../../../functions/worker/processEvent';
 import { backends, startTable, type TestTable } from '../../helpers/dynamodb';
 import { injectFaults } from '../../helpers/faults';
@@ -15,7 +15,7 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
   beforeAll(async () => {
     table = await startTable(backend);
     store = new DynamoEntitlementStore(table.client, table.tableName);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => table?.stop());
 
   it('inserts once: a second insert of the same entitlement is a version conflict', async () => {
@@ -55,6 +55,59 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
     expect((await store.findByOrder('fastspring', 'REF-LOOK-1')).map((e) => e.state.scope)).toEqual(['look-1']);
     expect((await store.findByOrder('fastspring', 'look-1')).map((e) => e.state.scope)).toEqual(['look-1']);
     expect(await store.findByKey('AAAAA-AAAAA-AAAAA-AAAAA-AAAAA')).toBeUndefined();
+  });
+
+  describe('event records', () => {
+    const record = (state: ReturnType<typeof apply>['state'], over: Partial<AppliedEvent> = {}): AppliedEvent => ({ ...state.pending[0]!, ...over });
+
+    it('reads the order, the record and the business-key marker in one consistent batch', async () => {
+      const state = apply(undefined, grantEvent({ scope: 'rec-1', eventId: 'rec-evt-1', businessKey: 'order.completed#rec-1' }), ctx()).state;
+      await store.put(state, 0);
+      expect(await store.getForEvent('fastspring', 'rec-1', 'rec-evt-1', 'order.completed#rec-1')).toMatchObject({ stored: { version: 1 } });
+      await store.putRecord(state, record(state), state.licenses);
+      const view = await store.getForEvent('fastspring', 'rec-1', 'rec-evt-1', 'order.completed#rec-1');
+      expect(view.record).toEqual(record(state));
+      expect(view.businessKeyOf).toBe('rec-evt-1');
+      // A resend under a new event id is found by its business key alone.
+      expect((await store.getForEvent('fastspring', 'rec-1', 'resent-id', 'order.completed#rec-1')).businessKeyOf).toBe('rec-evt-1');
+      expect(await store.findByLicenseId(state.licenses[0]!.licenseId)).toMatchObject({ scope: 'rec-1' });
+    });
+
+    it('flushes a record only when none exists, and replaces it only under the expected claim', async () => {
+      const state = apply(undefined, grantEvent({ scope: 'rec-2', eventId: 'rec-evt-2' }), ctx()).state;
+      const claimed = record(state, { email: { kind: 'license', status: 'pending', claim: 'owner', claimedAt: '2026-01-10T12:00:00.000Z' } });
+      expect(await store.flushRecord(state, claimed)).toBe(true);
+      expect(await store.flushRecord(state, record(state, { reason: 'other' }))).toBe(false);
+      expect((await store.getRecord('fastspring', 'rec-2', 'rec-evt-2'))!.reason).toBe(claimed.reason);
+      const takeover = { ...claimed, email: { ...claimed.email!, claim: 'taker' } };
+      expect(await store.replaceRecord(state, takeover, null)).toBe(false);
+      expect(await store.replaceRecord(state, takeover, 'someone-else')).toBe(false);
+      expect(await store.replaceRecord(state, takeover, 'owner')).toBe(true);
+      expect((await store.getRecord('fastspring', 'rec-2', 'rec-evt-2'))!.email?.claim).toBe('taker');
+      // Unclaimed records are taken with `null`; a record that does not exist is never created that way.
+      const unclaimed = record(state, { eventId: 'rec-evt-2b', email: { kind: 'license', status: 'pending' } });
+      expect(await store.replaceRecord(state, unclaimed, null)).toBe(false);
+      await store.flushRecord(state, unclaimed);
+      expect(await store.replaceRecord(state, { ...unclaimed, email: { ...unclaimed.email!, claim: 'first' } }, null)).toBe(true);
+    });
+
+    it('lists the records of an order in the order they were applied', async () => {
+      let state = apply(undefined, grantEvent({ scope: 'rec-3', eventId: 'z-first' }), ctx()).state;
+      for (const id of ['a-second', 'm-third']) state = apply(state, grantEvent({ scope: 'rec-3', eventId: id, action: 'record', reason: 'note', items: [] }), ctx()).state;
+      for (const r of [...state.pending].reverse()) await store.flushRecord(state, r);
+      expect((await store.records('fastspring', 'rec-3')).map((r) => [r.seq, r.eventId])).toEqual([
+        [1, 'z-first'],
+        [2, 'a-second'],
+        [3, 'm-third'],
+      ]);
+    });
+
+    it('refuses to write an item over the size budget, naming it', async () => {
+      const state = apply(undefined, grantEvent({ scope: 'rec-4', eventId: 'rec-evt-4' }), ctx()).state;
+      const huge = record(state, { licenseIds: Array.from({ length: 20_000 }, (_, i) => `lic_${String(i).padStart(20, '0')}`) });
+      await expect(store.putRecord(state, huge, [])).rejects.toThrow(/EVT#.* would be \d+ bytes/);
+      expect(await store.getRecord('fastspring', 'rec-4', 'rec-evt-4')).toBeUndefined();
+    });
   });
 
   it('finds an order by its customer-facing reference', async () => {
