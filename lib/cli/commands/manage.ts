@@ -50,8 +50,10 @@ export async function licenseAction(action: LicenseAction, licenseId: string, op
   const row = licenseRow(done!.state, after);
   const ok = after.status === EXPECTED[action];
   const result: LicenseActionResult = { ...base, applied: true, ok, license: row, event: eventView(done!.applied, license.licenseId) };
-  const unchanged = done!.applied.changes?.every((c) => c.what === 'no change') ?? true;
-  out.result(result, () => `${license.licenseId}: ${unchanged ? `no change, still ${after.status}` : `${license.status} → ${after.status}`} (${event.reason})`);
+  const changes = done!.applied.changes ?? [];
+  const holds = changes.filter((c) => c.hold && c.what !== 'no change').map((c) => `${c.what === 'lifted' ? '-' : '+'}${c.hold}`);
+  const outcome = holds.length === 0 ? `no change, still ${after.status}` : license.status === after.status ? `${holds.join(' ')}, still ${after.status}` : `${license.status} → ${after.status}`;
+  out.result(result, () => `${license.licenseId}: ${outcome} (${event.reason})`);
   if (!ok) {
     // Each hold is lifted only by its own kind: say which ones still stand.
     const holds = holdsOn(done!.state, after).map((h) => h.kind);

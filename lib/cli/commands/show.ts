@@ -73,6 +73,8 @@ export interface EventView {
   licenseIds?: string[];
   email?: { kind: string; status: string; messageId?: string; sentAt?: string; error?: string };
   problem?: { code: string; message: string };
+  /** What it did to the licenses (holds set and lifted, renewals, …); `no change` is recorded too. */
+  changes?: LicenseChange[];
 }
 
 /** The license a `<license-id>` argument names; a license key is accepted too. */
@@ -91,7 +93,7 @@ export function eventView(e: AppliedEvent, licenseId?: string): EventView {
     reason: e.reason,
     occurredAt: e.occurredAt,
     appliedAt: e.appliedAt,
-    concernsLicense: licenseId === undefined || !e.licenseIds || e.licenseIds.includes(licenseId),
+    concernsLicense: concerns(e, licenseId),
     ...(e.licenseIds ? { licenseIds: e.licenseIds } : {}),
     ...(e.email
       ? {
@@ -105,7 +107,15 @@ export function eventView(e: AppliedEvent, licenseId?: string): EventView {
         }
       : {}),
     ...(e.problem ? { problem: e.problem } : {}),
+    ...(e.changes ? { changes: e.changes } : {}),
   };
+}
+
+/** Whether an event touched this license: by its changes (holds, renewals…), else by the licenses it emailed. */
+function concerns(e: AppliedEvent, licenseId: string | undefined): boolean {
+  if (licenseId === undefined) return true;
+  if (e.changes && e.changes.length > 0) return e.changes.some((c) => c.licenses === 'all' || c.licenses.includes(licenseId));
+  return !e.licenseIds || e.licenseIds.includes(licenseId);
 }
 
 export function entitlementView(state: Entitlement): EntitlementView {
@@ -196,7 +206,7 @@ export function renderShow(r: ShowResult): string {
       ['APPLIED', 'ACTION', 'REASON', 'EMAIL', 'PROBLEM', 'EVENT'],
       ...r.events.map((ev) => [
         shortTime(ev.appliedAt),
-        ev.action,
+        ev.changes?.length && ev.changes.every((c) => c.what === 'no change') ? `${ev.action} (no change)` : ev.action,
         ev.reason,
         ev.email ? `${ev.email.kind} ${ev.email.status}${ev.email.error ? ` (${ev.email.error})` : ''}` : '-',
         ev.problem?.code ?? '-',
