@@ -218,7 +218,7 @@ export class KeysmithStack extends Stack {
       value: this.sesConfigurationSet.configurationSetName,
       description: 'Every keysmith email is sent with this SES configuration set (bounces and complaints are recorded on the order)',
     });
-    new CfnOutput(this, 'FeedbackFailureQueueUrl', { value: this.feedbackFailureQueue.queueUrl, description: 'SES feedback that could not be recorded after retries (docs/operating.md)' });
+    new CfnOutput(this, 'FeedbackFailureQueueUrl', { value: this.feedbackFailureQueue.queueUrl, description: 'SES feedback that could not be recorded after retries (docs/observability.md)' });
   }
 
   /** The logical IDs of the single-file stack, whatever construct a resource now lives in. */

@@ -120,7 +120,7 @@ export class KeysmithAlerting extends Construct {
       feedbackErrors: alarm('FeedbackErrorsAlarm', 'the SES feedback Lambda failed; Lambda retries it, then parks it in the feedback failure queue.', props.feedback.metricErrors(fiveMinuteSum), 0),
       feedbackFailures: alarm(
         'FeedbackFailuresAlarm',
-        'an SES bounce or complaint could not be recorded after retries; it waits in the feedback failure queue (14 days). See docs/operating.md.',
+        'an SES bounce or complaint could not be recorded after retries; it waits in the feedback failure queue (14 days). See docs/observability.md.',
         props.feedbackFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         0,
       ),
