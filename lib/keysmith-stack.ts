@@ -136,7 +136,7 @@ export class KeysmithStack extends Stack {
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
     const exampleProblem = exampleCatalogProblem(props.catalog);
     if (exampleProblem) {
-      Annotations.of(this).addWarningV2('keysmith:example-catalog', `Deploying the example catalog: ${exampleProblem}. Every order would get an "Example App" license mailed from an address nobody owns.`);
+      Annotations.of(this).addWarningV2('keysmith:example-catalog', `Catalog: ${exampleProblem}. Deployed, every order would get an "Example App" license mailed from an address nobody owns.`);
     }
 
     // ── build ───────────────────────────────────────────────────────────────────────────────
