@@ -140,15 +140,14 @@ export class KeysmithStack extends Stack {
     }
 
     // ── build ───────────────────────────────────────────────────────────────────────────────
+    const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => p.name) });
     // Settings (never secrets) every function gets; each construct adds the ARNs its functions need.
     const environment = {
-      KEYSMITH_TABLE_NAME: '',
+      KEYSMITH_TABLE_NAME: store.table.tableName,
       KEYSMITH_LOG_LEVEL: props.logLevel ?? 'info',
       // The `Service` dimension of every metric: two stacks in one account never mix their numbers.
       KEYSMITH_SERVICE: this.stackName,
     };
-    const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => p.name) });
-    environment.KEYSMITH_TABLE_NAME = store.table.tableName;
     const shared = { store, catalog: props.catalog, projectRoot, logRetention, environment };
     const mail = new KeysmithMailFeedback(this, 'MailFeedback', { ...shared, ...(props.sesConfigurationSetName ? { sesConfigurationSetName: props.sesConfigurationSetName } : {}) });
     const pipeline = new KeysmithEventPipeline(this, 'Pipeline', { ...shared, sesConfigurationSetName: mail.configurationSet.configurationSetName });
