@@ -1,7 +1,8 @@
 /**
  * The CDK app: `npx cdk synth` / `npx cdk deploy` (via bin/cdk-app.cjs).
  *
- * Config: context `config` (`-c config=path`), else env `KEYSMITH_CONFIG`, else the example.
+ * Config: context `config` (`-c config=path`), else env `KEYSMITH_CONFIG`, else `keysmith.config.json`
+ * in this folder, else the example (with a synth warning).
  * Stack name: context `stackName`, else `Keysmith`.
  * Alarm mail: context `alarmEmail` (`-c alarmEmail=ops@example.com`), else env
  * `KEYSMITH_ALARM_EMAIL`; the address gets an SNS subscription to confirm. Without one, subscribe

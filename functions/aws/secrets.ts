@@ -1,11 +1,15 @@
+import type { ProviderName } from '../domain/events';
 import type { AwsJsonClient } from './light/AwsJsonClient';
 import { getSecretString, secretsManagerClient } from './light/secretsManager';
 
 /**
- * Secrets: locally from environment variables, in AWS from one Secrets Manager secret whose JSON
- * keys are the same names. The ARN (never a value) is in `KEYSMITH_SECRET_ARN`. Fetched once per
- * cold start and cached; re-read at most once a minute when a caller asks for a refresh (a
- * verification failed, maybe because the operator just set the secret).
+ * Secrets: locally from environment variables, in AWS from Secrets Manager secrets whose JSON keys
+ * are the same names. Least privilege splits them (docs/security.md): the license secret
+ * (`KEYSMITH_SECRET_ARN`: the license secret and signing key, which the worker and every ingress
+ * need to derive keys) and one secret per provider (`KEYSMITH_PROVIDER_SECRET_ARN`, only in that
+ * provider's ingress). ARNs, never values, are in the environment. Fetched once per cold start and
+ * cached; re-read at most once a minute when a caller asks for a refresh (a verification failed,
+ * maybe because the operator just set the secret).
  */
 
 export const SECRET_NAMES = [
@@ -19,6 +23,24 @@ export const SECRET_NAMES = [
   'KEYSMITH_LICENSE_SIGNING_KEY',
 ] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
+
+/** Which secret holds a name in AWS: its provider's, or the license secret. */
+export const SECRET_OWNER: Record<SecretName, ProviderName | 'license'> = {
+  KEYSMITH_FASTSPRING_SECRET: 'fastspring',
+  KEYSMITH_HOTMART_HOTTOK: 'hotmart',
+  KEYSMITH_SELLDONE_PATH_SECRET: 'selldone',
+  KEYSMITH_PADDLE_PUBLIC_KEY: 'paddle',
+  KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: 'paddle',
+  KEYSMITH_ELEMENTS_OFFER_KEYS: 'elements',
+  KEYSMITH_LICENSE_SECRET: 'license',
+  KEYSMITH_LICENSE_SIGNING_KEY: 'license',
+};
+
+/** The secret a (possibly `_PREVIOUS`) name belongs in; undefined for a name keysmith does not read. */
+export function secretOwner(name: string): ProviderName | 'license' | undefined {
+  const base = name.endsWith('_PREVIOUS') ? name.slice(0, -'_PREVIOUS'.length) : name;
+  return SECRET_OWNER[base as SecretName];
+}
 
 export interface Secrets {
   get(name: SecretName): string | undefined;
@@ -51,13 +73,14 @@ export async function loadSecrets(options: { refresh?: boolean } = {}): Promise<
   const now = Date.now();
   if (cached && !(options.refresh && now - cached.loadedAt > REFRESH_AFTER_MS)) return cached.secrets;
   const arn = process.env.KEYSMITH_SECRET_ARN;
+  const providerArn = process.env.KEYSMITH_PROVIDER_SECRET_ARN || undefined;
   if (!arn) {
     const secrets = secretsFrom(process.env);
     cached = { secrets, loadedAt: now };
     return secrets;
   }
   if (!inflight) {
-    const read = readSecret(arn).then((secrets) => {
+    const read = readSecrets(arn, providerArn).then((secrets) => {
       if (inflight === read) cached = { secrets, loadedAt: now };
       return secrets;
     });
@@ -80,18 +103,30 @@ export function prefetchSecrets(): void {
   if (process.env.KEYSMITH_SECRET_ARN && !cached) loadSecrets().catch(() => undefined);
 }
 
-async function readSecret(arn: string): Promise<Secrets> {
+/**
+ * The license secret, and the provider's own secret when this function has one, read in parallel.
+ * The provider's values win: a stack deployed before the split keeps provider values in the
+ * license secret until `keysmith secrets set --stack` moves each one (docs/deploying.md), and
+ * until then they still verify.
+ */
+async function readSecrets(arn: string, providerArn: string | undefined): Promise<Secrets> {
   // keysmith's light client (functions/aws/light), not @aws-sdk/client-secrets-manager: the
   // ingress bundles carry no SDK.
   client ??= secretsManagerClient();
-  const text = await getSecretString(client, arn);
+  const c = client;
+  const [license, provider] = await Promise.all([readJson(c, arn), providerArn ? readJson(c, providerArn) : Promise.resolve({})]);
+  return secretsFrom({ ...license, ...provider });
+}
+
+async function readJson(c: AwsJsonClient, arn: string): Promise<Record<string, unknown>> {
+  const text = await getSecretString(c, arn);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text ?? '{}');
   } catch {
-    throw new Error('the keysmith secret is not a JSON object; set it with `keysmith secrets set`');
+    throw new Error('a keysmith secret is not a JSON object; set it with `keysmith secrets set`');
   }
-  return secretsFrom(typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {});
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
 /** Tests and the local stack change env secrets (and endpoints) at run time. */

@@ -1,15 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCatalog, type Catalog } from '../domain/catalog';
 
 /** Set by esbuild at synth time: the validated config, inlined into the Lambda bundle. */
 declare const KEYSMITH_BUNDLED_CONFIG: string | undefined;
 
-/** The example config shipped in the repo; used when `KEYSMITH_CONFIG` is unset. */
+/** The example config shipped in the repo; used when `KEYSMITH_CONFIG` is unset and there is no `keysmith.config.json`. */
 export const EXAMPLE_CONFIG_PATH = 'config/keysmith.example.json';
 
+/** The seller's own catalog at the project root: what `cdk deploy`, `npm start` and the CLI use without `KEYSMITH_CONFIG`. */
+export const PROJECT_CONFIG_PATH = 'keysmith.config.json';
+
+/** `KEYSMITH_CONFIG`, else `keysmith.config.json` in the working directory if present, else the example. */
 export function configPath(): string {
-  return resolve(process.env.KEYSMITH_CONFIG ?? EXAMPLE_CONFIG_PATH);
+  if (process.env.KEYSMITH_CONFIG) return resolve(process.env.KEYSMITH_CONFIG);
+  return resolve(existsSync(PROJECT_CONFIG_PATH) ? PROJECT_CONFIG_PATH : EXAMPLE_CONFIG_PATH);
 }
 
 /** Read and validate a config file; errors name the file and every problem in it. */

@@ -52,8 +52,10 @@ export interface Target {
   tableName: string;
   /** AWS: the CloudFormation stack name. */
   stackName?: string;
-  /** AWS: the Secrets Manager secret holding the provider secrets. */
+  /** AWS: the license secret (output `SecretArn`); before the split, every secret was in it. */
   secretArn?: string;
+  /** AWS: each provider's own secret (outputs `SecretArn<Provider>`); absent on stacks deployed before the split. */
+  providerSecretArns?: Record<string, string>;
   /** AWS: the SNS topic the alarms notify. */
   alarmTopicArn?: string;
   workerFunctionName?: string;
@@ -73,8 +75,16 @@ export interface Target {
    * secrets file (the environment of `npm start` may override some; the CLI cannot see it).
    */
   readSecrets(): Promise<Record<string, string>>;
+  /** AWS: each secret of the stack and its values (`owner` is `license` or the provider). */
+  readSecretStores?(): Promise<SecretStore[]>;
   /** Destroy the SDK clients (their sockets). */
   close(): void;
+}
+
+export interface SecretStore {
+  owner: string;
+  arn: string;
+  values: Record<string, string>;
 }
 
 export function localPort(): number {
@@ -195,8 +205,27 @@ export async function awsTarget(stackName: string, region?: string): Promise<Tar
   const sqs = new SQSClient(clientConfig);
   const lazy = new LazyClients();
   const secretArn = outputs.SecretArn!;
+  const providerSecretArns = Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([key]) => /^SecretArn[A-Z][a-z0-9]*$/.test(key))
+      .map(([key, arn]) => [key.slice('SecretArn'.length).toLowerCase(), arn]),
+  );
   const secretsManager = (): Promise<SecretsManagerClient> =>
     lazy.get('secretsManager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(clientConfig));
+  const readSecretStores = async (): Promise<SecretStore[]> => {
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const client = await secretsManager();
+    const stores = [{ owner: 'license', arn: secretArn }, ...Object.entries(providerSecretArns).map(([owner, arn]) => ({ owner, arn }))];
+    return Promise.all(
+      stores.map(async ({ owner, arn }) => {
+        try {
+          return { owner, arn, values: parseSecretJson((await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString) };
+        } catch (error) {
+          throw awsError(error, `cannot read the keysmith ${owner} secret`);
+        }
+      }),
+    );
+  };
   return {
     kind: 'aws',
     label: `stack ${stackName} (${resolvedRegion})`,
@@ -207,6 +236,7 @@ export async function awsTarget(stackName: string, region?: string): Promise<Tar
     tableName: outputs.TableName!,
     stackName,
     secretArn,
+    ...(Object.keys(providerSecretArns).length > 0 ? { providerSecretArns } : {}),
     ...(outputs.AlarmTopicArn ? { alarmTopicArn: outputs.AlarmTopicArn } : {}),
     ...(outputs.WorkerFunctionName ? { workerFunctionName: outputs.WorkerFunctionName } : {}),
     dynamodb,
@@ -220,16 +250,9 @@ export async function awsTarget(stackName: string, region?: string): Promise<Tar
     secretsManager,
     cloudFormation: async () => cloudFormation,
     sns: () => lazy.get('sns', async () => new (await import('@aws-sdk/client-sns')).SNSClient(clientConfig)),
-    readSecrets: async () => {
-      const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-      let text: string | undefined;
-      try {
-        text = (await (await secretsManager()).send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
-      } catch (error) {
-        throw awsError(error, 'cannot read the keysmith secret');
-      }
-      return parseSecretJson(text);
-    },
+    readSecretStores,
+    // What an ingress sees: the license secret, overlaid by its provider's own (functions/aws/secrets.ts).
+    readSecrets: async () => Object.assign({}, ...(await readSecretStores()).map((store) => store.values)) as Record<string, string>,
     close: () => {
       dynamodb.destroy();
       sqs.destroy();

@@ -181,7 +181,7 @@ function localEnvironment(emulators: Emulators, configPath: string, secrets: Rec
 }
 
 /** Names that must not leak in from the developer's shell: they would point at real AWS. */
-const UNSET = ['KEYSMITH_SECRET_ARN', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
+const UNSET = ['KEYSMITH_SECRET_ARN', 'KEYSMITH_PROVIDER_SECRET_ARN', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'] as const;
 
 /** Sets `env` in process.env (handlers read it there); returns the undo. */
 /** Module-level caches in the handlers' code hold clients and values from the old environment. */

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Template } from 'aws-cdk-lib/assertions';
-import { buildKeysmithApp } from '../../lib/keysmith-stack';
-import { appWithoutBundling, EXAMPLE_CONFIG, PROJECT_ROOT, useProjectTmpdir } from './support';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { parseCatalog } from '../../functions/domain/catalog';
+import { exampleCatalogProblem } from '../../lib/catalogWarnings';
+import { buildKeysmithApp, KeysmithStack } from '../../lib/keysmith-stack';
+import { appWithoutBundling, EXAMPLE_CONFIG, exampleCatalog, PROJECT_ROOT, useProjectTmpdir } from './support';
 
 const tmp = useProjectTmpdir();
 
@@ -48,5 +50,55 @@ describe('config at synth time', () => {
     expect(run.stderr).toContain('sender.from: must be an email address');
     expect(run.stderr).toContain(path);
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('the example catalog and where the catalog comes from', () => {
+  const ownCatalog = () => {
+    const c = JSON.parse(readFileSync(EXAMPLE_CONFIG, 'utf8'));
+    c.sender.from = 'licenses@myshop.io';
+    c.products = { pro: { ...c.products.default, name: 'MyShop Pro', match: { fastspring: ['myshop-pro'] } } };
+    delete c.defaultProduct;
+    return c;
+  };
+
+  it('warns at synth when the stack deploys the example catch-all catalog', () => {
+    const stack = new KeysmithStack(appWithoutBundling(), 'Keysmith', { catalog: exampleCatalog() });
+    Annotations.fromStack(stack).hasWarning('/Keysmith', Match.stringLikeRegexp('example catalog[\\s\\S]*licenses ANY product id'));
+  });
+
+  it('does not warn for a seller\'s own catalog', () => {
+    const stack = new KeysmithStack(appWithoutBundling(), 'Own', { catalog: parseCatalog(ownCatalog()) });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('example catalog|documentation domain'));
+    expect(exampleCatalogProblem(parseCatalog(ownCatalog()))).toBeUndefined();
+  });
+
+  it('flags a copy of the example that still mails from example.com', () => {
+    const copy = ownCatalog();
+    copy.sender.from = 'keys@example.com';
+    expect(exampleCatalogProblem(parseCatalog(copy))).toMatch(/keys@example\.com, a documentation domain/);
+  });
+
+  it('a plain `cdk deploy` picks up keysmith.config.json in the project folder, and says when it falls back to the example', () => {
+    // Prepare: one project folder with the seller's catalog, one without.
+    const withConfig = join(tmp.dir(), 'with-config');
+    const without = join(tmp.dir(), 'without');
+    mkdirSync(withConfig, { recursive: true });
+    mkdirSync(without, { recursive: true });
+    writeFileSync(join(withConfig, 'keysmith.config.json'), JSON.stringify(ownCatalog()));
+    const saved = process.env.KEYSMITH_CONFIG;
+    delete process.env.KEYSMITH_CONFIG;
+    try {
+      // Act
+      const own = buildKeysmithApp(appWithoutBundling(), { projectDir: withConfig, nag: false, stackName: 'Own' });
+      const fallback = buildKeysmithApp(appWithoutBundling(), { projectDir: without, nag: false, stackName: 'Fallback' });
+      // Assess
+      expect(JSON.stringify(Template.fromStack(own).findResources('AWS::IAM::Policy'))).toContain(':identity/licenses@myshop.io"');
+      Annotations.fromStack(own).hasNoWarning('*', Match.stringLikeRegexp('Falling back|example catalog'));
+      Annotations.fromStack(fallback).hasWarning('/Fallback', Match.stringLikeRegexp('Falling back to config/keysmith\\.example\\.json[\\s\\S]*keysmith\\.config\\.json'));
+      Annotations.fromStack(fallback).hasWarning('/Fallback', Match.stringLikeRegexp('example catalog'));
+    } finally {
+      if (saved !== undefined) process.env.KEYSMITH_CONFIG = saved;
+    }
   });
 });

@@ -225,15 +225,25 @@ describe('KeysmithStack', () => {
   });
 
   describe('secret', () => {
-    it('is one retained secret with a generated license secret and nothing else filled in', () => {
-      template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    it('is one retained license secret with a generated license secret and nothing else filled in, plus an empty secret per provider', () => {
+      template.resourceCountIs('AWS::SecretsManager::Secret', 1 + PROVIDER_REGISTRY.length);
+      const secrets = template.findResources('AWS::SecretsManager::Secret') as Record<string, Resource>;
+      const generated = Object.entries(secrets).filter(([, r]) => r.Properties.GenerateSecretString);
+      expect(generated.map(([id]) => id)).toEqual([logicalId(stack.secret)]);
       template.hasResource('AWS::SecretsManager::Secret', {
         DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
         Properties: {
           GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{}', GenerateStringKey: 'KEYSMITH_LICENSE_SECRET' }),
           SecretString: Match.absent(),
         },
       });
+      for (const provider of PROVIDER_REGISTRY) {
+        const secret = secrets[logicalId(stack.providerSecrets.get(provider.name)!)]!;
+        // Only an empty JSON object in the template; the values are set with `keysmith secrets set`.
+        expect(secret.Properties.SecretString).toBe('{}');
+        expect(secret.Properties.Description).toContain(`${provider.name} webhook secrets`);
+      }
     });
   });
 
@@ -309,7 +319,8 @@ describe('KeysmithStack', () => {
   it('falls back to a CloudFormation-generated queue name when the stack name is too long', () => {
     const longName = 'K'.repeat(70);
     const long = new KeysmithStack(appWithoutBundling(), longName, { catalog: exampleCatalog() });
-    const queues = Object.values(Template.fromStack(long).findResources('AWS::SQS::Queue')) as Resource[];
+    const all = Template.fromStack(long).findResources('AWS::SQS::Queue') as Record<string, Resource>;
+    const queues = [long.queue, long.deadLetterQueue].map((q) => all[long.getLogicalId(q.node.defaultChild as never)]!);
     expect(queues.map((q) => q.Properties.QueueName)).toEqual([undefined, undefined]);
     expect(queues.every((q) => q.Properties.FifoQueue === true)).toBe(true);
     expect(Stack.of(long).stackName).toBe(longName);

@@ -25,7 +25,7 @@ describe('KeysmithStack observability', () => {
     it('every alarm notifies the alarm topic and treats missing data as good news', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
       expect(alarms).toHaveLength(Object.keys(stack.alarms).length);
-      expect(Object.keys(stack.alarms)).toHaveLength(7);
+      expect(Object.keys(stack.alarms)).toHaveLength(8);
       for (const a of alarms) {
         expect(a.Properties.AlarmActions).toEqual([topicRef()]);
         expect(a.Properties.TreatMissingData).toBe('notBreaching');
@@ -120,6 +120,31 @@ describe('KeysmithStack observability', () => {
           Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
+    });
+
+    it('lets CloudWatch publish, for this account and exactly this stack\'s alarms (enforceSSL alone would leave a lone Deny)', () => {
+      const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [topicRef()] } })) as Resource[];
+      expect(policies).toHaveLength(1);
+      const statements = policies[0]!.Properties.PolicyDocument.Statement as any[];
+      const allows = statements.filter((s) => s.Effect === 'Allow');
+      expect(allows).toEqual([
+        {
+          Sid: 'AllowThisStacksAlarmsToPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: topicRef(),
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnLike: { 'aws:SourceArn': Object.values(stack.alarms).map((a) => ({ 'Fn::GetAtt': [logicalId(a), 'Arn'] })) },
+          },
+        },
+      ]);
+      // Every alarm that notifies the topic is one the policy lets publish.
+      const notifying = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([, a]) => JSON.stringify((a as Resource).Properties.AlarmActions) === JSON.stringify([topicRef()]));
+      expect(notifying.map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] })).sort((a, b) => a['Fn::GetAtt'][0]!.localeCompare(b['Fn::GetAtt'][0]!))).toEqual(
+        [...allows[0].Condition.ArnLike['aws:SourceArn']].sort((a: any, b: any) => a['Fn::GetAtt'][0].localeCompare(b['Fn::GetAtt'][0])),
+      );
     });
 
     const emailSubscriptions = (t: Template) => Object.values(t.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } })) as Resource[];
@@ -274,11 +299,40 @@ describe('KeysmithStack observability', () => {
       template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: fnArn, Principal: 'sns.amazonaws.com', SourceArn: { Ref: logicalId(stack.feedbackTopic) } });
     });
 
-    it('gives the feedback function read and conditional put on the table, nothing more', () => {
+    it('gives the feedback function read and conditional put on the table, and its failure queue, nothing more', () => {
       const role = { Ref: stack.getLogicalId(stack.feedback.role!.node.defaultChild as never) };
       const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [role] } })) as Resource[];
       const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
-      expect(statements).toEqual([expect.objectContaining({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] } })]);
+      expect(statements).toEqual([
+        expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [logicalId(stack.feedbackFailureQueue), 'Arn'] } }),
+        expect.objectContaining({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] } }),
+      ]);
+    });
+
+    it('parks feedback that fails after two retries in a TLS-only queue kept 14 days, and alarms on it', () => {
+      const queueArn = { 'Fn::GetAtt': [logicalId(stack.feedbackFailureQueue), 'Arn'] };
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack.feedback) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: queueArn } },
+      });
+      const queue = (template.findResources('AWS::SQS::Queue')[logicalId(stack.feedbackFailureQueue)] as Resource).Properties;
+      expect(queue).toEqual(expect.objectContaining({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 }));
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalId(stack.feedbackFailureQueue) }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+      expect(alarm(stack.alarms.feedbackFailures)).toEqual(
+        expect.objectContaining({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.feedbackFailureQueue), 'QueueName'] } }],
+          Threshold: 0,
+          AlarmActions: [topicRef()],
+        }),
+      );
+      template.hasOutput('FeedbackFailureQueueUrl', { Value: { Ref: logicalId(stack.feedbackFailureQueue) } });
     });
 
     it('tells the worker which configuration set to send with', () => {

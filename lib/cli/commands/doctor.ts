@@ -1,5 +1,6 @@
-import { SECRET_NAMES, type SecretName } from '../../../functions/aws/secrets';
-import { loadCatalog } from '../../../functions/config/loadCatalog';
+import { SECRET_NAMES, secretOwner, type SecretName } from '../../../functions/aws/secrets';
+import { configPath, loadCatalog } from '../../../functions/config/loadCatalog';
+import { exampleCatalogProblem } from '../../catalogWarnings';
 import { CliError, EXIT, type Output } from '../output';
 import { resolveTarget, type Target, type TargetOptions } from '../target';
 import { secretProblem, SECRET_PROVIDER } from '../secretChecks';
@@ -48,6 +49,8 @@ export async function doctor(targetOptions: TargetOptions, out: Output): Promise
   if (t) {
     add(t.kind === 'local' ? 'local stack' : 'stack', 'ok', `${t.label} answers`);
     await guarded(add, 'secrets', () => secretChecks(t!, add));
+    if (t.kind === 'aws') await guarded(add, 'secrets', () => secretPlacement(t!, add));
+    await guarded(add, 'catalog', async () => catalogCheck(add));
     if (t.kind === 'local') await localChecks(t, add);
     else await awsChecks(t, add);
     await guarded(add, 'queue', async () => {
@@ -103,6 +106,32 @@ async function secretChecks(t: Target, add: Add): Promise<void> {
   }
   if (providers === 0) add('secrets', 'fail', 'no provider secret is set: every webhook is refused (`keysmith secrets set NAME`)');
   if (t.kind === 'local') add('secrets', 'ok', 'note: variables set in the environment of `npm start` override the file');
+}
+
+/**
+ * The catalog this folder runs and deploys (`keysmith.config.json`, `KEYSMITH_CONFIG`, else the
+ * example): the example licenses any product id, from an address nobody owns.
+ */
+function catalogCheck(add: Add): void {
+  const problem = exampleCatalogProblem(loadCatalog());
+  if (problem) add('catalog', 'warn', `${configPath()}: ${problem}`);
+  else add('catalog', 'ok', `${configPath()}`);
+}
+
+/**
+ * Provider values still in the license secret (a stack deployed before the secrets were split):
+ * every ingress can read that one. `secrets set --stack` moves a value to its provider's secret.
+ */
+async function secretPlacement(t: Target, add: Add): Promise<void> {
+  if (!t.readSecretStores || !t.providerSecretArns) return;
+  const license = (await t.readSecretStores()).find((store) => store.owner === 'license');
+  const misplaced = Object.keys(license?.values ?? {}).filter((name) => {
+    const owner = secretOwner(name);
+    return owner !== undefined && owner !== 'license' && t.providerSecretArns![owner] !== undefined;
+  });
+  if (misplaced.length > 0) {
+    add('secrets', 'warn', `${misplaced.join(', ')} still in the license secret, which every ingress can read: move each with \`keysmith secrets set NAME --stack ${t.stackName ?? '…'}\``);
+  }
 }
 
 function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict, string] {

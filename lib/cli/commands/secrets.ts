@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SECRET_NAMES } from '../../../functions/aws/secrets';
+import { SECRET_NAMES, secretOwner } from '../../../functions/aws/secrets';
 import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../local/devSecrets';
 import { CliError, EXIT, usageError, type Output } from '../output';
 import { awsError, findLocalStack, parseSecretJson, type Target } from '../target';
@@ -8,9 +8,11 @@ import { secretBaseName, secretProblem } from '../secretChecks';
 
 /**
  * `keysmith secrets set <NAME> [--from-file F]`: the value comes from the file or from stdin and
- * is never echoed. AWS: merged into the stack's Secrets Manager JSON (the functions re-read it
- * within a minute when a verification fails, so no deploy is needed). Local: written into the
- * stack's dev secrets file; restart `npm start` to use it.
+ * is never echoed. AWS: merged into the Secrets Manager JSON of the secret the name belongs in —
+ * its provider's secret, or the license secret (docs/security.md) — and removed from the license
+ * secret where a stack deployed before the split kept it; the functions re-read it within a
+ * minute when a verification fails, so no deploy is needed. Local: written into the stack's dev
+ * secrets file; restart `npm start` to use it.
  */
 
 /** `secrets set --json`. */
@@ -58,22 +60,33 @@ const DEV_PAIRS: Record<string, string> = { KEYSMITH_PADDLE_PUBLIC_KEY: 'paddle'
 async function setInAws(name: string, value: string, options: SecretSetOptions, t: Target): Promise<SecretSetResult> {
   const { GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = await t.secretsManager();
-  let current: Record<string, string>;
-  try {
-    current = parseSecretJson((await client.send(new GetSecretValueCommand({ SecretId: t.secretArn! }))).SecretString);
-  } catch (error) {
-    throw awsError(error, 'cannot read the keysmith secret');
-  }
-  guardLicenseSecret(name, current[name], value, options.force);
-  const changed = current[name] !== value;
-  if (changed) {
+  const owner = secretOwner(name);
+  // A stack deployed before the split has no provider secrets: everything stays in the one secret.
+  const arn = (owner && owner !== 'license' && t.providerSecretArns?.[owner]) || t.secretArn!;
+  const read = async (secretId: string): Promise<Record<string, string>> => {
     try {
-      await client.send(new PutSecretValueCommand({ SecretId: t.secretArn!, SecretString: JSON.stringify({ ...current, [name]: value }) }));
+      return parseSecretJson((await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString);
+    } catch (error) {
+      throw awsError(error, 'cannot read the keysmith secret');
+    }
+  };
+  const write = async (secretId: string, values: Record<string, string>): Promise<void> => {
+    try {
+      await client.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(values) }));
     } catch (error) {
       throw awsError(error, 'cannot store the keysmith secret');
     }
+  };
+  const current = await read(arn);
+  guardLicenseSecret(name, current[name], value, options.force);
+  const changed = current[name] !== value;
+  if (changed) await write(arn, { ...current, [name]: value });
+  if (arn !== t.secretArn) {
+    // Moved out of the license secret, which every ingress can read (only after the new home holds it).
+    const { [name]: legacy, ...rest } = await read(t.secretArn!);
+    if (legacy !== undefined) await write(t.secretArn!, rest);
   }
-  return { name, target: 'aws', where: t.secretArn!, changed, restart: false };
+  return { name, target: 'aws', where: arn, changed, restart: false };
 }
 
 async function setLocally(name: string, value: string, options: SecretSetOptions): Promise<SecretSetResult> {

@@ -256,6 +256,8 @@ describe('keysmith CLI against the local stack', () => {
           { check: 'secrets', status: 'ok', detail: 'KEYSMITH_FASTSPRING_SECRET set' },
           { check: 'dlq', status: 'ok', detail: 'the DLQ is empty' },
           { check: 'ses sandbox', status: 'ok', detail: 'n/a (local)' },
+          // The example catalog licenses any product id: flagged, not fatal.
+          { check: 'catalog', status: 'warn', detail: expect.stringMatching(/keysmith\.example\.json: this is the example catalog .*licenses ANY product id/) },
         ]),
       );
       expect(human.stdout).toMatch(/^✔ local stack/m);
@@ -405,6 +407,45 @@ describe('keysmith CLI against the local stack', () => {
       expect(broken.stdout).toMatch(/^✘ ses identity\s+sender licenses@example\.com is not verified/m);
       expect(broken.stdout).toMatch(/^✘ alarm topic\s+nobody is told/m);
       expect(broken.stdout).toMatch(/^! ses sandbox/m);
+    });
+
+    it('with split secrets, secrets set writes each name into its own secret and moves it out of the license secret; doctor flags leftovers', async () => {
+      // Prepare: the outputs of a stack with provider secrets; the HOTTOK is where the old stack kept it.
+      const fastspringArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keysmith-fastspring-AbCdEf';
+      const hotmartArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keysmith-hotmart-AbCdEf';
+      const saved = { outputs: { ...aws.state.outputs }, secret: { ...aws.state.secret }, identities: aws.state.identities, subscriptions: aws.state.subscriptions };
+      Object.assign(aws.state.outputs, { SecretArnFastspring: fastspringArn, SecretArnHotmart: hotmartArn });
+      aws.state.secrets = { [fastspringArn]: {}, [hotmartArn]: {} };
+      aws.state.secret = { KEYSMITH_LICENSE_SECRET: stack.env.KEYSMITH_LICENSE_SECRET!, KEYSMITH_HOTMART_HOTTOK: 'legacy-hottok-value-0123456789' };
+      aws.state.identities = { 'example.com': 'Success' };
+      try {
+        // Act 1: a new provider value, then doctor.
+        const value = stack.env.KEYSMITH_FASTSPRING_SECRET!;
+        const set = await inAws(['secrets', 'set', 'KEYSMITH_FASTSPRING_SECRET', '--json'], value);
+        const doctor = await inAws(['doctor', '--json']);
+        // Assess 1: only in the FastSpring secret; the leftover HOTTOK named, never its value.
+        expect(set.json()).toEqual({ name: 'KEYSMITH_FASTSPRING_SECRET', target: 'aws', where: fastspringArn, changed: true, restart: false });
+        expect(aws.state.secrets[fastspringArn]).toEqual({ KEYSMITH_FASTSPRING_SECRET: value });
+        expect(aws.state.secret).not.toHaveProperty('KEYSMITH_FASTSPRING_SECRET');
+        const checks = doctor.json<{ checks: { check: string; status: string; detail: string }[] }>().checks;
+        expect(checks).toContainEqual({ check: 'secrets', status: 'warn', detail: expect.stringMatching(/^KEYSMITH_HOTMART_HOTTOK still in the license secret/) });
+        expect(checks).toContainEqual({ check: 'secrets', status: 'ok', detail: 'KEYSMITH_FASTSPRING_SECRET set' });
+        expect(doctor.stdout).not.toContain('legacy-hottok-value');
+
+        // Act 2: set the HOTTOK again.
+        const moved = await inAws(['secrets', 'set', 'KEYSMITH_HOTMART_HOTTOK', '--json'], 'legacy-hottok-value-0123456789');
+        // Assess 2: now in the Hotmart secret only; the license secret keeps the license secret.
+        expect(moved.json()).toMatchObject({ where: hotmartArn });
+        expect(aws.state.secrets[hotmartArn]).toEqual({ KEYSMITH_HOTMART_HOTTOK: 'legacy-hottok-value-0123456789' });
+        expect(aws.state.secret).toEqual({ KEYSMITH_LICENSE_SECRET: stack.env.KEYSMITH_LICENSE_SECRET });
+
+        // The CLI signs with what the FastSpring ingress reads: its own secret.
+        const sent = await inAws(['send', 'fastspring', '--json'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
+        expect(sent.json()).toMatchObject({ status: 200 });
+      } finally {
+        Object.assign(aws.state, saved);
+        delete aws.state.secrets;
+      }
     });
   });
 

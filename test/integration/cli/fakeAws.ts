@@ -12,8 +12,10 @@ export interface FakeAwsState {
   stackName: string;
   outputs: Record<string, string>;
   stackStatus: string;
-  /** The secret's JSON object. */
+  /** The secret's JSON object (output `SecretArn`). */
   secret: Record<string, string>;
+  /** Further secrets by ARN (the provider secrets, outputs `SecretArn<Provider>`). */
+  secrets?: Record<string, Record<string, string>>;
   /** SES: verification status per identity. */
   identities: Record<string, string>;
   quota: { max: number; rate: number; sent: number };
@@ -39,6 +41,14 @@ export async function startFakeAws(state: FakeAwsState): Promise<FakeAws> {
         calls.push(`secretsmanager:${action}`);
         const input = JSON.parse(text || '{}') as { SecretId?: string; SecretString?: string };
         res.setHeader('content-type', 'application/x-amz-json-1.1');
+        const other = input.SecretId !== state.outputs.SecretArn ? state.secrets?.[input.SecretId ?? ''] : undefined;
+        if (other) {
+          if (action === 'GetSecretValue') return res.end(JSON.stringify({ ARN: input.SecretId, Name: 'other', SecretString: JSON.stringify(other), VersionId: 'v1' }));
+          if (action === 'PutSecretValue') {
+            state.secrets![input.SecretId!] = JSON.parse(input.SecretString ?? '{}') as Record<string, string>;
+            return res.end(JSON.stringify({ ARN: input.SecretId, Name: 'other', VersionId: 'v2' }));
+          }
+        }
         if (input.SecretId !== state.outputs.SecretArn) {
           res.statusCode = 400;
           res.setHeader('x-amzn-errortype', 'ResourceNotFoundException');

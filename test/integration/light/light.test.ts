@@ -145,6 +145,7 @@ describe('light Secrets Manager client', () => {
   let server: Server;
   let endpoint: string;
   const seen: string[] = [];
+  const seenIds: string[] = [];
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -170,7 +171,14 @@ describe('light Secrets Manager client', () => {
         return;
       }
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ Name: 'keysmith', SecretString: JSON.stringify({ KEYSMITH_FASTSPRING_SECRET: 'from-secrets-manager', KEYSMITH_HOTTOK: 42 }) }));
+      const secretId = (JSON.parse(body) as { SecretId: string }).SecretId;
+      seenIds.push(secretId);
+      // The provider's own secret (after the split) and the license secret (which, on a stack
+      // deployed before the split, still holds an old provider value).
+      const values = secretId.endsWith(':keysmith-fastspring')
+        ? { KEYSMITH_FASTSPRING_SECRET: 'from-the-provider-secret' }
+        : { KEYSMITH_FASTSPRING_SECRET: 'from-secrets-manager', KEYSMITH_LICENSE_SECRET: 'license-secret', KEYSMITH_HOTTOK: 42 };
+      res.end(JSON.stringify({ Name: 'keysmith', SecretString: JSON.stringify(values) }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -219,6 +227,25 @@ describe('light Secrets Manager client', () => {
     expect(a).toBe(b);
     expect(later).toBe(a);
     expect(a.get('KEYSMITH_FASTSPRING_SECRET')).toBe('from-secrets-manager');
+  });
+
+  it('reads the license secret and the provider\'s own secret, the provider\'s values winning', async () => {
+    // Prepare: what an ingress Lambda gets since the secrets were split.
+    forgetSecrets();
+    seen.length = 0;
+    seenIds.length = 0;
+    process.env.KEYSMITH_PROVIDER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:keysmith-fastspring';
+    try {
+      // Act
+      const secrets = await loadSecrets();
+      // Assess: both read (signed), merged; the stale copy in the license secret loses.
+      expect(seenIds.sort()).toEqual([process.env.KEYSMITH_SECRET_ARN, process.env.KEYSMITH_PROVIDER_SECRET_ARN].sort());
+      expect(secrets.get('KEYSMITH_FASTSPRING_SECRET')).toBe('from-the-provider-secret');
+      expect(secrets.get('KEYSMITH_LICENSE_SECRET')).toBe('license-secret');
+    } finally {
+      delete process.env.KEYSMITH_PROVIDER_SECRET_ARN;
+      forgetSecrets();
+    }
   });
 
   it('does not prefetch outside AWS (secrets from the environment)', async () => {

@@ -1,0 +1,144 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC } from '../../functions/log/metrics';
+import { keysmithMetric, METRIC_PERIOD } from './KeysmithDashboard';
+import { groupOnly } from './stableIds';
+
+/** A message older than this in the DLQ means nobody looked at it: alarm again. */
+export const DLQ_MAX_AGE = Duration.hours(1);
+
+/** Every alarm of the stack; each notifies the alarm topic. */
+export interface KeysmithAlarmSet {
+  /** The DLQ holds a message. */
+  readonly deadLetterQueue: Alarm;
+  /** A DLQ message has waited longer than `DLQ_MAX_AGE`. */
+  readonly deadLetterQueueAge: Alarm;
+  /** The worker Lambda itself failed (crash, timeout) — not an event it handed back for retry. */
+  readonly workerErrors: Alarm;
+  /** Any ingress Lambda failed (crash, timeout, bad config at cold start). */
+  readonly ingressErrors: Alarm;
+  /** API Gateway answered 5xx: the queue could not take events, or an ingress failed. */
+  readonly apiServerErrors: Alarm;
+  /** More webhooks rejected than the threshold in 5 minutes. */
+  readonly rejections: Alarm;
+  /** The SES feedback Lambda failed (Lambda retries it). */
+  readonly feedbackErrors: Alarm;
+  /** A feedback invocation failed for good and waits in the feedback failure queue. */
+  readonly feedbackFailures: Alarm;
+}
+
+export interface KeysmithAlertingProps {
+  /** The `Service` dimension of keysmith's metrics: the stack name. */
+  readonly service: string;
+  readonly providers: readonly string[];
+  readonly deadLetterQueue: IQueue;
+  readonly worker: IFunction;
+  readonly ingressFunctions: ReadonlyMap<string, IFunction>;
+  readonly api: HttpApi;
+  readonly feedback: IFunction;
+  readonly feedbackFailureQueue: IQueue;
+  /** Rejected webhooks (all providers, 5 minutes) above which the rejection alarm fires. */
+  readonly rejectionThreshold: number;
+  /** Subscribed by email (confirmed by mail). @default - none */
+  readonly alarmEmail?: string;
+}
+
+/**
+ * The alarms and the SNS topic they notify.
+ *
+ * The topic takes only TLS publishes (`enforceSSL`), which writes a topic policy whose only
+ * statement is a Deny — and then CloudWatch cannot publish either. So the policy also allows
+ * `cloudwatch.amazonaws.com` to `sns:Publish`, for this account's alarms of this stack only
+ * (`aws:SourceAccount`, `aws:SourceArn`): without it no alarm ever reaches anyone.
+ */
+export class KeysmithAlerting extends Construct {
+  public readonly topic: Topic;
+  public readonly alarms: KeysmithAlarmSet;
+
+  constructor(scope: Construct, id: string, props: KeysmithAlertingProps) {
+    super(scope, id);
+    groupOnly(this);
+    const stack = Stack.of(this);
+
+    // ── validate ──
+    if (!(props.rejectionThreshold >= 0)) throw new Error(`rejectionAlarmThreshold must be a number ≥ 0, got ${props.rejectionThreshold}`);
+
+    // ── build ──
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: `keysmith ${props.service} alarms`, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const alarm = (alarmId: string, description: string, metric: IMetric, threshold: number): Alarm => {
+      const created = new Alarm(this, alarmId, {
+        alarmDescription: `keysmith: ${description}`,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // Every metric here reports only when something happens: no data is good news.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(this.topic));
+      return created;
+    };
+    const sumOf = (label: string, metrics: Record<string, IMetric>) =>
+      new MathExpression({ expression: `SUM([${Object.keys(metrics).join(',')}])`, usingMetrics: metrics, label, period: METRIC_PERIOD });
+    const fiveMinuteSum = { period: METRIC_PERIOD, statistic: 'Sum' } as const;
+    this.alarms = {
+      deadLetterQueue: alarm(
+        'DeadLetterQueueAlarm',
+        'events failed processing and wait in the DLQ. Inspect with `keysmith dlq list`, redrive with `keysmith dlq redrive`.',
+        props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        0,
+      ),
+      deadLetterQueueAge: alarm(
+        'DeadLetterQueueAgeAlarm',
+        `a DLQ message has waited over ${DLQ_MAX_AGE.toHumanString()}; SQS drops it after 14 days. Inspect with \`keysmith dlq list\`.`,
+        props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: METRIC_PERIOD, statistic: 'Maximum' }),
+        DLQ_MAX_AGE.toSeconds(),
+      ),
+      workerErrors: alarm('WorkerErrorsAlarm', 'the worker Lambda failed (crash or timeout); its batch is retried. See the worker logs.', props.worker.metricErrors(fiveMinuteSum), 0),
+      ingressErrors: alarm(
+        'IngressErrorsAlarm',
+        'an ingress Lambda failed (crash, timeout or bad config at cold start); providers see 5xx and retry.',
+        sumOf('ingress errors', Object.fromEntries(props.providers.map((p) => [p, props.ingressFunctions.get(p)!.metricErrors(fiveMinuteSum)]))),
+        0,
+      ),
+      apiServerErrors: alarm('ApiServerErrorsAlarm', 'the webhook API answered 5xx (queue unavailable or an ingress failed); providers retry.', props.api.metricServerError(fiveMinuteSum), 0),
+      rejections: alarm(
+        'RejectionsAlarm',
+        `more than ${props.rejectionThreshold} webhooks rejected in 5 minutes: forged traffic, or a provider secret that no longer matches (\`keysmith secrets set\`).`,
+        sumOf('rejected webhooks', Object.fromEntries(props.providers.map((p) => [p, keysmithMetric(props.service, METRIC.rejected, p)]))),
+        props.rejectionThreshold,
+      ),
+      feedbackErrors: alarm('FeedbackErrorsAlarm', 'the SES feedback Lambda failed; Lambda retries it, then parks it in the feedback failure queue.', props.feedback.metricErrors(fiveMinuteSum), 0),
+      feedbackFailures: alarm(
+        'FeedbackFailuresAlarm',
+        'an SES bounce or complaint could not be recorded after retries; it waits in the feedback failure queue (14 days). See docs/observability.md.',
+        props.feedbackFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        0,
+      ),
+    };
+
+    // ── wire ──
+    // The statement enforceSSL leaves out. Source ARNs are this stack's alarms, not "any alarm".
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': Object.values(this.alarms).map((a: Alarm) => a.alarmArn) },
+        },
+      }),
+    );
+  }
+}
