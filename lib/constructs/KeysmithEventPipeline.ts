@@ -13,19 +13,14 @@ import { groupOnly, stableUniqueId } from './stableIds';
 export const WORKER_ENTRY = 'functions/worker/handler.ts';
 
 /**
- * The DynamoDB actions the worker calls (functions/worker, functions/aws/store.ts,
- * functions/aws/failureLog.ts), on the table itself: it reads and writes entitlements by key
- * (Get/BatchGet/Put/Update), writes lookups and failure records (BatchWrite/Put) and reads an
- * entitlement's partition (Query on the base table). It queries no index and deletes nothing.
+ * The DynamoDB actions processEvent (functions/worker/processEvent.ts through
+ * functions/aws/store.ts) and the failure log call, on the table itself: one consistent
+ * BatchGetItem of an order with an event's record, conditional PutItem of the order and of
+ * records, BatchWriteItem of records and lookups, GetItem of records, links and failures. It
+ * queries nothing, updates nothing in place and deletes nothing. The SES feedback function runs
+ * the same processEvent (it records bounces as events), so it gets the same list.
  */
-export const WORKER_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:Query',
-] as const;
+export const WORKER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'] as const;
 
 export interface KeysmithEventPipelineProps {
   readonly store: KeysmithStore;

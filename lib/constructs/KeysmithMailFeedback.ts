@@ -1,3 +1,4 @@
+import { WORKER_TABLE_ACTIONS } from './KeysmithEventPipeline';
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -109,7 +110,7 @@ export class KeysmithMailFeedback extends Construct {
     // What LambdaSubscription does, with the permission id of the single-file stack (an in-place update).
     this.function.addPermission(`AllowInvoke:${stableUniqueId(this.topic)}`, { sourceArn: this.topic.topicArn, principal: new ServicePrincipal('sns.amazonaws.com') });
     new Subscription(this.function, this.topic.node.id, { topic: this.topic, endpoint: this.function.functionArn, protocol: SubscriptionProtocol.LAMBDA });
-    // Read and conditionally replace the entitlement: the table itself (no index), nothing else.
-    props.store.grantTable('RecordFeedbackOnEntitlement', ['dynamodb:GetItem', 'dynamodb:PutItem'], this.function);
+    // It records feedback through the worker's processEvent: the same actions, the table itself (no index).
+    props.store.grantTable('RecordFeedbackOnEntitlement', [...WORKER_TABLE_ACTIONS], this.function);
   }
 }

@@ -115,7 +115,7 @@ describe('KeysmithStack', () => {
       });
       const statements = Object.values(policy).flatMap((p: any) => p.Properties.PolicyDocument.Statement as any[]);
       const actionsOn = (ref: string) => statements.filter((s) => JSON.stringify(s.Resource).includes(ref)).flatMap((s) => [s.Action].flat());
-      expect(actionsOn(logicalId(stack.table))).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Query']));
+      expect(actionsOn(logicalId(stack.table))).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem']));
       expect(actionsOn(logicalId(stack.secret))).toContain('secretsmanager:GetSecretValue');
       expect(actionsOn(logicalId(stack.queue))).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']));
     });

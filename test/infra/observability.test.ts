@@ -299,13 +299,13 @@ describe('KeysmithStack observability', () => {
       template.hasResourceProperties('AWS::Lambda::Permission', { FunctionName: fnArn, Principal: 'sns.amazonaws.com', SourceArn: { Ref: logicalId(stack.feedbackTopic) } });
     });
 
-    it('gives the feedback function read and conditional put on the table, and its failure queue, nothing more', () => {
+    it('gives the feedback function the worker table actions, and its failure queue, nothing more', () => {
       const role = { Ref: stack.getLogicalId(stack.feedback.role!.node.defaultChild as never) };
       const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [role] } })) as Resource[];
       const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
       expect(statements).toEqual([
         expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [logicalId(stack.feedbackFailureQueue), 'Arn'] } }),
-        expect.objectContaining({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] } }),
+        expect.objectContaining({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'], Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] } }),
       ]);
     });
 
