@@ -14,6 +14,12 @@ export interface LicenseClaims {
   customer: string;
   issuedAt: string;
   expiresAt: string | null;
+  /**
+   * Issued for a provider test order (`live: false`): the token carries `test: true`, and
+   * `verifyLicense` refuses it (`TEST_LICENSE`) unless the caller passes `allowTest`. Absent —
+   * not `false` — on live licenses, so every live token stays byte-identical to before.
+   */
+  test?: boolean;
 }
 
 /** The issuer claim every keysmith license carries. */
@@ -31,6 +37,7 @@ export function signLicense(privateKey: KeyObject, claims: LicenseClaims): strin
     seats: claims.seats,
     iat: Math.floor(Date.parse(claims.issuedAt) / 1000),
     ...(claims.expiresAt !== null ? { exp: Math.floor(Date.parse(claims.expiresAt) / 1000) } : {}),
+    ...(claims.test === true ? { test: true } : {}),
   };
   const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const signature = sign(null, Buffer.from(signingInput), privateKey).toString('base64url');
