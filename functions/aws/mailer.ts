@@ -1,5 +1,6 @@
 import { SendEmailCommand, SESClient, type MessageTag } from '@aws-sdk/client-ses';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { mailableLength } from '../domain/canonicalEvent';
 import type { RenderedEmail } from '../domain/email';
 
 /** The port the worker sends email through; tests substitute it to inject faults. */
@@ -89,6 +90,8 @@ export class SesMailer implements Mailer {
 
   async send(to: string, email: RenderedEmail, tags?: MailTags): Promise<{ messageId: string }> {
     if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(to)) throw new PermanentMailError('INVALID_ADDRESS', 'the customer email address is not valid');
+    // Kept on the order (the license is issued) but no mail system takes it: see eventBounds.ts.
+    if (!mailableLength(to)) throw new PermanentMailError('INVALID_ADDRESS', `the customer email address has ${to.length} characters; an address has at most 320`);
     const source = this.sender.name ? `"${this.sender.name.replace(/["\\\r\n]/g, '')}" <${this.sender.from}>` : this.sender.from;
     try {
       const result = await this.client.send(

@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import './zodLocale';
+import { canonicalId } from './canonicalEvent';
+import { HASHED_ID_PREFIX } from './eventBounds';
 import { PROVIDERS, type ProviderName } from './events';
 
 /**
@@ -135,8 +137,11 @@ export function parseCatalog(input: unknown): Catalog {
 
 /** Find the keysmith product for a provider product id, or the catch-all. */
 export function resolveProduct(catalog: Catalog, provider: ProviderName, providerProductId: string): ResolvedProduct | undefined {
+  // An id too long to keep arrives hashed (eventBounds.ts); the seller's config names it in full.
+  const hashed = providerProductId.startsWith(HASHED_ID_PREFIX);
   for (const [id, product] of Object.entries(catalog.products)) {
-    if (product.match[provider]?.includes(providerProductId)) return { id, product };
+    const ids = product.match[provider];
+    if (ids?.includes(providerProductId) || (hashed && ids?.some((m) => canonicalId(m) === providerProductId))) return { id, product };
   }
   if (catalog.defaultProduct !== undefined) {
     const product = catalog.products[catalog.defaultProduct];

@@ -73,6 +73,11 @@ const SUBJECTS: Record<EmailKind, (product: string) => string> = {
   renewed: (p) => `Your ${p} license was renewed`,
 };
 
+/** Subject prefix of every email about a provider test order (`live: false`). */
+export const TEST_SUBJECT_PREFIX = '[TEST] ';
+/** The notice at the top of every email about a test order: its licenses are not for real use. */
+export const TEST_NOTICE = 'TEST ORDER: this email is about a test purchase, not a live order. Its licenses are marked as test licenses and are not valid for real use.';
+
 /** Render the email one event owes the customer, showing the licenses it concerns. */
 export function renderEmail(kind: EmailKind, state: Entitlement, licenses: License[], catalog: Catalog): RenderedEmail {
   if (licenses.length === 0) throw new Error('an email needs at least one license');
@@ -88,8 +93,16 @@ export function renderEmail(kind: EmailKind, state: Entitlement, licenses: Licen
   const greetingName = state.customer.name?.trim();
   const greeting = greetingName ? `Hello ${greetingName},` : 'Hello,';
 
-  const textBlocks: string[] = [greeting, ''];
-  const htmlBlocks: string[] = [`<p>${escapeHtml(greeting)}</p>`];
+  const textBlocks: string[] = [];
+  const htmlBlocks: string[] = [];
+  // A test order's email says so before anything else, in both bodies and the subject.
+  const test = state.live === false;
+  if (test) {
+    textBlocks.push(`*** ${TEST_NOTICE} ***`, '');
+    htmlBlocks.push(`<p style="border:2px solid #b45309;background:#fef3c7;color:#78350f;padding:8px"><strong>${escapeHtml(TEST_NOTICE)}</strong></p>`);
+  }
+  textBlocks.push(greeting, '');
+  htmlBlocks.push(`<p>${escapeHtml(greeting)}</p>`);
   const intro = kind === 'license' ? firstProduct.email.intro : kind === 'revoked' ? 'The following license is no longer valid:' : 'Your license has been renewed:';
   textBlocks.push(intro, '');
   htmlBlocks.push(`<p>${escapeHtml(intro)}</p>`);
@@ -116,7 +129,7 @@ export function renderEmail(kind: EmailKind, state: Entitlement, licenses: Licen
   htmlBlocks.push(`<p style="color:#666"><small>Order: ${escapeHtml(order)}</small></p>`);
 
   return {
-    subject: subject.replace(/[\r\n]+/g, ' ').slice(0, 200),
+    subject: `${test ? TEST_SUBJECT_PREFIX : ''}${subject.replace(/[\r\n]+/g, ' ')}`.slice(0, 200),
     text: `${textBlocks.join('\n')}\n`,
     html: `<!doctype html><html><body style="font-family:sans-serif">${htmlBlocks.join('\n')}</body></html>`,
   };

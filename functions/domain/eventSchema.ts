@@ -1,38 +1,48 @@
 import * as z from 'zod/mini';
+import { EVENT_BOUNDS as B, utf8Bytes } from './eventBounds';
 import { ACTIONS, PROVIDERS } from './events';
 import './zodLocale';
 
 /** A string of `min`..`max` characters. */
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+/** A provider id: non-empty, at most `EVENT_BOUNDS.idBytes` UTF-8 bytes (longer ones are hashed by `canonicalEvent`). */
+const id = () => z.string().check(z.minLength(1), z.refine((s) => utf8Bytes(s) <= B.idBytes, `must be at most ${B.idBytes} UTF-8 bytes`));
+/** Like `id`, and possibly empty. */
+const optionalId = () => z.optional(z.string().check(z.refine((s) => utf8Bytes(s) <= B.idBytes, `must be at most ${B.idBytes} UTF-8 bytes`)));
+const display = () => z.optional(text(0, B.displayChars));
+const time = () => text(1, B.timeChars);
+const licenseIds = (max: number) => z.optional(z.array(text(0, B.licenseIdChars)).check(z.maxLength(max)));
 
 /**
- * The event as it travels through the queue (`FulfillmentEvent`, ./events.ts), validated by the
- * worker and the CLI. zod/mini, like every schema keysmith ships in a Lambda.
+ * The event as it travels through the queue (`FulfillmentEvent`, ./events.ts). The ingress runs
+ * it (through `canonicalEvent`, ./canonicalEvent.ts) before it enqueues, the worker and the CLI
+ * when they read a message: one schema at both ends, its bounds in ./eventBounds.ts.
+ * zod/mini, like every schema keysmith ships in a Lambda.
  */
 export const fulfillmentEventSchema = z.object({
   provider: z.enum(PROVIDERS),
   /** The provider's unique id; if it has none, a hash of the verified payload. */
-  eventId: text(1, 512),
-  occurredAt: z.string().check(z.minLength(1)),
+  eventId: id(),
+  occurredAt: time(),
   action: z.enum(ACTIONS),
   /** The provider's own event name, e.g. "order.completed". */
-  reason: text(1, 200),
+  reason: text(1, B.displayChars),
   /**
    * A second dedupe key for providers whose manual resends carry new event ids
    * (FastSpring: order id + event type).
    */
-  businessKey: z.optional(text(1, 512)),
+  businessKey: z.optional(id()),
   /** Entitlement scope: order id or subscription id. Also the FIFO message group. */
-  scope: text(1, 200),
+  scope: id(),
   /** The provider's order id when it differs from the scope (subscriptions). */
-  orderId: z.optional(z.string().check(z.maxLength(200))),
+  orderId: optionalId(),
   /** A customer-facing order reference, when the provider has one (FastSpring `reference`). */
-  reference: z.optional(z.string().check(z.maxLength(200))),
+  reference: optionalId(),
   /**
    * When the action takes effect, if later than `occurredAt`: a subscription cancelled "at the
    * end of the period" is a `revoke` effective then; until then its licenses stay valid.
    */
-  effectiveAt: z.optional(z.string()),
+  effectiveAt: z.optional(time()),
   /**
    * A revoke that a later `reinstate` may undo (a payment dispute that can still be won).
    * Ordinary revocations are final.
@@ -49,34 +59,35 @@ export const fulfillmentEventSchema = z.object({
    * License ids whose lookup items the ingress already wrote (it predicts a grant's licenses,
    * which are derived); the worker writes only the ones missing from this list.
    */
-  indexed: z.optional(z.array(z.string().check(z.maxLength(64))).check(z.maxLength(200))),
+  indexed: licenseIds(B.indexed),
   /** Manual operations (CLI): the license ids the action is limited to. */
-  targets: z.optional(z.array(z.string().check(z.maxLength(64))).check(z.maxLength(1000))),
+  targets: licenseIds(B.targets),
   /** Manual operations (CLI): with `record`, email the customer their active licenses again. */
   resendEmail: z.optional(z.boolean()),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({
-    email: z.string().check(z.maxLength(320)),
-    name: z.optional(z.string().check(z.maxLength(300))),
-    company: z.optional(z.string().check(z.maxLength(300))),
-    locale: z.optional(z.string().check(z.maxLength(35))),
+    /** Kept whole (never shortened); "" when there is none. Over 320 characters it cannot be mailed. */
+    email: z.string().check(z.refine((s) => utf8Bytes(s) <= B.emailBytes, `must be at most ${B.emailBytes} UTF-8 bytes`)),
+    name: display(),
+    company: display(),
+    locale: z.optional(text(0, B.localeChars)),
   }),
   items: z
     .array(
       z.object({
-        productId: text(1, 300),
-        sku: z.optional(z.string().check(z.maxLength(300))),
-        quantity: z.number().check(z.int(), z.minimum(0), z.maximum(10_000)),
+        productId: id(),
+        sku: optionalId(),
+        quantity: z.number().check(z.int(), z.minimum(0), z.maximum(B.quantity)),
         /** Display name the provider gave the item, when it gave one. */
-        name: z.optional(z.string().check(z.maxLength(300))),
+        name: display(),
       }),
     )
-    .check(z.maxLength(200)),
+    .check(z.maxLength(B.items)),
   subscription: z.optional(
     z.object({
-      id: text(1, 200),
-      periodEnd: z.optional(z.string()),
+      id: id(),
+      periodEnd: z.optional(time()),
     }),
   ),
 });

@@ -14,7 +14,11 @@ export interface LicenseClaims {
   customer: string;
   issuedAt: string;
   expiresAt: string | null;
-  /** A license from a provider's test order: carries `test: true`, refused unless a verifier opts in. */
+  /**
+   * Issued for a provider test order (`live: false`): the token carries `test: true`, and
+   * `verifyLicense` refuses it (`TEST_LICENSE`) unless the caller passes `allowTest`. Absent —
+   * not `false` — on live licenses, so every live token stays byte-identical to before.
+   */
   test?: boolean;
 }
 
@@ -33,7 +37,7 @@ export function signLicense(privateKey: KeyObject, claims: LicenseClaims): strin
     seats: claims.seats,
     iat: Math.floor(Date.parse(claims.issuedAt) / 1000),
     ...(claims.expiresAt !== null ? { exp: Math.floor(Date.parse(claims.expiresAt) / 1000) } : {}),
-    ...(claims.test ? { test: true } : {}),
+    ...(claims.test === true ? { test: true } : {}),
   };
   const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const signature = sign(null, Buffer.from(signingInput), privateKey).toString('base64url');

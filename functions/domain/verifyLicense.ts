@@ -9,11 +9,12 @@ import { LICENSE_ISSUER, type LicenseClaims } from './signedLicense';
  *
  * What is checked offline: the Ed25519 signature (alg pinned to EdDSA — `none`, HS* and RSA are
  * refused), the issuer, the token type, the expiry (`exp`, with `clockToleranceSeconds`), and
- * optionally the product. What needs the online lookup: revocation and suspension after issue
+ * optionally the product; a license issued for a provider test order (claim `test: true`) is
+ * refused with `TEST_LICENSE` unless `allowTest` is set. What needs the online lookup: revocation and suspension after issue
  * (`keysmith licenses --key`), because a signed token cannot be recalled.
  */
 
-export type LicenseCode = 'VALID' | 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'NOT_YET_VALID' | 'WRONG_ISSUER' | 'WRONG_PRODUCT' | 'BAD_KEY';
+export type LicenseCode = 'VALID' | 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'NOT_YET_VALID' | 'WRONG_ISSUER' | 'WRONG_PRODUCT' | 'TEST_LICENSE' | 'BAD_KEY';
 
 /** What a verified license says: the claims it was signed with (see signedLicense.ts). */
 export type LicenseClaimsView = LicenseClaims;
@@ -29,6 +30,12 @@ export interface VerifyOptions {
   now?: Date;
   /** Allowed clock skew in seconds. @default 60 */
   clockToleranceSeconds?: number;
+  /**
+   * Accept licenses issued for provider test orders (claim `test: true`); the result then says
+   * `license.test: true`. Off by default: a test purchase must not unlock the real product.
+   * @default false
+   */
+  allowTest?: boolean;
 }
 
 /** The public key as PEM (SPKI), a JWK object, or a JWK JSON string. */
@@ -60,11 +67,16 @@ export async function verifyLicense(token: string, publicKey: PublicKeyInput, op
       customer: String(payload.sub ?? ''),
       issuedAt: new Date((payload.iat ?? 0) * 1000).toISOString(),
       expiresAt: payload.exp === undefined ? null : new Date(payload.exp * 1000).toISOString(),
+      ...(payload.test === true ? { test: true } : {}),
     };
+    if (license.test && options.allowTest !== true) {
+      return { valid: false, code: 'TEST_LICENSE', detail: 'a TEST license, issued for a provider test order; accepted only with allowTest' };
+    }
     if (options.product !== undefined && license.product !== options.product) {
       return { valid: false, code: 'WRONG_PRODUCT', detail: `license is for "${license.product}", not "${options.product}"` };
     }
-    return { valid: true, code: 'VALID', detail: license.expiresAt ? `valid until ${license.expiresAt}` : 'valid, perpetual', license };
+    const validity = license.expiresAt ? `valid until ${license.expiresAt}` : 'valid, perpetual';
+    return { valid: true, code: 'VALID', detail: license.test ? `TEST license, ${validity}` : validity, license };
   } catch (error) {
     return classify(error);
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../domain/catalog';
 import { apply } from '../domain/entitlement';
 import type { FulfillmentEvent } from '../domain/events';
+import { canonicalEvent, InvalidEvent } from '../domain/canonicalEvent';
 import { applyContextFactory } from '../config/applyContext';
 import type { DeliveryLog, PredictedLicenses } from '../aws/deliveryLog';
 import type { EventQueue } from '../aws/queue';
@@ -48,7 +49,7 @@ export async function runIngress(provider: Provider, request: WebhookRequest, de
       verified = await provider.verify(request, ctx);
     }
     const payload = provider.parse(verified, request);
-    const normalized = provider.normalize(payload, request, ctx);
+    const normalized = canonicalEvents(provider.normalize(payload, request, ctx));
     const events = await record(provider, request, normalized, ctx, deps);
     const { accepted, failed } = events.length > 0 ? await deps.queue.send(events) : { accepted: [], failed: [] };
     metrics.count(METRIC.enqueued, accepted.length, dimensions);
@@ -116,6 +117,22 @@ async function record(provider: Provider, request: WebhookRequest, events: Fulfi
   return events.map((event) => {
     const hit = predicted.find((p) => p.event === event);
     return hit ? { ...event, indexed: hit.prediction.licenses.map((l) => l.licenseId) } : event;
+  });
+}
+
+/**
+ * Every event through the one gate the worker also runs (`canonicalEvent`): long genuine values
+ * are made to fit, and an event the worker would refuse is refused here, with a 400 and the
+ * reason, before anything is enqueued or acked.
+ */
+function canonicalEvents(events: FulfillmentEvent[]): FulfillmentEvent[] {
+  return events.map((event, index) => {
+    try {
+      return canonicalEvent(event);
+    } catch (error) {
+      if (!(error instanceof InvalidEvent)) throw error;
+      throw new WebhookRejection('MALFORMED', `${events.length > 1 ? `event ${index + 1}: ` : ''}${error.message}`);
+    }
   });
 }
 

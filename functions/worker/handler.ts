@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FulfillmentEvent } from '../domain/events';
-import { fulfillmentEventSchema } from '../domain/eventSchema';
+import { canonicalEvent } from '../domain/canonicalEvent';
 import type { AppliedEvent, ApplyContext } from '../domain/entitlement';
 import { loadCatalog } from '../config/loadCatalog';
 import { applyContextFactory } from '../config/applyContext';
@@ -78,9 +78,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   let event: FulfillmentEvent | undefined;
   try {
-    const parsed = fulfillmentEventSchema.safeParse(JSON.parse(record.body));
-    if (!parsed.success) throw new Error(`queue message is not a FulfillmentEvent: ${parsed.error.issues[0]?.message}`);
-    event = parsed.data;
+    event = parseQueuedEvent(record.body);
     const started = Date.now();
     const result = await processEvent(event, { store: deps.store, mailer: deps.mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
       firstDelivery: receiveCount <= 1,
@@ -123,6 +121,19 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
       });
     }
     return seconds;
+  }
+}
+
+/**
+ * A queue message as the event to apply: the same gate the ingress ran before enqueuing it
+ * (`canonicalEvent`), so what the ingress acked is accepted here — and a message enqueued before
+ * the gate existed (a long name in the DLQ) is made to fit on redrive instead of failing again.
+ */
+export function parseQueuedEvent(body: string): FulfillmentEvent {
+  try {
+    return canonicalEvent(JSON.parse(body));
+  } catch (error) {
+    throw new Error(`queue message is not a FulfillmentEvent: ${(error as Error).message}`, { cause: error });
   }
 }
 

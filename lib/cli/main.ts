@@ -45,8 +45,9 @@ Usage:
       Secrets, SES identity and sandbox, queues, DLQ, alarms: one verdict per line.
   keysmith emails [--to EMAIL]
       Emails the local stack captured (local only).
-  keysmith verify <token> [--public-key FILE] [--product P]
-      Check a signed license offline.
+  keysmith verify <token> [--public-key FILE] [--product P] [--allow-test]
+      Check a signed license offline. A TEST license (issued for a provider test order)
+      is refused unless --allow-test.
   keysmith keys generate [--out PREFIX]
       A new Ed25519 signing key pair and license secret.
 
@@ -77,6 +78,7 @@ const OPTIONS = {
   provider: { type: 'string' },
   to: { type: 'string' },
   'public-key': { type: 'string' },
+  'allow-test': { type: 'boolean', default: false },
   product: { type: 'string' },
   out: { type: 'string' },
   reason: { type: 'string' },
@@ -168,7 +170,15 @@ export async function main(argv: string[]): Promise<number> {
         await emails(pick(values, ['to']), out);
         break;
       case 'verify':
-        await verify({ token: arg('verify <token> [--public-key FILE] [--product P]'), ...(values['public-key'] ? { publicKey: values['public-key'] } : {}), ...pick(values, ['product']) }, out);
+        await verify(
+          {
+            token: arg('verify <token> [--public-key FILE] [--product P] [--allow-test]'),
+            ...(values['public-key'] ? { publicKey: values['public-key'] } : {}),
+            ...pick(values, ['product']),
+            ...(values['allow-test'] ? { allowTest: true } : {}),
+          },
+          out,
+        );
         break;
       case 'keys':
         if (rest[0] !== 'generate') throw usageError('usage: keysmith keys generate [--out PREFIX]');

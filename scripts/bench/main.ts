@@ -18,6 +18,9 @@ import { machine, render, verdicts, type Results } from './report';
  *   --cold-runs N               fresh processes per bundle (default 15)
  *   --out FILE                  where to write (default BENCHMARKS.md; `-` for stdout only)
  *   --strict                    exit 1 when a goal is not met
+ *
+ * Exits 1 whatever the options when an e2e email owed to a customer is neither in the SES
+ * emulator's mailbox nor recorded as failed with a reason (scripts/emailAccounting.ts).
  */
 
 // The local stack's emulator thread runs this same bundle (see benchStack.ts).
@@ -112,6 +115,11 @@ export async function main(args: string[]): Promise<number> {
   }
   const v = verdicts(results);
   for (const x of v) say(`${x.met ? 'goal met    ' : 'goal NOT met'}  ${x.figure}`);
+  // Not a goal but a correctness check: an owed email nobody can account for fails every run.
+  if (results.e2e && results.e2e.emailAccount.unaccounted > 0) {
+    say(`FAILED: ${results.e2e.emailAccount.problem}`);
+    return 1;
+  }
   return options.strict && v.some((x) => !x.met) ? 1 : 0;
 }
 

@@ -219,6 +219,7 @@ export function render(input: ReportInput): string {
       `- **Ack latency:** p50 ${fmtMs(e.ack.p50)}, p99 ${fmtMs(e.ack.p99)} — goal p99 ≤ 25 ms: ${verdict(e.ack.p99 <= GOALS.ackP99Ms)}`,
       `- **Webhook → email accepted by SES:** p50 ${fmtMs(e.email.p50)}, p99 ${fmtMs(e.email.p99)} over ${e.email.count} emails (no goal)`,
       `- Failed requests ${e.failedRequests}, emails missing ${e.missingEmails}, dead-lettered ${e.deadLettered}, worker invocations ${e.batches}`,
+      `- **Every email accounted for** (each owed email is in the SES emulator's mailbox, or recorded on its order as failed with a reason — read through the store; scripts/emailAccounting.ts): ${e.emailAccount.owed} owed, ${e.emailAccount.sent} sent, ${e.emailAccount.failed} recorded as failed, ${e.emailAccount.unaccounted} unaccounted — ${e.emailAccount.unaccounted === 0 ? 'all accounted for' : `**RUN FAILED:** ${e.emailAccount.problem}`}`,
       '',
     );
     if (r.floor) {

@@ -1,9 +1,10 @@
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
-import { fromItem } from '../../functions/aws/store';
+import { DynamoEntitlementStore, fromItem } from '../../functions/aws/store';
 import { keyHash } from '../../functions/domain/licenses';
 import { TABLE } from '../../functions/settings';
+import { emailAccounting } from '../emailAccounting';
 import { HttpClient, pool, type RawAnswer } from './http';
 import { requestFor, type DeliveryKind, type OrderPlan } from './orders';
 import type { WorkerStats } from './worker';
@@ -233,6 +234,16 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
   const reached = worker.ses.succeeded.SendEmail ?? 0;
   check('the mailbox holds every email SES accepted, no more', `${reached} (SendEmail calls that reached the emulator and succeeded)`, `${store.emails.length}`, store.emails.length === reached ? [] : [`${store.emails.length} emails in the mailbox, ${reached} accepted sends`]);
   check('each email carries the order’s keys', 'every key of the order in the text body', contentOffenders.length === 0 ? 'all do' : `${contentOffenders.length} do not`, contentOffenders);
+  // Read through the store (EntitlementStore), not the raw scan above: the same check as the bench.
+  const owed = plans.filter((p) => p.expected.emails > 0).map((p) => ({ provider: p.provider, orderId: p.orderId, to: p.email }));
+  const dynamo = new DynamoDBClient({});
+  const account = await emailAccounting(owed, new DynamoEntitlementStore(dynamo, stack.tableName), store.emails).finally(() => dynamo.destroy());
+  check(
+    'every owed email accounted for: in the mailbox, or recorded on its order as failed with a reason',
+    `${owed.length} owed; 0 unaccounted`,
+    `${account.sent} sent, ${account.failed.length} recorded as failed, ${account.unaccounted.length} unaccounted`,
+    account.unaccounted.map((u) => `${u.email.provider} order ${u.email.orderId}: ${u.why}`),
+  );
 
   // ---- queues ----
   const sqs = new SQSClient({});

@@ -51,7 +51,7 @@ export function normalizeElements(payload: ElementsPayload, request: WebhookRequ
   const plan = nonBlank(claims.planIdentifier);
   const periodEnd = termEnd(claims);
   const email = nonBlank(claims.email) ?? nonBlank(claims.notificationEmail) ?? '';
-  const name = [claims.firstName, claims.lastName].map(nonBlank).filter((p) => p !== undefined).join(' ').slice(0, 300);
+  const name = [claims.firstName, claims.lastName].map(nonBlank).filter((p) => p !== undefined).join(' ');
   const live = !(claims.isTest === true || claims.test === true || claims.sandbox === true);
 
   const base: Omit<FulfillmentEvent, 'action' | 'items'> = {

@@ -1,3 +1,4 @@
+import { canonicalEvent, InvalidEvent } from '../../domain/canonicalEvent';
 import type { FulfillmentEvent } from '../../domain/events';
 import { WebhookRejection, type Provider } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
@@ -19,6 +20,8 @@ interface Parsed {
   events: FulfillmentEvent[];
   /** Event ids whose content we could not read; left unacknowledged so they show as failed. */
   rejected: { id: string; problem: string }[];
+  /** FastSpring's own id of each event whose canonical id differs (hashed: see eventBounds.ts). */
+  sourceIds: Map<string, string>;
 }
 
 export const fastspring: Provider<Buffer, Parsed> = {
@@ -30,14 +33,19 @@ export const fastspring: Provider<Buffer, Parsed> = {
 
   parse(body, request) {
     const envelope = parseJson(body, envelopeSchema);
-    const parsed: Parsed = { events: [], rejected: [] };
+    const parsed: Parsed = { events: [], rejected: [], sourceIds: new Map() };
     envelope.events.forEach((raw, index) => {
       let event: FastSpringEvent | undefined;
       try {
         event = parseWith(eventSchema, raw);
-        parsed.events.push(normalizeEvent(event, request));
+        // Made canonical here, event by event, so one event the worker could not take is left
+        // unacknowledged on its own instead of failing the whole delivery (the pipeline's own
+        // pass over the result is then a no-op).
+        const canonical = canonicalEvent(normalizeEvent(event, request));
+        if (canonical.eventId !== event.id) parsed.sourceIds.set(canonical.eventId, event.id);
+        parsed.events.push(canonical);
       } catch (error) {
-        if (!(error instanceof WebhookRejection)) throw error;
+        if (!(error instanceof WebhookRejection) && !(error instanceof InvalidEvent)) throw error;
         parsed.rejected.push({ id: event?.id ?? `#${index}`, problem: error.message });
       }
     });
@@ -53,6 +61,6 @@ export const fastspring: Provider<Buffer, Parsed> = {
   answer({ accepted, failed }, parsed) {
     if (accepted.length === 0) return { status: 503, body: 'events could not be queued, please retry\n' };
     if (failed.length === 0 && parsed.rejected.length === 0) return { status: 200, body: '' };
-    return { status: 202, body: `${accepted.map((e) => e.eventId).join('\n')}\n` };
+    return { status: 202, body: `${accepted.map((e) => parsed.sourceIds.get(e.eventId) ?? e.eventId).join('\n')}\n` };
   },
 };

@@ -177,7 +177,7 @@ function customerOf(candidates: unknown[]): FulfillmentEvent['customer'] {
     const first = text(field(contact, 'first_name'));
     const last = text(field(contact, 'last_name'));
     const name = text(field(contact, 'name')) ?? ([first, last].filter(Boolean).join(' ') || undefined);
-    return { email: email.length <= 320 ? email : '', ...(name ? { name: name.slice(0, 300) } : {}) };
+    return { email, ...(name ? { name } : {}) };
   }
   return { email: '' };
 }

@@ -37,10 +37,10 @@ export function fulfillmentEvent(order: PaddleFulfillment, live: boolean, reques
     scope: order.orderId,
     live,
     customer: {
-      email: email !== undefined && email.length <= 320 ? email : '',
-      ...(name !== undefined ? { name: clip(name, 300) } : {}),
+      email: email ?? '',
+      ...(name !== undefined ? { name } : {}),
     },
-    items: [{ productId: order.productId, quantity: order.quantity, ...(itemName !== undefined ? { name: clip(itemName, 300) } : {}) }],
+    items: [{ productId: order.productId, quantity: order.quantity, ...(itemName !== undefined ? { name: itemName } : {}) }],
   };
 }
 
@@ -84,7 +84,7 @@ export function alertEvent(alert: PaddleAlert, live: boolean, request: WebhookRe
     reason: alert.alert_name,
     scope: clip(scope, 200),
     live,
-    customer: { email: email !== undefined && email.length <= 320 ? email : '' },
+    customer: { email: email ?? '' },
     // No items: a refund or dispute is about the whole order.
     items: [],
     // A dispute is a hold of its own: only the dispute closed in the seller's favour lifts it.

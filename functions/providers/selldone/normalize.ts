@@ -104,7 +104,7 @@ function toItem(catalog: Catalog, item: SelldoneBasketItem, quantity: number): F
     productId: variantKey !== undefined && catalogNames(catalog, 'selldone', variantKey) ? variantKey : productId,
     quantity: Math.min(quantity, ALL_UNITS),
     ...(variantId !== undefined ? { sku: variantId } : {}),
-    ...(name ? { name: name.slice(0, 300) } : {}),
+    ...(name ? { name } : {}),
   };
 }
 
@@ -128,7 +128,7 @@ function customerOf(order: SelldoneOnlineOrder): FulfillmentEvent['customer'] {
     const email = text(contact?.email);
     if (!email) continue;
     const name = text(contact?.name);
-    return { email: email.length <= 320 ? email : '', ...(name ? { name: name.slice(0, 300) } : {}) };
+    return { email, ...(name ? { name } : {}) };
   }
   return { email: '' };
 }

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoFailureLog, type StoredFailure } from '../../../functions/aws/failureLog';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
-import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
+import { canonicalEvent, InvalidEvent } from '../../../functions/domain/canonicalEvent';
 import { sleep } from '../manual';
 import { CliError, EXIT, notFound, shortTime, table, usageError, type Output } from '../output';
 import type { Target } from '../target';
@@ -351,8 +351,14 @@ function parseEvent(body: string | undefined): { event?: FulfillmentEvent; probl
   } catch {
     return { problem: 'the body is not JSON' };
   }
-  const parsed = fulfillmentEventSchema.safeParse(json);
-  return parsed.success ? { event: parsed.data } : { problem: `not a FulfillmentEvent: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}` };
+  // Read as the worker will read it on redrive (the same gate), so a message enqueued before long
+  // values were made to fit is shown as it will be applied, not as broken.
+  try {
+    return { event: canonicalEvent(json) };
+  } catch (error) {
+    if (!(error instanceof InvalidEvent)) throw error;
+    return { problem: `not a FulfillmentEvent: ${error.message}` };
+  }
 }
 
 /** Messages in a queue: visible plus in flight (the emulator counts in-flight ones in the first). */

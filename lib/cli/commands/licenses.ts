@@ -22,6 +22,7 @@ export interface LicenseRow {
   issuedAt: string;
   expiresAt: string | null;
   customer: string;
+  /** false for a provider test order: its licenses are TEST licenses (shown as such in text). */
   live: boolean;
 }
 
@@ -78,7 +79,7 @@ export async function licenses(options: LicensesOptions, target: () => Promise<T
       ? 'no licenses found'
       : table([
           ['LICENSE', 'PROVIDER', 'ORDER', 'PRODUCT', 'STATUS', 'SEATS', 'EXPIRES', 'KEY'],
-          ...rows.map((r) => [r.licenseId, r.provider, r.order, r.product, r.status, String(r.seats), r.expiresAt?.slice(0, 10) ?? 'never', r.key.length > 40 ? `${r.key.slice(0, 37)}...` : r.key]),
+          ...rows.map((r) => [r.licenseId, r.provider, r.order, r.product, r.live ? r.status : `${r.status} TEST`, String(r.seats), r.expiresAt?.slice(0, 10) ?? 'never', r.key.length > 40 ? `${r.key.slice(0, 37)}...` : r.key]),
         ]),
   );
 }

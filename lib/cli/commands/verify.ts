@@ -4,11 +4,13 @@ import { CliError, type Output } from '../output';
 import { findLocalStack, signingSecrets } from '../target';
 
 /**
- * `keysmith verify <token> [--public-key F] [--product P]`: the same offline check a seller's app
- * runs. Without --public-key it uses KEYSMITH_LICENSE_PUBLIC_KEY, else the local stack's dev key.
- * Offline it can say VALID, EXPIRED, BAD_SIGNATURE, WRONG_PRODUCT…; REVOKED needs `licenses --key`.
+ * `keysmith verify <token> [--public-key F] [--product P] [--allow-test]`: the same offline check a
+ * seller's app runs. Without --public-key it uses KEYSMITH_LICENSE_PUBLIC_KEY, else the local
+ * stack's dev key. Offline it can say VALID, EXPIRED, BAD_SIGNATURE, WRONG_PRODUCT, TEST_LICENSE…;
+ * REVOKED needs `licenses --key`. A license from a provider test order is refused (exit 3) unless
+ * --allow-test, and then still printed as TEST.
  */
-export async function verify(options: { token: string; publicKey?: string; product?: string }, out: Output): Promise<void> {
+export async function verify(options: { token: string; publicKey?: string; product?: string; allowTest?: boolean }, out: Output): Promise<void> {
   let key: string | undefined;
   if (options.publicKey) {
     try {
@@ -24,11 +26,11 @@ export async function verify(options: { token: string; publicKey?: string; produ
     }
     if (!key) throw new CliError('no public key: pass --public-key FILE or set KEYSMITH_LICENSE_PUBLIC_KEY');
   }
-  const check = await verifyLicense(options.token, key, options.product ? { product: options.product } : {});
+  const check = await verifyLicense(options.token, key, { ...(options.product ? { product: options.product } : {}), ...(options.allowTest ? { allowTest: true } : {}) });
   out.result(check, () =>
     check.valid
-      ? `valid (${check.code}): ${check.license.product}, ${check.license.seats} seat(s), ${check.detail}; license ${check.license.licenseId}\n(offline check: revocation needs \`keysmith licenses --key\`)`
-      : `invalid (${check.code}): ${check.detail}`,
+      ? `${check.license.test ? 'TEST license, ' : ''}valid (${check.code}): ${check.license.product}, ${check.license.seats} seat(s), ${check.detail}; license ${check.license.licenseId}\n(offline check: revocation needs \`keysmith licenses --key\`)`
+      : `invalid (${check.code}): ${check.detail}${check.code === 'TEST_LICENSE' ? '\n(a TEST license: pass --allow-test to accept it)' : ''}`,
   );
   if (!check.valid) throw new CliError(`license is invalid: ${check.code}`, 3);
 }

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+import { canonicalEvent } from '../../../functions/domain/canonicalEvent';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import type { FuzzCase } from './cases';
 import { eventKey } from './context';
@@ -17,6 +19,8 @@ export interface Outcome {
 export function judge(c: FuzzCase, outcome: Outcome): string | undefined {
   if (outcome.status === 0) return c.oversize ? undefined : `no answer (${outcome.error ?? 'connection closed'})`;
   if (outcome.status >= 500) return `answered ${outcome.status}`;
+  const unfit = outcome.enqueued.map(workerProblem).find((p) => p !== undefined);
+  if (unfit) return unfit;
   switch (c.expect.kind) {
     case 'reject':
       if (outcome.enqueued.length > 0) return `enqueued ${outcome.enqueued.length} event(s) for a request that must be refused (${c.expect.why})`;
@@ -29,5 +33,20 @@ export function judge(c: FuzzCase, outcome: Outcome): string | undefined {
     }
     case 'authentic':
       return undefined;
+  }
+}
+
+/**
+ * Whether the worker takes an enqueued event as it is: it reads the queue message through the
+ * same gate (`canonicalEvent`, see functions/worker/handler.ts `parseQueuedEvent`), which must
+ * neither refuse it nor change it (issue 9: what the ingress accepts, the worker accepts).
+ */
+function workerProblem(event: FulfillmentEvent): string | undefined {
+  const body = JSON.stringify(event);
+  try {
+    const read = canonicalEvent(JSON.parse(body));
+    return isDeepStrictEqual(read, JSON.parse(body)) ? undefined : `enqueued event ${event.eventId.slice(0, 60)} is changed by the worker's parse`;
+  } catch (error) {
+    return `enqueued an event the worker refuses: ${(error as Error).message}`;
   }
 }

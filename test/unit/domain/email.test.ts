@@ -1,12 +1,12 @@
 import { apply } from '../../../functions/domain/entitlement';
-import { escapeHtml, instructionsText, renderEmail, sanitizeInstructions } from '../../../functions/domain/email';
+import { escapeHtml, instructionsText, renderEmail, sanitizeInstructions, TEST_NOTICE } from '../../../functions/domain/email';
 import { catalogWith, exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 
 describe('email rendering', () => {
   it('escapes every customer and provider value in HTML', () => {
     const evil = '<script>alert(1)</script>"&\'';
     const catalog = exampleCatalog();
-    const state = apply(undefined, grantEvent({ scope: `o${evil}`, customer: { email: 'a@b.co', name: evil } }), {
+    const state = apply(undefined, grantEvent({ scope: `o${evil}`, live: true, customer: { email: 'a@b.co', name: evil } }), {
       catalog,
       licenseSecret: LICENSE_SECRET,
       now: new Date(),
@@ -34,7 +34,39 @@ describe('email rendering', () => {
 
   it('subject placeholders are filled and newlines removed', () => {
     const catalog = catalogWith({ products: { p: { name: 'Pro', email: { subject: 'Order {order}\r\nBcc: x@y.z — {product}' } } }, defaultProduct: 'p' });
-    const state = apply(undefined, grantEvent({ scope: 'ORD-1' }), { catalog, licenseSecret: LICENSE_SECRET, now: new Date() }).state;
+    const state = apply(undefined, grantEvent({ scope: 'ORD-1', live: true }), { catalog, licenseSecret: LICENSE_SECRET, now: new Date() }).state;
     expect(renderEmail('license', state, state.licenses, catalog).subject).toBe('Order ORD-1 Bcc: x@y.z — Pro');
+  });
+
+  describe('a test order (live: false)', () => {
+    const catalog = exampleCatalog();
+    const render = (live: boolean) => {
+      const state = apply(undefined, grantEvent({ scope: 'ORD-T', live }), { catalog, licenseSecret: LICENSE_SECRET, now: new Date() }).state;
+      return renderEmail('license', state, state.licenses, catalog);
+    };
+
+    it('says TEST in the subject and first thing in both bodies', () => {
+      // Act
+      const email = render(false);
+      // Assess
+      expect(email.subject).toBe('[TEST] Your Example App license');
+      expect(email.text.startsWith(`*** ${TEST_NOTICE} ***`)).toBe(true);
+      expect(email.html).toMatch(/<body[^>]*><p style="[^"]+"><strong>TEST ORDER: /);
+    });
+
+    it('a live order carries no test marker', () => {
+      const email = render(true);
+      expect(email.subject).toBe('Your Example App license');
+      expect(`${email.text}${email.html}`).not.toMatch(/TEST/);
+    });
+
+    it('revocation and renewal emails of a test order are marked too', () => {
+      const state = apply(undefined, grantEvent({ scope: 'ORD-T2', live: false }), { catalog, licenseSecret: LICENSE_SECRET, now: new Date() }).state;
+      for (const kind of ['revoked', 'renewed'] as const) {
+        const email = renderEmail(kind, state, state.licenses, catalog);
+        expect(email.subject.startsWith('[TEST] ')).toBe(true);
+        expect(email.text).toContain(TEST_NOTICE);
+      }
+    });
   });
 });

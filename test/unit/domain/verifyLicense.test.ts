@@ -66,4 +66,35 @@ describe('signed licenses, verified offline', () => {
     const out = execFileSync('/usr/bin/python3', ['-c', script, token, publicPem], { encoding: 'utf8' });
     expect(out.trim()).toBe('lic_1 pro 3');
   });
+
+  describe('test licenses (issued for a provider test order, live: false)', () => {
+    const test = signLicense(privateKey, { ...claims, test: true });
+    const payloadOf = (jws: string) => JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+    it('carry the claim test: true; live licenses carry no test claim at all (byte-identical to before)', () => {
+      expect(payloadOf(test).test).toBe(true);
+      expect(payloadOf(token)).not.toHaveProperty('test');
+      expect(signLicense(privateKey, { ...claims, test: false })).toBe(token);
+    });
+
+    it('are refused with TEST_LICENSE unless the caller opts in', async () => {
+      // Act
+      const refused = await verifyLicense(test, publicPem, { now: at });
+      const allowed = await verifyLicense(test, publicPem, { now: at, allowTest: true });
+      // Assess
+      expect(refused).toMatchObject({ valid: false, code: 'TEST_LICENSE', detail: expect.stringMatching(/TEST license.*allowTest/) });
+      expect(allowed).toEqual({ valid: true, code: 'VALID', detail: 'TEST license, valid until 2027-01-01T00:00:00.000Z', license: { ...claims, test: true } });
+    });
+
+    it('allowTest changes nothing for a live license', async () => {
+      expect(await verifyLicense(token, publicPem, { now: at, allowTest: true })).toEqual(await verifyLicense(token, publicPem, { now: at }));
+    });
+
+    it('the claim is covered by the signature: stripping it breaks the token', async () => {
+      const [header, , signature] = test.split('.');
+      const { test: _dropped, ...rest } = payloadOf(test);
+      const stripped = `${header}.${Buffer.from(JSON.stringify(rest)).toString('base64url')}.${signature}`;
+      expect(await verifyLicense(stripped, publicPem, { now: at })).toMatchObject({ valid: false, code: 'BAD_SIGNATURE' });
+    });
+  });
 });

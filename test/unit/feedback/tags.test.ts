@@ -9,7 +9,7 @@ describe('SES message tags', () => {
     ['a plain order', { provider: 'fastspring', scope: 'EBRltgSoSOu5sOHc-xn-wQ', eventId: 'tLJjFi6CQYyQPFRfFOqKig' }],
     ['ids with separators and spaces', { provider: 'selldone', scope: 'shop 12/basket#48211', eventId: '12:48211:PaymentOrder:2026-01-10 12:00' }],
     ['unicode', { provider: 'hotmart', scope: 'pedido-ção-✓', eventId: 'évènement' }],
-    ['the longest scope and event id the schema allows', { provider: 'paddle', scope: 'x'.repeat(200), eventId: 'é'.repeat(512) }],
+    ['the longest scope and event id the schema allows (512 UTF-8 bytes)', { provider: 'paddle', scope: '€'.repeat(170), eventId: 'é'.repeat(256) }],
   ])('round-trip %s within what SES accepts', (_name, tags) => {
     // Act
     const encoded = sesTags(tags);
@@ -45,5 +45,19 @@ describe('SES message tags', () => {
     expect(result.messageId).toBe('ses-1');
     expect(sent[0]!.input).toEqual(expect.objectContaining({ ConfigurationSetName: 'keysmith-set', Tags: sesTags(tags) }));
     expect(sent[1]!.input.Tags).toBeUndefined();
+  });
+
+  it('refuses, as a permanent failure to record, an address longer than any address can be (the license is issued all the same)', async () => {
+    // Prepare
+    const sent: SendEmailCommand[] = [];
+    const client = { send: async (command: SendEmailCommand) => (sent.push(command), { MessageId: 'ses-1' }) } as unknown as SESClient;
+    const mailer = new SesMailer(client, { from: 'licenses@example.com' });
+    const longest = `${'a'.repeat(64)}@${'b'.repeat(251)}.com`;
+    // Act
+    await mailer.send(longest, { subject: 's', text: 't', html: 'h' });
+    const tooLong = mailer.send(`a${longest}`, { subject: 's', text: 't', html: 'h' });
+    // Assess: 320 characters go to SES; 321 never do.
+    await expect(tooLong).rejects.toMatchObject({ name: 'PermanentMailError', code: 'INVALID_ADDRESS', message: expect.stringMatching(/321 characters/) });
+    expect(sent.map((c) => c.input.Destination?.ToAddresses?.[0])).toEqual([longest]);
   });
 });
