@@ -177,6 +177,8 @@ function checkEvent(input: unknown): FulfillmentEvent {
   optional(out, e, 'reference', '', (v, p) => id(v, p, 0));
   optional(out, e, 'effectiveAt', '', (v, p) => text(v, p, 1, B.timeChars));
   optional(out, e, 'reversible', '', bool);
+  optional(out, e, 'hold', '', (v, p) => oneOf(v, p, ['disputed'] as const));
+  optional(out, e, 'by', '', (v, p) => oneOf(v, p, ['seller'] as const));
   optional(out, e, 'indexed', '', (v, p) => list(v, p, B.indexed).map((x, i) => text(x, `${p}.${i}`, 0, B.licenseIdChars)));
   optional(out, e, 'targets', '', (v, p) => list(v, p, B.targets).map((x, i) => text(x, `${p}.${i}`, 0, B.licenseIdChars)));
   optional(out, e, 'resendEmail', '', bool);

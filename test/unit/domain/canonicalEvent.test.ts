@@ -69,6 +69,17 @@ describe('canonicalEvent: long genuine values fit, never refused', () => {
   it('drops unknown fields, as the zod schema does', () => {
     expect(canonicalEvent({ ...grantEvent(), extra: 1 })).not.toHaveProperty('extra');
   });
+
+  it('keeps which hold an event sets or lifts, and who sent it (the holds depend on them)', () => {
+    const dispute = grantEvent({ action: 'revoke', items: [], reversible: true, hold: 'disputed' });
+    const seller = grantEvent({ action: 'suspend', items: [], by: 'seller', targets: ['lic_1'] });
+    for (const event of [dispute, seller]) {
+      expect(canonicalEvent(event)).toEqual(event);
+      expect(fulfillmentEventSchema.parse(event)).toEqual(event);
+    }
+    expect(() => canonicalEvent({ ...dispute, hold: 'refunded' })).toThrow(/^hold: must be one of disputed/);
+    expect(() => canonicalEvent({ ...seller, by: 'provider' })).toThrow(/^by: must be one of seller/);
+  });
 });
 
 // ---- properties -----------------------------------------------------------------------------
