@@ -63,8 +63,25 @@ describe('keysmith CLI against the local stack', () => {
       expect(r.code).toBe(0);
       const body = r.json<Record<string, unknown>>();
       expect(Object.keys(body)).toEqual(expect.arrayContaining(['provider', 'url', 'status', 'ok', 'body', 'orderId', 'eventIds', 'ms', 'deliveryId']));
-      expect(body).toMatchObject({ provider: 'selldone', status: 200, ok: true });
-      // The path secret is in the URL it posted to; it is never in the delivery log's route.
+      expect(body).toMatchObject({ provider: 'selldone', status: 200, ok: true, url: expect.stringMatching(/\/webhooks\/selldone\/\*\*\*$/) });
+    });
+
+    it('never prints the Selldone path secret, in text or JSON', async () => {
+      const secret = readDevSecrets(stateDir)!.KEYSMITH_SELLDONE_PATH_SECRET!;
+      const [json, human] = await Promise.all([run('send', 'selldone', '--json'), run('send', 'selldone')]);
+      expect([json.code, human.code]).toEqual([0, 0]);
+      expect(human.stdout).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/selldone\/\*\*\* → 200/);
+      for (const r of [json, human]) expect(r.stdout + r.stderr).not.toContain(secret);
+    });
+
+    it('sends test orders for example.com customers, flagged where the provider has a test flag', async () => {
+      const [fs, hotmart] = await Promise.all([run('send', 'fastspring', '--json'), run('send', 'hotmart', '--json')]);
+      expect(fs.json()).toMatchObject({ status: 200, testOrder: true });
+      expect(hotmart.json()).toMatchObject({ status: 200, testOrder: false });
+      await stack.poller.drain(20_000);
+      const rows = (await run('licenses', '--order', fs.json<{ orderId: string }>().orderId, '--json')).json<{ customer: string; live: boolean }[]>();
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row).toMatchObject({ live: false, customer: expect.stringMatching(/@example\.com$/) });
     });
 
     it('prints what it did for people, and refuses unknown providers with exit 2', async () => {
@@ -377,8 +394,12 @@ describe('keysmith CLI against the local stack', () => {
       expect(licenseSecret.code).toBe(1);
       expect(aws.state.secret.KEYSMITH_LICENSE_SECRET).toBe(stack.env.KEYSMITH_LICENSE_SECRET);
 
+      // Production secrets, a real stack: without a terminal to ask on, only --yes sends.
+      const refused = await inAws(['send', 'fastspring', '--json'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--yes/);
       // The environment has no FastSpring secret: the signature can only come from the stack's secret.
-      const sent = await inAws(['send', 'fastspring', '--json'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
+      const sent = await inAws(['send', 'fastspring', '--json', '--yes'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
       expect(sent.code).toBe(0);
       expect(sent.json()).toMatchObject({ status: 200, url: `${stack.url}/webhooks/fastspring` });
     });
