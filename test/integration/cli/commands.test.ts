@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readDevSecrets } from '../../../lib/local/devSecrets';
+import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../../lib/local/devSecrets';
 import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
 import { startFakeAws, type FakeAws } from './fakeAws';
 import { buildCli, cli } from './support';
@@ -272,13 +272,40 @@ describe('keysmith CLI against the local stack', () => {
         expect.arrayContaining([
           { check: 'secrets', status: 'ok', detail: 'KEYSMITH_FASTSPRING_SECRET set' },
           { check: 'dlq', status: 'ok', detail: 'the DLQ is empty' },
-          { check: 'ses sandbox', status: 'ok', detail: 'n/a (local)' },
+          { check: 'ses sandbox', status: 'skip', detail: 'n/a (local)' },
         ]),
       );
       expect(human.stdout).toMatch(/^✔ local stack/m);
       expect(human.stdout).toMatch(/healthy/);
+      // What does not apply is not ✔.
+      expect(human.stdout).toMatch(/^– ses sandbox\s+n\/a \(local\)/m);
+      expect(human.stdout).not.toMatch(/^✔.*n\/a/m);
+      // Keys are tried at their job.
+      expect(human.stdout).toMatch(/^✔ secrets\s+KEYSMITH_LICENSE_SIGNING_KEY signs a license and its public key verifies it/m);
       // Values are never printed.
       expect(human.stdout).not.toContain(stack.env.KEYSMITH_FASTSPRING_SECRET!);
+    });
+
+    it('fails, naming it, on a signing key that looks right but cannot sign', async () => {
+      // Prepare: the stack's signing key as a PEM with literal \r\n escapes (passes the format check).
+      const file = devSecretsPath(stateDir);
+      const original = readFileSync(file, 'utf8');
+      const values = readDevSecrets(stateDir)!;
+      const broken = values.KEYSMITH_LICENSE_SIGNING_KEY!.replace(/\\n/g, '\n').trim().split('\n').join('\\r\\n');
+      writeFileSync(file, formatEnvFile({ ...values, KEYSMITH_LICENSE_SIGNING_KEY: broken }));
+      expect(readDevSecrets(stateDir)!.KEYSMITH_LICENSE_SIGNING_KEY).toBe(broken);
+      try {
+        // Act
+        const r = await run('doctor');
+
+        // Assess
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(/^✘ secrets\s+KEYSMITH_LICENSE_SIGNING_KEY cannot sign a license/m);
+        expect(r.stdout).not.toMatch(/^healthy/m);
+        expect(r.stderr).toMatch(/KEYSMITH_LICENSE_SIGNING_KEY cannot sign/);
+      } finally {
+        writeFileSync(file, original);
+      }
     });
   });
 
