@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
 import { parseCommandArgs, parseTimeout, suggest, type OptionSpecs, type Parsed } from './args';
-import { CliError, createOutput, EXIT, usageError, type Output } from './output';
+import { CliError, createOutput, EXIT, sanitize, usageError, type Output } from './output';
 import type { Target, TargetOptions } from './target';
 
 /**
@@ -318,8 +318,7 @@ export function run(argv = process.argv.slice(2)): void {
     (code) => {
       process.exitCode = code;
     },
-    async (error: unknown) => {
-      const { sanitize } = await import('./output');
+    (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       // Error messages can quote what a provider or customer sent: same rule as every output.
       process.stderr.write(`keysmith: ${sanitize(message)}\n`);
