@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { SECRET_NAMES } from '../../../functions/aws/secrets';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import { CliError, EXIT, usageError, type Output } from '../output';
@@ -112,7 +113,7 @@ export async function send(options: SendOptions, targetOptions: TargetOptions, o
       `${request.method} ${result.url} → ${result.status} (${ms} ms)`,
       `order:  ${result.orderId}`,
       `events: ${result.eventIds.join(', ')}`,
-      ...(options.file ? [] : [request.testFlag ? 'test order (the provider’s test flag is set)' : `test order by its customer only: ${options.provider} has no test flag`]),
+      ...(options.file ? [] : [request.testFlag ? 'test order (the provider’s test flag is set)' : `${options.provider} has no test-order flag: the sample is recorded as a live order`]),
       ...(result.deliveryId ? [`delivery: ${result.deliveryId}`] : []),
       ...(body.trim() ? [`answer: ${body.trim().slice(0, 2000)}`] : []),
       ...(response.ok ? [`Next: npx keysmith licenses --order ${result.orderId}`] : []),
@@ -137,10 +138,16 @@ async function confirmProduction(options: SendOptions, stack: string, out: Outpu
   }
 }
 
+function isSecretName(name: string): boolean {
+  return name.startsWith('KEYSMITH_DEV_') || (SECRET_NAMES as readonly string[]).includes(name.replace(/_PREVIOUS$/, ''));
+}
+
 /** Replaces every secret value (and its URL-encoded form) in a text with MASK. */
 export function masker(secrets: Record<string, string | undefined>): (text: string) => string {
   const values = new Set<string>();
-  for (const value of Object.values(secrets)) {
+  for (const [name, value] of Object.entries(secrets)) {
+    // Secrets only: KEYSMITH_CONFIG, KEYSMITH_STACK and the like are settings, not secrets.
+    if (!isSecretName(name)) continue;
     // Short values are not secrets worth masking and would garble unrelated text.
     if (!value || value.length < 8) continue;
     values.add(value);
