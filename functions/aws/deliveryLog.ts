@@ -23,7 +23,7 @@ export interface DeliveryRecord {
   receivedAt: Date;
   /** The route, never the raw path (Selldone's path carries its secret). */
   route: string;
-  /** GET query string or POST body, exactly as received. */
+  /** GET query string or POST body as received, less any credential in it (Provider.logPayload). */
   payload: Buffer;
   contentType?: string;
   events: FulfillmentEvent[];

@@ -107,7 +107,7 @@ async function record(provider: Provider, request: WebhookRequest, events: Fulfi
       deliveryId: request.requestId || randomUUID(),
       receivedAt: request.receivedAt,
       route: request.routeKey,
-      payload: request.method === 'GET' ? Buffer.from(request.rawQuery) : request.body,
+      payload: request.method === 'GET' ? Buffer.from(request.rawQuery) : (provider.logPayload?.(request.body) ?? request.body),
       ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}),
       events,
     },

@@ -96,4 +96,9 @@ export interface Provider<Verified = unknown, Payload = unknown> {
   answer(outcome: EnqueueOutcome, payload: Payload, ctx: ProviderContext): HttpAnswer;
   /** How this provider wants refusals worded (default: plain text). */
   reject?(rejection: WebhookRejection): HttpAnswer;
+  /**
+   * The body as the delivery log may keep it (30 days), when the provider puts a credential in
+   * it (Hotmart's `hottok`): what replay needs, without the secret. Default: the body as received.
+   */
+  logPayload?(body: Buffer): Buffer;
 }

@@ -22,7 +22,13 @@ export interface Logger {
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 // Unicode local parts and domains too (`ünï@exämple.de`); the TLD keeps the mask readable.
-const EMAIL = /([\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]*@([\p{L}\p{N}-])[\p{L}\p{N}.-]*(\.[\p{L}]{2,})/gu;
+/**
+ * An address as RFC 5322 allows it, generously: a quoted local part (`"john doe"@…`, which may
+ * hold `@` and spaces) or a dot-atom with every atext character (`o'brien`, `a+tag`, `a/b=c`,
+ * any letter or digit of any script); a domain literal (`[192.0.2.1]`, `[IPv6:…]`) or labels of
+ * letters, digits, marks and hyphens (also a dotless `localhost`). Over-matching only masks more.
+ */
+const EMAIL = /("(?:[^"\\\r\n]|\\.)*"|[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~.-]+)@(\[[^\]\s]*\]|[\p{L}\p{N}\p{M}-]+(?:\.[\p{L}\p{N}\p{M}-]+)*)/gu;
 /** A derived license key: 5 groups of 5 Crockford base32 characters (see domain/licenses.ts). */
 const LICENSE_KEY = /(?<![0-9A-Za-z])[0-9A-HJKMNP-TV-Z]{5}(?:-[0-9A-HJKMNP-TV-Z]{5}){4}(?![0-9A-Za-z])/g;
 /** A compact JWS/JWT: base64url JSON header (`eyJ` = `{"`), payload, signature. */
@@ -30,9 +36,27 @@ const JWS = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
 const PEM_PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 const FORBIDDEN_FIELD = /secret|password|passphrase|hottok|signature|token|^keys?$|licenseKey|privateKey|signingKey|apiKey|authorization|cookie|credential/i;
 
-/** `john.doe@gmail.com` → `j***@g***.com`. */
+/**
+ * `john.doe@gmail.com` → `j***@g***.com`: the first character of each part and the top-level
+ * label survive, enough to tell two customers apart in a log, never enough to write to them.
+ * `"john doe"@x.org` → `"***@x***.org`; `user@[192.0.2.1]` → `u***@[***]`; `root@localhost` →
+ * `r***@l***`.
+ */
 export function maskEmail(text: string): string {
-  return text.includes('@') ? text.replace(EMAIL, (_m, first: string, domainFirst: string, tld: string) => `${first}***@${domainFirst}***${tld}`) : text;
+  return text.includes('@') ? text.replace(EMAIL, (_m, local: string, domain: string) => `${firstChar(local)}***@${maskDomain(domain)}`) : text;
+}
+
+function firstChar(part: string): string {
+  // A whole code point: the first letter of `ünïcode` or of an astral-plane name.
+  return String.fromCodePoint(part.codePointAt(0)!);
+}
+
+function maskDomain(domain: string): string {
+  if (domain.startsWith('[')) return '[***]';
+  const dot = domain.lastIndexOf('.');
+  // The top-level label is kept when it is a real one (not digits of an IP-like name).
+  const tld = dot > 0 && /^\.[\p{L}][\p{L}\p{N}-]*$/u.test(domain.slice(dot)) ? domain.slice(dot) : '';
+  return `${firstChar(domain)}***${tld}`;
 }
 
 /**

@@ -14,7 +14,19 @@ export interface SampleRequest {
   orderId: string;
   /** The provider event ids it carries. */
   eventIds: string[];
+  /**
+   * Whether the request carries the provider's own test-order flag (FastSpring `live: false`,
+   * Elements `isTest`). Providers without one (Hotmart, Paddle Classic, Selldone) and `--file`
+   * payloads, which are sent as given, say false.
+   */
+  testFlag: boolean;
 }
+
+/**
+ * The customer of every built-in sample unless `--email` names one: a reserved domain
+ * (RFC 2606), so a sample sent to a deployed stack never mails a real-looking address.
+ */
+export const SAMPLE_EMAIL = 'sample-customer@example.com';
 
 export interface SampleOptions {
   /** Secret values by name: the stack's secrets plus, locally, the dev private keys. */

@@ -5,6 +5,8 @@ import type { AppliedEvent, Entitlement } from '../../functions/domain/entitleme
 import type { Action, FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { fulfillmentEventSchema } from '../../functions/domain/eventSchema';
 import { CliError, EXIT, type Output } from './output';
+
+export { parseTimeout } from './args';
 import type { Target } from './target';
 
 /**
@@ -112,13 +114,6 @@ export async function findEntitlement(target: Target, provider: ProviderName, sc
   if (direct) return direct;
   const linked = await target.store.findSubscriptionScope(provider, scope);
   return linked && linked !== scope ? target.store.get(provider, linked) : undefined;
-}
-
-export function parseTimeout(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(`--timeout must be a number of seconds, not "${value}"`, EXIT.usage);
-  return seconds;
 }
 
 export function sleep(ms: number): Promise<void> {

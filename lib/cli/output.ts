@@ -56,10 +56,10 @@ export function createOutput(json: boolean, stderr: NodeJS.WriteStream = process
   return {
     json,
     result(value, human) {
-      process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+      process.stdout.write(json ? `${safeJson(value)}\n` : `${sanitize(human())}\n`);
     },
     note(message) {
-      stderr.write(`${message}\n`);
+      stderr.write(`${sanitize(message)}\n`);
     },
     progress: (label, total) => createProgress(stderr, label, total),
   };
@@ -128,6 +128,8 @@ export function createProgress(stream: NodeJS.WriteStream, label: string, initia
 /** A plain text table: columns padded to their widest cell. */
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
+  // A cell is one line: a customer's name with a newline must not forge a row.
+  rows = rows.map((r) => r.map((cell) => sanitize(cell ?? '', { singleLine: true })));
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n');
 }
@@ -136,4 +138,38 @@ export function table(rows: string[][]): string {
 export function shortTime(iso: string | null | undefined): string {
   if (!iso) return '-';
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso;
+}
+
+// ---- terminal safety ------------------------------------------------------------------------
+
+/**
+ * Escape sequences: CSI (`ESC [` … final byte), OSC / DCS / SOS / PM / APC strings (up to BEL or
+ * ST), and two-byte escapes; also their 8-bit C1 forms. Removed whole, so no parameter bytes are
+ * left behind.
+ */
+const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]?|\u009b[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\s\S]?/g;
+
+/**
+ * What a terminal would act on rather than show: C0 controls (but tab and newline), DEL, C1, and
+ * the Unicode bidi controls that reorder what is shown (a "Trojan Source" name or link text).
+ */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text for a terminal: escape sequences (clipboard writes, screen clears, hyperlinks, cursor
+ * moves) and control characters removed. Every human output of the CLI passes through here, so
+ * a customer name or a provider's answer cannot drive the operator's terminal. `singleLine` also
+ * turns newlines and tabs into spaces (table cells, one-line values).
+ */
+export function sanitize(text: string, options: { singleLine?: boolean } = {}): string {
+  const cleaned = text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+  return options.singleLine ? cleaned.replace(/[\t\n]/g, ' ') : cleaned;
+}
+
+/**
+ * JSON for stdout. JSON.stringify escapes C0 controls but leaves DEL, C1 and bidi controls raw in
+ * strings; those are written as `\uXXXX` escapes too — the same JSON value, nothing a terminal acts on.
+ */
+export function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -9,6 +9,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { LOCAL } from '../../functions/settings';
 import { readDevSecrets } from '../local/devSecrets';
+import { findRunningStack } from '../local/runFile';
 import { CliError, EXIT, usageError } from './output';
 
 /**
@@ -87,8 +88,13 @@ export interface SecretStore {
   values: Record<string, string>;
 }
 
+/**
+ * The local stack's port: PORT when set; else the one `npm start` recorded in
+ * `.keysmith/local.json` (when its process is alive); else the default.
+ */
 export function localPort(): number {
-  const port = Number(process.env.PORT ?? LOCAL.defaultPort);
+  if (process.env.PORT === undefined || process.env.PORT === '') return findRunningStack()?.port ?? LOCAL.defaultPort;
+  const port = Number(process.env.PORT);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw usageError(`PORT must be a port number, not "${process.env.PORT}"`);
   return port;
 }
@@ -100,7 +106,7 @@ export async function findLocalStack(): Promise<LocalStackInfo> {
     response = await fetch(url, { signal: AbortSignal.timeout(3000) });
   } catch {
     throw new CliError(
-      `no local keysmith stack answers on 127.0.0.1:${localPort()}. Start it with \`npm start\` (same PORT) in the project folder, or name a deployed stack with --stack NAME.`,
+      `no local keysmith stack answers on 127.0.0.1:${localPort()}. Start it with \`npm start\` in this folder (the CLI finds its port in .keysmith/local.json; PORT=N points it elsewhere), or name a deployed stack with --stack NAME.`,
       EXIT.unreachable,
     );
   }

@@ -1,7 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { QueueOverrides } from './definitions';
-import { startEmulators, type Emulators } from './emulators';
+import { startEmulators, type EmulatorOptions, type Emulators } from './emulators';
 
 /**
  * The emulators on a thread of their own. In-process they share one event loop with the API
@@ -17,7 +16,7 @@ import { startEmulators, type Emulators } from './emulators';
 
 interface ThreadData {
   keysmithEmulatorThread: true;
-  options: { queueOverrides?: QueueOverrides };
+  options: EmulatorOptions;
 }
 
 type Request = { id: number; type: 'dlq'; message: Message } | { id: number; type: 'stop' };
@@ -60,7 +59,7 @@ export async function serveEmulatorsInThisThread(): Promise<void> {
  * {@link serveEmulatorsInThisThread} when {@link isEmulatorThread}); resolves with the same
  * {@link Emulators} handle `startEmulators` gives, its calls forwarded to the thread.
  */
-export function startEmulatorsInThread(file: string, options: { queueOverrides?: QueueOverrides } = {}): Promise<Emulators> {
+export function startEmulatorsInThread(file: string, options: EmulatorOptions = {}): Promise<Emulators> {
   // The thread gets a copy of this environment (as it reads it now, also where a test runner
   // substituted process.env).
   const worker = new Worker(file, { env: { ...process.env }, workerData: { keysmithEmulatorThread: true, options } satisfies ThreadData });

@@ -1,18 +1,32 @@
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import startSesServer from 'aws-ses-v2-local';
 import { createRequestHandler } from 'local-aws-sqs';
 import { LOCAL, TABLE } from '../../functions/settings';
 import { queueArn, queueDefinitions, tableDefinition, type QueueOverrides } from './definitions';
+import { SqsJournal } from './sqsJournal';
 
 /**
  * The AWS-API emulators of the local stack, in-process on loopback with ephemeral ports:
- * local-aws-sqs (SQS), dynalite (DynamoDB, in memory) and aws-ses-v2-local (SES v1 + v2).
+ * local-aws-sqs (SQS), dynalite (DynamoDB) and aws-ses-v2-local (SES v1 + v2).
  * Everything is created from `definitions.ts`, i.e. from `functions/settings.ts`.
+ *
+ * With a `dataDir` the data outlives the process: dynalite keeps the table in LevelDB under
+ * `<dataDir>/dynamodb`, and the queues' messages are journaled to `<dataDir>/sqs-journal.jsonl`
+ * and put back on start (sqsJournal.ts). Without one everything is in memory (the tests).
+ * Captured emails (the SES emulator) are always in memory.
  */
+
+export interface EmulatorOptions {
+  queueOverrides?: QueueOverrides;
+  /** Keep the table and the queued messages here across restarts. @default in memory */
+  dataDir?: string;
+}
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -32,6 +46,8 @@ export interface Emulators {
   dlqUrl: string;
   dlqArn: string;
   tableName: string;
+  /** Messages put back from the journal at start (0 without a dataDir). */
+  restoredMessages: number;
   /**
    * Moves a received message of the event queue to the DLQ the way SQS redrive does: same
    * message id, body, attributes, group and deduplication id, plus `DeadLetterQueueSourceArn` so
@@ -45,7 +61,7 @@ export interface Emulators {
 type SqsService = ReturnType<typeof createRequestHandler>['service'];
 type SqsQueue = SqsService['Queues'][number];
 
-export async function startEmulators(options: { queueOverrides?: QueueOverrides } = {}): Promise<Emulators> {
+export async function startEmulators(options: EmulatorOptions = {}): Promise<Emulators> {
   const servers: Server[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(servers.splice(0).map(closeServer));
@@ -65,7 +81,8 @@ export async function startEmulators(options: { queueOverrides?: QueueOverrides 
     // Queue URLs embed the port; the package sets it the same way after listening.
     sqs.service.PORT = await listen(sqsServer, 0);
 
-    const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const dynamoServer = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}) });
     servers.push(dynamoServer);
     const dynamoPort = await listen(dynamoServer, 0);
 
@@ -85,6 +102,8 @@ export async function startEmulators(options: { queueOverrides?: QueueOverrides 
     const queue = findQueue(sqs.service, queueUrl);
     const dlq = findQueue(sqs.service, dlqUrl);
     handRedriveToPoller(queue);
+    // The DLQ first: a restored event's dead-lettered sibling is where it was.
+    const restoredMessages = options.dataDir ? new SqsJournal(join(options.dataDir, 'sqs-journal.jsonl')).attach([dlq, queue]) : 0;
 
     return {
       endpoints,
@@ -93,6 +112,7 @@ export async function startEmulators(options: { queueOverrides?: QueueOverrides 
       dlqUrl,
       dlqArn: queueArn(dlq.QueueName),
       tableName: TABLE.name,
+      restoredMessages,
       moveToDeadLetterQueue: (message) => moveToDeadLetterQueue(dlq, queueArn(queue.QueueName), message),
       stop,
     };
@@ -132,8 +152,24 @@ async function createTable(endpoint: string): Promise<void> {
     // dynalite has no UpdateTimeToLive: TABLE.ttlAttribute is not applied and items never expire
     // locally. Nothing in keysmith depends on expiry for correctness.
     await client.send(new CreateTableCommand(tableDefinition()));
+  } catch (error) {
+    // A persisted table from the last run: keep it (and its data) if it has today's shape.
+    if (!(error instanceof ResourceInUseException)) throw error;
+    await checkTableShape(client);
   } finally {
     client.destroy();
+  }
+}
+
+/** A kept table made by an older keysmith (other keys or indexes) cannot serve this one. */
+async function checkTableShape(client: DynamoDBClient): Promise<void> {
+  const wanted = tableDefinition();
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: wanted.TableName }));
+  const shape = (keys: { AttributeName?: string; KeyType?: string }[] | undefined): string => (keys ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
+  const indexes = (list: { IndexName?: string; KeySchema?: { AttributeName?: string; KeyType?: string }[] }[] | undefined): string =>
+    (list ?? []).map((i) => `${i.IndexName}(${shape(i.KeySchema)})`).sort().join(' ');
+  if (shape(table?.KeySchema) !== shape(wanted.KeySchema) || indexes(table?.GlobalSecondaryIndexes) !== indexes(wanted.GlobalSecondaryIndexes)) {
+    throw new Error('the local data kept in .keysmith/data was made by another version of keysmith (its table has other keys or indexes): start with `npm start -- --reset` to begin again empty');
   }
 }
 

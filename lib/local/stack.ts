@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
@@ -13,7 +14,7 @@ import { LOCAL } from '../../functions/settings';
 import { createApiServer, type ApiRoute, type HttpApiHandler } from './apiServer';
 import { effectiveQueueSettings, type QueueOverrides } from './definitions';
 import { ensureDevSecrets } from './devSecrets';
-import { closeServer, DUMMY_CREDENTIALS, listen, localClientConfig, LOOPBACK, startEmulators, type EmulatorEndpoints, type Emulators } from './emulators';
+import { closeServer, DUMMY_CREDENTIALS, listen, localClientConfig, LOOPBACK, startEmulators, type EmulatorEndpoints, type EmulatorOptions, type Emulators } from './emulators';
 import { QueuePoller, type WorkerHandler } from './poller';
 
 /**
@@ -27,8 +28,15 @@ export interface LocalStackOptions {
   port?: number;
   /** The keysmith config file. @default process.env.KEYSMITH_CONFIG ?? 'config/keysmith.example.json' */
   configPath?: string;
-  /** Where the dev secrets file lives. @default '.keysmith' */
+  /** Where the dev secrets file (and, with `persist`, the data) lives. @default '.keysmith' */
   stateDir?: string;
+  /**
+   * Keep the DynamoDB table and the queued messages in `<stateDir>/data` across restarts
+   * (`npm start`). @default false: in memory (tests)
+   */
+  persist?: boolean;
+  /** Delete `<stateDir>/data` before starting: begin again with no licenses and empty queues. */
+  reset?: boolean;
   /**
    * Handlers to use instead of the real ones (tests). With `ingress` given, only the providers
    * named in it are served; the others' routes answer 404.
@@ -44,7 +52,7 @@ export interface LocalStackOptions {
    * `(o) => startEmulatorsInThread(bundleFile, o)` (see emulatorThread.ts).
    * @default startEmulators
    */
-  emulators?: (options: { queueOverrides?: QueueOverrides }) => Promise<Emulators>;
+  emulators?: (options: EmulatorOptions) => Promise<Emulators>;
 }
 
 export interface LocalStackRoute {
@@ -66,9 +74,13 @@ export interface LocalStackInfo {
   /** The SES emulator's inbox web UI. */
   inboxUrl: string;
   routes: Partial<Record<ProviderName, LocalStackRoute[]>>;
+  /** Where the table and queue journal are kept; absent when the stack keeps them in memory. */
+  dataDir?: string;
 }
 
 export interface LocalStack extends LocalStackInfo {
+  /** Messages accepted before the last stop and put back in the queues at start. */
+  restoredMessages: number;
   /** Everything set in process.env for the handlers (including the dev secrets). */
   env: Record<string, string>;
   poller: QueuePoller;
@@ -89,7 +101,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Fail before starting anything when the config is broken; the error names the file.
   const configPath = resolve(options.configPath ?? process.env.KEYSMITH_CONFIG ?? EXAMPLE_CONFIG_PATH);
   readCatalogFile(configPath);
-  const secrets = ensureDevSecrets(options.stateDir ?? '.keysmith');
+  const stateDir = options.stateDir ?? '.keysmith';
+  const secrets = ensureDevSecrets(stateDir);
+  const dataDir = options.persist || options.reset ? localDataDir(stateDir) : undefined;
+  if (options.reset && dataDir) rmSync(dataDir, { recursive: true, force: true });
 
   // Undo steps, run last-in first-out: API first (no new work), then the poller (lets running
   // invocations finish), then clients, environment and emulators.
@@ -98,7 +113,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     for (const step of undo.splice(0).reverse()) await step();
   };
   try {
-    const emulators = await (options.emulators ?? startEmulators)({ ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}) });
+    const emulators = await (options.emulators ?? startEmulators)({
+      ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}),
+      ...(options.persist && dataDir ? { dataDir } : {}),
+    });
     undo.push(() => emulators.stop());
 
     const env = localEnvironment(emulators, configPath, secrets.values);
@@ -138,12 +156,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsFile: secrets.file,
       inboxUrl: `${emulators.endpoints.ses}/`,
       routes: routeInfo(registrations, url),
+      ...(options.persist && dataDir ? { dataDir } : {}),
     };
 
     const stackInfo = info;
     let stopping: Promise<void> | undefined;
     return {
       ...stackInfo,
+      restoredMessages: emulators.restoredMessages,
       env,
       poller,
       info: () => stackInfo,
@@ -153,6 +173,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await runUndo();
     throw error;
   }
+}
+
+/** Where a persistent local stack keeps its table and queue journal. */
+export function localDataDir(stateDir: string): string {
+  return resolve(stateDir, 'data');
 }
 
 /** The environment of the Lambda functions, pointed at the emulators. */

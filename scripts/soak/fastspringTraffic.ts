@@ -24,7 +24,7 @@ const tick = () => (clock += 60_000);
 function envelope(secret: string, type: string, data: Record<string, unknown>): SampleRequest {
   const id = randomUUID();
   const body = Buffer.from(JSON.stringify({ events: [{ id, processed: false, created: tick(), type, live: true, data }] }));
-  return { method: 'POST', path: '/webhooks/fastspring', headers: { 'content-type': 'application/json', 'x-fs-signature': hmacSha256(secret, body).toString('base64') }, body, orderId: String(data.id ?? ''), eventIds: [id] };
+  return { method: 'POST', path: '/webhooks/fastspring', headers: { 'content-type': 'application/json', 'x-fs-signature': hmacSha256(secret, body).toString('base64') }, body, orderId: String(data.id ?? ''), eventIds: [id], testFlag: false };
 }
 
 const contact = (email: string) => ({ first: 'Long', last: 'Lived', email });

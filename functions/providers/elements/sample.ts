@@ -1,5 +1,5 @@
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
-import type { SampleBuilder } from '../sample';
+import { SAMPLE_EMAIL, type SampleBuilder } from '../sample';
 import createAccount from './fixtures/create-account.json';
 import { eventIdFor } from './normalize';
 import { ELEMENTS_ACTIONS, type ElementsAction } from './schema';
@@ -23,7 +23,7 @@ const DAY_S = 86_400;
 
 export const elementsSample: SampleBuilder = {
   events: ELEMENTS_ACTIONS,
-  build({ secrets, event, file, email, orderId }) {
+  build({ secrets, event, file, email = SAMPLE_EMAIL, orderId }) {
     const { offerId, key } = devKey(secrets.KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS);
     let token: string;
     let subscriptionId: string;
@@ -32,20 +32,21 @@ export const elementsSample: SampleBuilder = {
       if (typeof parsed.payload === 'string') {
         token = parsed.payload;
         subscriptionId = readSubscriptionId(token);
-        return request(offerId, Buffer.from(file), subscriptionId, token);
+        return request(offerId, Buffer.from(file), subscriptionId, token, false);
       }
       subscriptionId = typeof parsed.subscriptionId === 'string' ? parsed.subscriptionId : '';
       token = signJwt(file, key);
     } else {
       subscriptionId = orderId ?? randomUUID();
       const claims = sampleClaims((event as ElementsAction | undefined) ?? 'CreateAccount', subscriptionId, email);
-      token = signJwt(Buffer.from(JSON.stringify(claims)), key);
+      // Elements' test flag (normalize.ts reads `isTest`): a sample is never a live order.
+      token = signJwt(Buffer.from(JSON.stringify({ ...claims, isTest: true })), key);
     }
-    return request(offerId, Buffer.from(JSON.stringify({ payload: token })), subscriptionId, token);
+    return request(offerId, Buffer.from(JSON.stringify({ payload: token })), subscriptionId, token, !file);
   },
 };
 
-function request(offerId: string, body: Buffer, subscriptionId: string, token: string) {
+function request(offerId: string, body: Buffer, subscriptionId: string, token: string, testFlag: boolean) {
   return {
     method: 'POST' as const,
     path: `/webhooks/elements/${encodeURIComponent(offerId)}`,
@@ -53,6 +54,7 @@ function request(offerId: string, body: Buffer, subscriptionId: string, token: s
     body,
     orderId: subscriptionId,
     eventIds: [eventIdFor(offerId, token.split('.')[1] ?? '')],
+    testFlag,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { SampleBuilder } from '../sample';
-import { randomId } from '../sample';
+import { randomId, SAMPLE_EMAIL } from '../sample';
 import { hmacSha256 } from '../shared/crypto';
 import orderCompleted from './fixtures/order-completed.json';
 
@@ -10,7 +10,7 @@ import orderCompleted from './fixtures/order-completed.json';
  */
 export const fastspringSample: SampleBuilder = {
   events: ['order.completed', 'return.created'],
-  build({ secrets, event = 'order.completed', file, email, orderId }) {
+  build({ secrets, event = 'order.completed', file, email = SAMPLE_EMAIL, orderId }) {
     const secret = secrets.KEYSMITH_FASTSPRING_SECRET;
     if (!secret) throw new Error('KEYSMITH_FASTSPRING_SECRET is not set: cannot sign a FastSpring request');
     let body: Buffer;
@@ -35,10 +35,11 @@ export const fastspringSample: SampleBuilder = {
       completed.data.id = order;
       completed.data.order = order;
       completed.data.reference = `KEYSMITH-${order.slice(2, 10).toUpperCase()}`;
-      if (email) {
-        completed.data.customer.email = email;
-        completed.data.account.contact.email = email;
-      }
+      // FastSpring's test-order flag, on the event and on the order.
+      completed.live = false;
+      completed.data.live = false;
+      completed.data.customer.email = email;
+      completed.data.account.contact.email = email;
       body = Buffer.from(JSON.stringify(sample));
       eventIds = [completed.id];
     }
@@ -49,6 +50,7 @@ export const fastspringSample: SampleBuilder = {
       body,
       orderId: order,
       eventIds,
+      testFlag: !file,
     };
   },
 };

@@ -2,7 +2,7 @@ import type { Provider } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
 import { dataProblem, normalizeDelivery, TEST_PRODUCT_ID, type HotmartDelivery } from './normalize';
 import { envelopeSchema } from './schema';
-import { verifyHotmart, type VerifiedHotmart } from './verify';
+import { verifyHotmart, withoutHottok, type VerifiedHotmart } from './verify';
 
 /**
  * Hotmart webhook (postback) 2.0 (README §5), `POST /webhooks/hotmart`.
@@ -27,6 +27,9 @@ export const hotmart: Provider<VerifiedHotmart, HotmartDelivery> = {
   contentTypes: ['application/json'],
 
   verify: verifyHotmart,
+  // The body's hottok is the account's credential: the delivery log keeps the body for 30 days.
+  // Replay never needs it (it enqueues; nothing re-verifies a logged delivery).
+  logPayload: withoutHottok,
 
   parse(verified) {
     const envelope = verified.document === undefined ? parseJson(verified.body, envelopeSchema) : parseWith(envelopeSchema, verified.document);

@@ -1,5 +1,5 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
-import type { SampleBuilder } from '../sample';
+import { SAMPLE_EMAIL, type SampleBuilder } from '../sample';
 import purchaseApproved from './fixtures/purchase-approved.json';
 import subscriptionCancellation from './fixtures/subscription-cancellation.json';
 
@@ -26,7 +26,7 @@ const PURCHASE_STATUS: Record<string, string> = {
 
 export const hotmartSample: SampleBuilder = {
   events: ['PURCHASE_APPROVED', 'PURCHASE_REFUNDED', 'PURCHASE_CHARGEBACK', 'SUBSCRIPTION_CANCELLATION', 'PURCHASE_PROTEST', 'PURCHASE_COMPLETE', 'SWITCH_PLAN'],
-  build({ secrets, event = 'PURCHASE_APPROVED', file, email, orderId }) {
+  build({ secrets, event = 'PURCHASE_APPROVED', file, email = SAMPLE_EMAIL, orderId }) {
     const hottok = secrets.KEYSMITH_HOTMART_HOTTOK;
     if (!hottok) throw new Error('KEYSMITH_HOTMART_HOTTOK is not set: cannot authenticate a Hotmart request');
     let body: Buffer;
@@ -49,6 +49,9 @@ export const hotmartSample: SampleBuilder = {
       body,
       orderId: order,
       eventIds: [eventId],
+      // Hotmart's only test marker is product 0 / its fixed test transaction, which keysmith
+      // ignores by design (normalize.ts): a sample with it would do nothing.
+      testFlag: false,
     };
   },
 };

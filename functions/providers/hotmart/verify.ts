@@ -35,6 +35,22 @@ export function verifyHotmart(request: WebhookRequest, ctx: ProviderContext): Ve
   return { body: request.body, document };
 }
 
+/**
+ * The body without any `hottok` member (at any depth), re-serialized; the body as it is when it
+ * has none or is not JSON (a body that is not JSON is never logged: parse refuses it).
+ */
+export function withoutHottok(body: Buffer): Buffer {
+  if (!body.includes('hottok')) return body;
+  const document = readJson(body);
+  if (document === undefined) return body;
+  const strip = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(strip);
+    if (!isRecord(value)) return value;
+    return Object.fromEntries(Object.entries(value).filter(([key]) => key.toLowerCase() !== 'hottok').map(([key, v]) => [key, strip(v)]));
+  };
+  return Buffer.from(JSON.stringify(strip(document)));
+}
+
 function readJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));

@@ -1,5 +1,5 @@
 import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import type { SampleBuilder } from '../sample';
+import { SAMPLE_EMAIL, type SampleBuilder } from '../sample';
 import { encodeForm, parseForm } from './form';
 import { phpSerializeSorted } from './php';
 import { unescapePem } from './verify';
@@ -16,7 +16,7 @@ import fulfillment from './fixtures/fulfillment.json';
  */
 export const paddleSample: SampleBuilder = {
   events: ['fulfillment', 'payment_refunded', 'payment_dispute_created', 'payment_dispute_closed'],
-  build({ secrets, event = 'fulfillment', file, email, orderId }) {
+  build({ secrets, event = 'fulfillment', file, email = SAMPLE_EMAIL, orderId }) {
     const pem = secrets.KEYSMITH_DEV_PADDLE_PRIVATE_KEY;
     if (!pem) throw new Error('KEYSMITH_DEV_PADDLE_PRIVATE_KEY is not set: cannot sign a Paddle request (only the local stack has a Paddle private key)');
     const key = createPrivateKey(unescapePem(pem));
@@ -37,6 +37,8 @@ export const paddleSample: SampleBuilder = {
       body,
       orderId: order,
       eventIds: [alert ? (fields.get('alert_id') ?? '') : `fulfillment#${order}#${fields.get('p_product_id') ?? ''}`],
+      // Paddle Classic has no test field: sandbox orders are the ones signed with the sandbox key.
+      testFlag: false,
     };
   },
 };

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { SampleBuilder } from '../sample';
+import { SAMPLE_EMAIL, type SampleBuilder } from '../sample';
 import paymentOrder from './fixtures/payment-order.json';
 
 /**
@@ -27,7 +27,7 @@ const MAX_BASKET_ID = 2 ** 47;
 
 export const selldoneSample: SampleBuilder = {
   events: EVENTS,
-  build({ secrets, event = 'PaymentOrder', file, email, orderId }) {
+  build({ secrets, event = 'PaymentOrder', file, email = SAMPLE_EMAIL, orderId }) {
     const secret = secrets.KEYSMITH_SELLDONE_PATH_SECRET;
     if (!secret) throw new Error('KEYSMITH_SELLDONE_PATH_SECRET is not set: cannot build the Selldone webhook URL');
     let body: Buffer;
@@ -74,6 +74,8 @@ export const selldoneSample: SampleBuilder = {
       body,
       orderId: order,
       eventIds,
+      // Selldone marks no test orders (normalize.ts).
+      testFlag: false,
     };
   },
 };

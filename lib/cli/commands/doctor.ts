@@ -3,19 +3,21 @@ import { configPath, loadCatalog } from '../../../functions/config/loadCatalog';
 import { exampleCatalogProblem } from '../../catalogWarnings';
 import { CliError, EXIT, type Output } from '../output';
 import { resolveTarget, type Target, type TargetOptions } from '../target';
+import { keyCheck } from '../keyChecks';
 import { secretProblem, SECRET_PROVIDER } from '../secretChecks';
 import { depth } from './dlq';
 
 /**
- * `keysmith doctor`: one verdict per line — ✔ ok, ! warn, ✘ fail — and exit 1 when anything
- * failed. Secret values are never printed, only whether they are set and well-formed.
+ * `keysmith doctor`: one verdict per line — ✔ ok, ! warn, ✘ fail, – does not apply — and exit 1
+ * when anything failed. Secret values are never printed, only whether they are set and well-formed.
  *
  * Local: the stack and its emulators answer, the dev secrets, the queues. AWS: the stack's
  * status, the secret's keys, the SES sender identity and sandbox/quota, the queues, the alarms
  * and whether anyone is subscribed to them.
  */
 
-export type Verdict = 'ok' | 'warn' | 'fail';
+/** `skip`: the check does not apply here (never shown as ✔). */
+export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface Check {
   /** What was checked, e.g. `secrets`, `ses identity`, `dlq`. */
@@ -32,7 +34,7 @@ export interface DoctorResult {
   checks: Check[];
 }
 
-const MARK: Record<Verdict, string> = { ok: '✔', warn: '!', fail: '✘' };
+const MARK: Record<Verdict, string> = { ok: '✔', warn: '!', fail: '✘', skip: '–' };
 
 export async function doctor(targetOptions: TargetOptions, out: Output): Promise<void> {
   const checks: Check[] = [];
@@ -73,7 +75,9 @@ export async function doctor(targetOptions: TargetOptions, out: Output): Promise
     lines.push('', fails > 0 ? `${fails} problem(s), ${warns} warning(s)` : warns > 0 ? `healthy, ${warns} warning(s)` : 'healthy');
     return lines.join('\n');
   });
-  if (!result.ok) throw new CliError(`doctor found ${checks.filter((c) => c.status === 'fail').length} problem(s)`, EXIT.failed);
+  const failed = checks.filter((c) => c.status === 'fail');
+  // The exit line names what is broken, so a script's log says it without the table.
+  if (!result.ok) throw new CliError(`doctor found ${failed.length} problem(s): ${failed.map((c) => `${c.check}: ${c.detail.split(':')[0]}`).join('; ')}`, EXIT.failed);
 }
 
 type Add = (check: string, status: Verdict, detail: string) => void;
@@ -89,23 +93,25 @@ async function guarded(add: Add, check: string, run: () => Promise<void>): Promi
 async function secretChecks(t: Target, add: Add): Promise<void> {
   const values = await t.readSecrets();
   const where = t.kind === 'aws' ? 'in the secret' : 'in the dev secrets file';
-  const usesSigned = Object.values(loadCatalog().products).some((p) => p.license.format === 'signed');
+  const catalog = loadCatalog();
+  const usesSigned = Object.values(catalog.products).some((p) => p.license.format === 'signed');
   let providers = 0;
   for (const name of SECRET_NAMES) {
     const value = values[name];
     if (value) {
+      // A key is tried at its job; a shared secret is checked for its form.
       const problem = secretProblem(name, value);
+      const tried = problem ? undefined : await keyCheck(name, values, catalog);
       if (problem) add('secrets', 'fail', `${name} ${problem}`);
-      else {
-        add('secrets', 'ok', `${name} set`);
-        if (SECRET_PROVIDER[name]) providers++;
-      }
+      else if (tried) add('secrets', tried.status, tried.detail);
+      else add('secrets', 'ok', `${name} set`);
+      if (!problem && tried?.status !== 'fail' && SECRET_PROVIDER[name]) providers++;
       continue;
     }
     add('secrets', ...missing(name, usesSigned, where));
   }
   if (providers === 0) add('secrets', 'fail', 'no provider secret is set: every webhook is refused (`keysmith secrets set NAME`)');
-  if (t.kind === 'local') add('secrets', 'ok', 'note: variables set in the environment of `npm start` override the file');
+  if (t.kind === 'local') add('secrets', 'skip', 'note: variables set in the environment of `npm start` override the file');
 }
 
 /**
@@ -137,9 +143,9 @@ async function secretPlacement(t: Target, add: Add): Promise<void> {
 function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict, string] {
   if (name === 'KEYSMITH_LICENSE_SECRET') return ['fail', `${name} not set ${where}: no license can be issued`];
   if (name === 'KEYSMITH_LICENSE_SIGNING_KEY') {
-    return usesSigned ? ['fail', `${name} not set ${where}: the catalog has signed-license products`] : ['ok', `${name} not set (only signed licenses need it)`];
+    return usesSigned ? ['fail', `${name} not set ${where}: the catalog has signed-license products`] : ['skip', `${name} not set (n/a: only signed licenses need it)`];
   }
-  if (name === 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY') return ['ok', `${name} not set (only Paddle sandbox orders need it)`];
+  if (name === 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY') return ['skip', `${name} not set (n/a: only Paddle sandbox orders need it)`];
   return ['warn', `${name} not set ${where}: ${SECRET_PROVIDER[name]} webhooks are refused (fine if you do not sell there)`];
 }
 
@@ -154,9 +160,9 @@ async function localChecks(t: Target, add: Add): Promise<void> {
     const response = await fetch(`${info.endpoints.ses}/store`, { signal: AbortSignal.timeout(3000) });
     add('ses', response.ok ? 'ok' : 'fail', response.ok ? `SES emulator answers (${info.inboxUrl ?? info.endpoints.ses})` : `SES emulator answered ${response.status}`);
   });
-  add('ses identity', 'ok', 'n/a (local): the SES emulator accepts any sender');
-  add('ses sandbox', 'ok', 'n/a (local)');
-  add('alarms', 'ok', 'n/a (local): `keysmith doctor --stack NAME` checks the deployed alarms');
+  add('ses identity', 'skip', 'n/a (local): the SES emulator accepts any sender');
+  add('ses sandbox', 'skip', 'n/a (local)');
+  add('alarms', 'skip', 'n/a (local): `keysmith doctor --stack NAME` checks the deployed alarms');
 }
 
 async function awsChecks(t: Target, add: Add): Promise<void> {

@@ -25,8 +25,9 @@ import { checkProvider } from './licenses';
  * give: the license email again (a manual `record` + `resendEmail` event per order).
  *
  * Verification: only verified requests are ever logged, and what proved them is mostly not in
- * the log (FastSpring's signature header, Hotmart's hottok header, Selldone's URL secret), so
- * replay does not verify those again. Where the proof is part of the stored payload it is checked
+ * the log (FastSpring's signature header, Hotmart's hottok — header, and the body's `hottok`,
+ * which the ingress removes before logging — Selldone's URL secret), so replay does not verify
+ * those again: it enqueues, it never posts to a webhook, so no current secret is needed. Where the proof is part of the stored payload it is checked
  * again, because verification also told the ingress something parse needs: Paddle's signature
  * says which key (live or sandbox) signed; for Marketplace Elements the offer id (from the URL,
  * not logged) is recovered by matching the recorded event ids.

