@@ -208,8 +208,10 @@ export function queueUrlOf(record: SQSRecord): string {
  */
 export function workerClients(): { sqs: SQSClient; dynamodb: DynamoDBClient; ses: ReturnType<typeof sesClient> } {
   return {
-    sqs: new SQSClient({ requestHandler: new DeadlineHttpHandler({ connectionTimeout: 3000 }) }),
-    dynamodb: new DynamoDBClient({ requestHandler: new DeadlineHttpHandler({ connectionTimeout: 3000 }) }),
+    // No timeouts of their own (as before): the invocation's deadline is the bound. A shorter one
+    // would fail calls that are merely slow, and a failed mark after a sent email means a second email.
+    sqs: new SQSClient({ requestHandler: new DeadlineHttpHandler() }),
+    dynamodb: new DynamoDBClient({ requestHandler: new DeadlineHttpHandler() }),
     ses: sesClient(),
   };
 }
