@@ -36,6 +36,11 @@ export const REPORT_RESERVE_MS = 3_000;
 export const FINAL_MARGIN_MS = 500;
 /** A message is not begun with less work time than this left. */
 export const MIN_MESSAGE_MS = 2_000;
+/**
+ * An email must be sent this long before the work deadline, so that marking it sent (a store
+ * write) still has time: an email sent but not marked is sent again by the retry.
+ */
+export const MARK_RESERVE_MS = 2_000;
 
 export interface WorkerDeps {
   store: EntitlementStore;
@@ -122,7 +127,7 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
     const started = Date.now();
     // The mailer gets the work deadline explicitly; the store's DynamoDB calls get it from the
     // async context (withDeadline), as processEvent passes no deadline along.
-    const mailer: Mailer = { send: (to, email, tags, options) => deps.mailer.send(to, email, tags, { deadline: budget.work, ...options }) };
+    const mailer: Mailer = { send: (to, email, tags, options) => deps.mailer.send(to, email, tags, { deadline: budget.work.earlier(MARK_RESERVE_MS), ...options }) };
     const result = await withDeadline(budget.work, () =>
       processEvent(event!, { store: deps.store, mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
         firstDelivery: receiveCount <= 1,
