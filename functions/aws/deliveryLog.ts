@@ -3,6 +3,7 @@ import { DynamoDBClient, type AttributeValue, type WriteRequest } from '@aws-sdk
 import type { Entitlement, License } from '../domain/entitlement';
 import type { FulfillmentEvent, ProviderName } from '../domain/events';
 import { DELIVERY_LOG, TABLE } from '../settings';
+import type { Deadline } from './deadline';
 import type { AwsJsonClient } from './light/AwsJsonClient';
 import { batchWriteItems, dynamodbClient } from './light/dynamodb';
 import { batchWrite, lookupRequests } from './store';
@@ -36,8 +37,15 @@ export interface PredictedLicenses {
 }
 
 export interface DeliveryLog {
-  /** Write the record and the predicted lookups; resolves false (never throws) when it could not. */
-  record(record: DeliveryRecord, predicted: PredictedLicenses[]): Promise<boolean>;
+  /**
+   * Write the record and the predicted lookups; resolves false (never throws) when it could not,
+   * at the latest at `options.deadline`.
+   */
+  record(record: DeliveryRecord, predicted: PredictedLicenses[], options?: RecordOptions): Promise<boolean>;
+}
+
+export interface RecordOptions {
+  deadline?: Deadline;
 }
 
 export const deliveryPk = (provider: ProviderName, deliveryId: string): string => `DLV#${provider}#${deliveryId}`;
@@ -76,9 +84,11 @@ export class DynamoDeliveryLog implements DeliveryLog {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  async record(record: DeliveryRecord, predicted: PredictedLicenses[]): Promise<boolean> {
+  async record(record: DeliveryRecord, predicted: PredictedLicenses[], options: RecordOptions = {}): Promise<boolean> {
     try {
-      await batchWrite(this.client, this.tableName, deliveryWrites(record, predicted, this.retentionDays));
+      const write = batchWrite(this.client, this.tableName, deliveryWrites(record, predicted, this.retentionDays));
+      // store.ts's batchWrite takes no signal; a late write is harmless (the same items, idempotent).
+      await (options.deadline ? options.deadline.race(write, 'the delivery log write') : write);
       return true;
     } catch (error) {
       // The log is for people; the event still goes to the queue and the worker writes lookups.
@@ -100,9 +110,9 @@ export class LightDeliveryLog implements DeliveryLog {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  async record(record: DeliveryRecord, predicted: PredictedLicenses[]): Promise<boolean> {
+  async record(record: DeliveryRecord, predicted: PredictedLicenses[], options: RecordOptions = {}): Promise<boolean> {
     try {
-      await batchWriteItems(this.client, this.tableName, deliveryWrites(record, predicted, this.retentionDays));
+      await batchWriteItems(this.client, this.tableName, deliveryWrites(record, predicted, this.retentionDays), undefined, options);
       return true;
     } catch (error) {
       this.onError(error);

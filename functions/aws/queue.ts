@@ -1,12 +1,20 @@
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { deduplicationId, messageGroupId, type FulfillmentEvent } from '../domain/events';
+import type { Deadline } from './deadline';
 import type { AwsJsonClient } from './light/AwsJsonClient';
 import { sendMessageBatch, sqsClient, type SqsBatchEntry } from './light/sqs';
 
 /** The port the ingress enqueues through; tests and benchmarks substitute it. */
 export interface EventQueue {
-  /** Send events; resolves with which ones SQS accepted. Never throws for a partial failure. */
-  send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }>;
+  /**
+   * Send events; resolves with which ones SQS accepted. Never throws for a partial failure. What
+   * could not be sent by `options.deadline` counts as failed.
+   */
+  send(events: FulfillmentEvent[], options?: SendOptions): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }>;
+}
+
+export interface SendOptions {
+  deadline?: Deadline;
 }
 
 /** SQS allows 10 entries per batch. */
@@ -30,9 +38,9 @@ export class SqsEventQueue implements EventQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
+  async send(events: FulfillmentEvent[], options: SendOptions = {}): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
     return sendInBatches(events, async (chunk) => {
-      const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: chunk }));
+      const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: chunk }), options.deadline ? { abortSignal: options.deadline.abortSignal() } : {});
       return new Set((result.Successful ?? []).map((s) => s.Id!));
     });
   }
@@ -48,8 +56,8 @@ export class LightSqsEventQueue implements EventQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async send(events: FulfillmentEvent[]): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
-    return sendInBatches(events, (chunk) => sendMessageBatch(this.client, this.queueUrl, chunk as SqsBatchEntry[]));
+  async send(events: FulfillmentEvent[], options: SendOptions = {}): Promise<{ accepted: FulfillmentEvent[]; failed: FulfillmentEvent[] }> {
+    return sendInBatches(events, (chunk) => sendMessageBatch(this.client, this.queueUrl, chunk as SqsBatchEntry[], options));
   }
 }
 

@@ -1,14 +1,17 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { Deadline } from '../aws/deadline';
 import { loadCatalog } from '../config/loadCatalog';
 import { loadSecrets, prefetchSecrets } from '../aws/secrets';
 import { queueFromEnv, type EventQueue } from '../aws/queue';
 import { deliveryLogFromEnv, type DeliveryLog } from '../aws/deliveryLog';
 import { logger } from '../log/logger';
 import { metrics } from '../log/metrics';
+import { FUNCTIONS } from '../settings';
 import { runIngress } from './pipeline';
 import type { Provider, WebhookRequest } from './types';
 
-export type IngressHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** The context is optional so that tests and benchmarks may call it without one (the function timeout then applies). */
+export type IngressHandler = (event: APIGatewayProxyEventV2, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** Turn an API Gateway HTTP API (v2) event into the request the pipeline reads. */
 export function toWebhookRequest(event: APIGatewayProxyEventV2, receivedAt = new Date()): WebhookRequest {
@@ -52,8 +55,11 @@ export function createIngressHandler(provider: Provider<any, any>, ports: { queu
   prefetchSecrets();
   const getQueue = ports.queue ?? queueFromEnv;
   const getDeliveries = ports.deliveries ?? (() => deliveryLogFromEnv((error) => logger.warn('delivery log not written', { provider: provider.name, error })));
-  return async (event) => {
+  return async (event, context) => {
+    // Taken first: the time spent converting the event counts too.
+    const deadline = Deadline.fromContext(context, FUNCTIONS.ingress.timeoutSeconds * 1000);
     const answer = await runIngress(provider, toWebhookRequest(event), {
+      deadline,
       queue: getQueue(),
       deliveries: getDeliveries(),
       catalog: loadCatalog(),

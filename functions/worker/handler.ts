@@ -1,4 +1,4 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FulfillmentEvent } from '../domain/events';
@@ -8,11 +8,12 @@ import { loadCatalog } from '../config/loadCatalog';
 import { applyContextFactory } from '../config/applyContext';
 import { loadSecrets, type Secrets } from '../aws/secrets';
 import { SesMailer, sesClient, type Mailer } from '../aws/mailer';
+import { Deadline, DeadlineHttpHandler, withDeadline } from '../aws/deadline';
 import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
 import { DynamoFailureLog, type FailureLog } from '../aws/failureLog';
 import { logger, type Logger } from '../log/logger';
 import { METRIC, metrics, type Metrics } from '../log/metrics';
-import { QUEUE } from '../settings';
+import { FUNCTIONS, QUEUE } from '../settings';
 import { EmailInFlight, processEvent, type Checkpoint } from './processEvent';
 
 /**
@@ -22,7 +23,24 @@ import { EmailInFlight, processEvent, type Checkpoint } from './processEvent';
  * rest of its group in this batch are returned unprocessed so nothing overtakes it. Different
  * groups run side by side. A failed message's visibility is pushed out with exponential backoff,
  * so a throttle storm spends the `maxReceiveCount` budget over minutes, not seconds.
+ *
+ * Time: the invocation's deadline (`context.getRemainingTimeInMillis()`) bounds every AWS call of
+ * the work (SES and DynamoDB through functions/aws/deadline.ts), and the last seconds are kept for
+ * reporting. A message is not begun when too little time is left; it and the rest of its group go
+ * back as batch item failures, visible again at once, having cost a receive but no retry backoff.
  */
+
+/** Kept at the end of an invocation for what follows the work: backoffs, failure records, the answer. */
+export const REPORT_RESERVE_MS = 3_000;
+/** The very end is not used at all: the answer must reach Lambda before it stops the function. */
+export const FINAL_MARGIN_MS = 500;
+/** A message is not begun with less work time than this left. */
+export const MIN_MESSAGE_MS = 2_000;
+/**
+ * An email must be sent this long before the work deadline, so that marking it sent (a store
+ * write) still has time: an email sent but not marked is sent again by the retry.
+ */
+export const MARK_RESERVE_MS = 2_000;
 
 export interface WorkerDeps {
   store: EntitlementStore;
@@ -39,51 +57,81 @@ export interface WorkerDeps {
   failures?: FailureLog;
 }
 
-export function createWorker(deps: WorkerDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+/** What the worker needs of the Lambda context: its deadline. */
+export type WorkerContext = Pick<Context, 'getRemainingTimeInMillis'>;
+
+/** Deadlines of one invocation: `work` for processing messages, `end` for reporting on them. */
+interface Budget {
+  work: Deadline;
+  end: Deadline;
+}
+
+export function createWorker(deps: WorkerDeps): (event: SQSEvent, context?: WorkerContext) => Promise<SQSBatchResponse> {
   const applyContext = applyContextFactory();
   const contextFor = (secrets: Secrets): ApplyContext => applyContext(secrets, loadCatalog(), deps.now?.() ?? new Date());
 
-  return async (sqsEvent) => {
-    const secrets = await deps.secrets();
+  return async (sqsEvent, lambdaContext) => {
+    // Without a context (tests, old harnesses) the function timeout stands in for it.
+    const end = Deadline.fromContext(lambdaContext, FUNCTIONS.worker.timeoutSeconds * 1000, FINAL_MARGIN_MS);
+    const budget: Budget = { end, work: end.earlier(REPORT_RESERVE_MS) };
+    const secrets = await withDeadline(budget.work, () => deps.secrets());
     const groups = new Map<string, SQSRecord[]>();
     for (const record of sqsEvent.Records) {
       const group = record.attributes.MessageGroupId ?? record.messageId;
       groups.set(group, [...(groups.get(group) ?? []), record]);
     }
     const failures: string[] = [];
+    const unstarted: SQSRecord[] = [];
     await Promise.all(
       [...groups.values()].map(async (records) => {
         for (let i = 0; i < records.length; i++) {
           const record = records[i]!;
-          const failed = await handleRecord(record, deps, () => contextFor(secrets));
+          if (budget.work.remainingMs() < MIN_MESSAGE_MS) {
+            // Too late to begin: the rest of the group goes back untouched, to be received again at once.
+            for (const rest of records.slice(i)) {
+              failures.push(rest.messageId);
+              unstarted.push(rest);
+            }
+            return;
+          }
+          const failed = await handleRecord(record, deps, () => contextFor(secrets), budget);
           if (failed !== undefined) {
             // Nothing of this group may overtake the failed message: the rest come back with it,
             // after the same backoff (else they would hold the group for a full visibility timeout).
             for (const rest of records.slice(i)) {
               failures.push(rest.messageId);
-              if (rest !== record) await deps.delay?.(rest, failed).catch(() => undefined);
+              if (rest !== record) await withDeadline(budget.end, async () => deps.delay?.(rest, failed)).catch(() => undefined);
             }
             return;
           }
         }
       }),
     );
+    if (unstarted.length > 0) {
+      deps.log.warn('messages not started: the invocation is running out of time', { messages: unstarted.length, remainingMs: budget.end.remainingMs() });
+      await withDeadline(budget.end, () => Promise.all(unstarted.map((record) => deps.delay?.(record, 0)))).catch((e: unknown) => deps.log.warn('could not return unstarted messages early', { error: e }));
+    }
     deps.metrics?.flush();
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   };
 }
 
 /** Process one message; resolves undefined on success, or the backoff in seconds it was given. */
-async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => ApplyContext): Promise<number | undefined> {
+async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => ApplyContext, budget: Budget): Promise<number | undefined> {
   const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? '1');
   let event: FulfillmentEvent | undefined;
   try {
     event = parseQueuedEvent(record.body);
     const started = Date.now();
-    const result = await processEvent(event, { store: deps.store, mailer: deps.mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
-      firstDelivery: receiveCount <= 1,
-      claimToken: record.messageId,
-    });
+    // The mailer gets the work deadline explicitly; the store's DynamoDB calls get it from the
+    // async context (withDeadline), as processEvent passes no deadline along.
+    const mailer: Mailer = { send: (to, email, tags, options) => deps.mailer.send(to, email, tags, { deadline: budget.work.earlier(MARK_RESERVE_MS), ...options }) };
+    const result = await withDeadline(budget.work, () =>
+      processEvent(event!, { store: deps.store, mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
+        firstDelivery: receiveCount <= 1,
+        claimToken: record.messageId,
+      }),
+    );
     deps.log.info('event processed', {
       provider: event.provider,
       scope: event.scope,
@@ -109,16 +157,18 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
       retryInSeconds: seconds,
       error,
     });
-    await deps.delay?.(record, seconds).catch((e: unknown) => deps.log.warn('could not set retry backoff', { error: e }));
+    await withDeadline(budget.end, async () => deps.delay?.(record, seconds)).catch((e: unknown) => deps.log.warn('could not set retry backoff', { error: e }));
     // Another delivery sending the email is coordination, not a fault worth keeping.
     if (deps.failures && !(error instanceof EmailInFlight)) {
-      await deps.failures.record({
+      const failures = deps.failures;
+      await withDeadline(budget.end, () => failures.record({
         messageId: record.messageId,
         ...(event ? { provider: event.provider, eventId: event.eventId, scope: event.scope } : {}),
         receiveCount,
         error: { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) },
         at: deps.now?.() ?? new Date(),
-      });
+      }),
+      );
     }
     return seconds;
   }
@@ -168,16 +218,29 @@ export function queueUrlOf(record: SQSRecord): string {
   return `https://sqs.${region}.amazonaws.com/${account}/${name}`;
 }
 
+/**
+ * The worker's SDK clients. Each call is bounded by the deadline of the invocation in progress
+ * (DeadlineHttpHandler); SES also by its own request timeout. The soak builds the same ones.
+ */
+export function workerClients(): { sqs: SQSClient; dynamodb: DynamoDBClient; ses: ReturnType<typeof sesClient> } {
+  return {
+    // No timeouts of their own (as before): the invocation's deadline is the bound. A shorter one
+    // would fail calls that are merely slow, and a failed mark after a sent email means a second email.
+    sqs: new SQSClient({ requestHandler: new DeadlineHttpHandler() }),
+    dynamodb: new DynamoDBClient({ requestHandler: new DeadlineHttpHandler() }),
+    ses: sesClient(),
+  };
+}
+
 function fromEnvironment(): WorkerDeps {
   const table = process.env.KEYSMITH_TABLE_NAME;
   if (!table) throw new Error('KEYSMITH_TABLE_NAME is not set');
-  const sqs = new SQSClient({});
-  const dynamodb = new DynamoDBClient({});
+  const { sqs, dynamodb, ses } = workerClients();
   const catalog = loadCatalog();
   return {
     store: new DynamoEntitlementStore(dynamodb, table),
     failures: new DynamoFailureLog(dynamodb, table, (error) => logger.warn('could not record the failure', { error })),
-    mailer: new SesMailer(sesClient(), {
+    mailer: new SesMailer(ses, {
       ...catalog.sender,
       ...(process.env.KEYSMITH_SES_CONFIGURATION_SET ? { configurationSet: process.env.KEYSMITH_SES_CONFIGURATION_SET } : {}),
     }),
@@ -190,13 +253,13 @@ function fromEnvironment(): WorkerDeps {
   };
 }
 
-let worker: ((event: SQSEvent) => Promise<SQSBatchResponse>) | undefined;
+let worker: ReturnType<typeof createWorker> | undefined;
 /** Drop the cached clients (tests and the local stack restart against new endpoints). */
 export function forgetWorker(): void {
   worker = undefined;
 }
 /** Lambda entry; clients are built once per process, on the first invocation. */
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = async (event: SQSEvent, context?: WorkerContext): Promise<SQSBatchResponse> => {
   worker ??= createWorker(fromEnvironment());
-  return worker(event);
+  return worker(event, context);
 };

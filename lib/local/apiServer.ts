@@ -42,7 +42,10 @@ export const API_ID = 'local';
 
 export function createApiServer(options: ApiServerOptions): Server {
   const limit = options.payloadLimitBytes ?? PAYLOAD_LIMIT_BYTES;
-  const server = createServer((req, res) => {
+  // Node refuses request lines and headers over 16 KiB by resetting the connection mid-request;
+  // Paddle's GET fulfillment carries its (up to 64 KiB) form in the query string, which the
+  // ingress must see to answer 413 or accept — not a reset the caller cannot read.
+  const server = createServer({ maxHeaderSize: 128 * 1024 }, (req, res) => {
     const started = Date.now();
     const path = splitTarget(req.url ?? '/').path;
     if (!path.startsWith('/_local/')) {

@@ -53,13 +53,14 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   const ingress: Partial<Record<ProviderName, HttpApiHandler>> = {};
   for (const registration of PROVIDER_REGISTRY) {
     const { handler } = await registration.load();
-    ingress[registration.name] = (event) => inScope('ingress', () => handler(event));
+    ingress[registration.name] = (event, context) => inScope('ingress', () => handler(event, context));
   }
   const realWorker = (await import('../../functions/worker/handler')).handler;
-  const worker = async (event: SQSEvent, _context?: Context) => {
+  const worker = async (event: SQSEvent, context?: Context) => {
     delivered.push(...event.Records);
     try {
-      return await inScope('worker', () => realWorker(event));
+      // The invocation's context: the worker budgets its calls from its deadline.
+      return await inScope('worker', () => realWorker(event, context));
     } finally {
       workerDone.push(now());
     }

@@ -32,7 +32,21 @@ export class HttpClient {
     this.host = this.url.host;
   }
 
-  send(req: RawRequest, timeoutMs = 30_000): Promise<RawAnswer> {
+  /**
+   * One request. A reset on a reused keep-alive connection is sent again once: the server closed
+   * that idle connection just as the request went out, so it never read it (Node's documented
+   * `reusedSocket` case — every HTTP client retries it; providers do too).
+   */
+  async send(req: RawRequest, timeoutMs = 30_000): Promise<RawAnswer> {
+    try {
+      return await this.once(req, timeoutMs);
+    } catch (error) {
+      if (!(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+      return this.once(req, timeoutMs);
+    }
+  }
+
+  private once(req: RawRequest, timeoutMs: number): Promise<RawAnswer> {
     return new Promise((resolve, reject) => {
       const flat: string[] = [];
       // With a raw header list Node adds no Host header itself (and its server refuses HTTP/1.1 without one).
@@ -50,7 +64,10 @@ export class HttpClient {
         res.on('error', reject);
       });
       out.on('timeout', () => out.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      out.on('error', reject);
+      out.on('error', (error: NodeJS.ErrnoException) => {
+        const stale = out.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        reject(stale ? Object.assign(error, { reusedSocket: true }) : error);
+      });
       out.end(req.body);
     });
   }

@@ -34,13 +34,24 @@ export interface SendResult {
   unexpected: DeliveryLogEntry[];
   /** Paddle purchase answers by order index (the license text Paddle mails). */
   paddleAnswers: Map<number, string[]>;
+  /**
+   * 503s with Retry-After (the ingress could not make the events durable in time, e.g. on an
+   * overloaded machine), sent again as every provider does; by `x-keysmith-reason`. Only the
+   * final answer of a delivery counts in `statuses`.
+   */
+  unavailable: { retried: number; reasons: Record<string, number> };
   ms: number;
 }
+
+/** A delivery answered 503 with Retry-After is sent again, at most this many times in all. */
+const MAX_ATTEMPTS = 6;
+/** The soak does not wait the Retry-After seconds a provider would: this much per attempt. */
+const RETRY_PAUSE_MS = 200;
 
 /** Sends every order's deliveries: orders in parallel (`concurrency` clients), each order's steps in sequence. */
 export async function sendOrders(plans: OrderPlan[], baseUrl: string, concurrency: number, progress?: (done: number) => void): Promise<SendResult> {
   const client = new HttpClient(baseUrl, concurrency * 2);
-  const result: SendResult = { requests: 0, concurrentPairs: 0, statuses: {}, unexpected: [], paddleAnswers: new Map(), ms: 0 };
+  const result: SendResult = { requests: 0, concurrentPairs: 0, statuses: {}, unexpected: [], paddleAnswers: new Map(), unavailable: { retried: 0, reasons: {} }, ms: 0 };
   const started = Date.now();
   const note = (plan: OrderPlan, kind: DeliveryKind, answer: RawAnswer | Error): void => {
     result.requests++;
@@ -56,11 +67,23 @@ export async function sendOrders(plans: OrderPlan[], baseUrl: string, concurrenc
       result.paddleAnswers.set(plan.index, bodies);
     }
   };
-  const send = (plan: OrderPlan, kind: DeliveryKind): Promise<void> =>
-    client.send(requestFor(plan, kind)).then(
-      (answer) => note(plan, kind, answer),
-      (error: Error) => note(plan, kind, error),
-    );
+  const send = async (plan: OrderPlan, kind: DeliveryKind): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      let answer: RawAnswer | Error;
+      try {
+        answer = await client.send(requestFor(plan, kind));
+      } catch (error) {
+        answer = error as Error;
+      }
+      // Only an honest 503 (Retry-After) is retried; a 500 or a 503 without it is final.
+      const retryAfter = answer instanceof Error ? undefined : answer.status === 503 ? answer.headers['retry-after'] : undefined;
+      if (retryAfter === undefined || attempt >= MAX_ATTEMPTS) return note(plan, kind, answer);
+      const reason = String((answer as RawAnswer).headers['x-keysmith-reason'] ?? 'unknown');
+      result.unavailable.retried++;
+      result.unavailable.reasons[reason] = (result.unavailable.reasons[reason] ?? 0) + 1;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * attempt));
+    }
+  };
   let done = 0;
   try {
     await pool(plans, concurrency, async (plan) => {

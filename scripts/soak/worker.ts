@@ -1,14 +1,13 @@
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoFailureLog } from '../../functions/aws/failureLog';
-import { SesMailer, sesClient, type MailTags, type Mailer } from '../../functions/aws/mailer';
+import { SesMailer, type MailTags, type Mailer, type SendOptions } from '../../functions/aws/mailer';
 import { loadSecrets } from '../../functions/aws/secrets';
 import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { loadCatalog } from '../../functions/config/loadCatalog';
 import type { RenderedEmail } from '../../functions/domain/email';
 import type { Logger } from '../../functions/log/logger';
-import { createWorker, queueUrlOf } from '../../functions/worker/handler';
+import { createWorker, queueUrlOf, workerClients } from '../../functions/worker/handler';
 import type { Checkpoint } from '../../functions/worker/processEvent';
 import type { WorkerHandler } from '../../lib/local/poller';
 import { injectSdkFaults, type SdkFaultCounters } from './faults';
@@ -17,7 +16,7 @@ import { Random, sleep } from './random';
 /**
  * The worker of the soak: the production worker (`createWorker`) with the production adapters —
  * DynamoEntitlementStore and DynamoFailureLog over a DynamoDB client, SesMailer over the SES
- * client `sesClient()` — built from the same environment the Lambda gets, plus faults:
+ * client `sesClient()` (workerClients) — built from the same environment the Lambda gets, plus faults:
  *
  * - SDK level: throttling responses on a fraction of DynamoDB and SES attempts (./faults.ts).
  * - Crashes: each delivery of a message is doomed with probability `crashRate`; it crashes at a
@@ -99,9 +98,7 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
   const crashes = random.fork();
 
   // Exactly the clients the production worker builds (fromEnvironment in functions/worker/handler.ts).
-  const dynamo = new DynamoDBClient({});
-  const ses = sesClient();
-  const sqs = new SQSClient({});
+  const { dynamodb: dynamo, ses, sqs } = workerClients();
   const stats: WorkerStats = {
     invocations: 0,
     records: 0,
@@ -127,9 +124,9 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
   const plans = new Map<string, CrashPlan>();
   const sesMailer = new SesMailer(ses, loadCatalog().sender);
   const mailer: Mailer = {
-    async send(to: string, email: RenderedEmail, tags?: MailTags) {
+    async send(to: string, email: RenderedEmail, tags?: MailTags, sendOptions?: SendOptions) {
       try {
-        const result = await sesMailer.send(to, email, tags);
+        const result = await sesMailer.send(to, email, tags, sendOptions);
         stats.emailsAccepted++;
         unmarked.set(tags?.eventId ?? `to:${to.toLowerCase()}`, to.toLowerCase());
         return result;
@@ -169,7 +166,7 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
     },
   });
 
-  const handler: WorkerHandler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
+  const handler: WorkerHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     stats.invocations++;
     const doomed: CrashPlan[] = [];
     for (const record of event.Records) {
@@ -186,7 +183,7 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
     }
     let response: SQSBatchResponse;
     try {
-      response = await worker(event);
+      response = await worker(event, context);
     } finally {
       for (const [eventId, plan] of plans) if (doomed.includes(plan)) plans.delete(eventId);
     }

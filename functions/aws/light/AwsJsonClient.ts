@@ -1,3 +1,4 @@
+import type { Deadline } from '../deadline';
 import { credentialsFromEnv, endpointFor, regionFromEnv, type LightService } from './config';
 import { AwsCallError, THROTTLING_CODES, TRANSIENT_CODES } from './errors';
 import { sign, type Credentials } from './sigv4';
@@ -42,6 +43,14 @@ export interface AwsJsonClientOptions {
   random?: () => number;
 }
 
+/** Per call: the point by which the call must be over, retries included. */
+export interface CallOptions {
+  deadline?: Deadline;
+}
+
+/** An attempt is not begun with less time than this left: it could not finish. */
+export const MIN_ATTEMPT_MS = 20;
+
 export class AwsJsonClient {
   readonly endpoint: string;
   readonly region: string;
@@ -55,13 +64,20 @@ export class AwsJsonClient {
     this.url = new URL(this.endpoint.endsWith('/') ? this.endpoint : `${this.endpoint}/`);
   }
 
-  /** Calls `operation` with `input`; resolves with the parsed answer or rejects with an AwsCallError. */
-  async call<T>(operation: string, input: unknown): Promise<T> {
+  /**
+   * Calls `operation` with `input`; resolves with the parsed answer or rejects with an AwsCallError.
+   * With a deadline, each attempt's timeout is what is left of it, and no attempt or backoff runs
+   * past it (the call then fails with `DeadlineExceeded`, or with the last attempt's error).
+   */
+  async call<T>(operation: string, input: unknown, callOptions: CallOptions = {}): Promise<T> {
     const o = this.options;
+    const { deadline } = callOptions;
     const maxAttempts = Math.max(1, o.maxAttempts ?? 3);
     const body = JSON.stringify(input);
     for (let attempt = 1; ; attempt++) {
       let error: AwsCallError;
+      const timeoutMs = Math.floor(deadline ? deadline.budgetMs(o.timeoutMs ?? 3000) : (o.timeoutMs ?? 3000));
+      if (timeoutMs < MIN_ATTEMPT_MS) throw new AwsCallError('DeadlineExceeded', `${operation}: no time left for attempt ${attempt}`, 0, false, attempt - 1);
       try {
         const signed = sign({
           method: 'POST',
@@ -72,17 +88,19 @@ export class AwsJsonClient {
           region: this.region,
           credentials: (o.credentials ?? credentialsFromEnv)(),
         });
-        const response = await (o.transport ?? nodeHttpTransport)({ method: 'POST', url: this.url, headers: signed.headers, body }, o.timeoutMs ?? 3000);
+        const response = await (o.transport ?? nodeHttpTransport)({ method: 'POST', url: this.url, headers: signed.headers, body }, timeoutMs);
         if (response.status >= 200 && response.status < 300) return parseBody<T>(response.body, operation);
         error = toError(operation, response.status, response.headers, response.body);
       } catch (thrown) {
         if (!(thrown instanceof AwsCallError)) throw thrown;
         error = thrown;
       }
-      if (!error.retryable || attempt >= maxAttempts) {
+      const pause = error.retryable && attempt < maxAttempts ? this.backoff(attempt, THROTTLING_CODES.has(error.code)) : 0;
+      const outOfTime = deadline !== undefined && deadline.remainingMs() - pause < MIN_ATTEMPT_MS;
+      if (!error.retryable || attempt >= maxAttempts || outOfTime) {
         throw new AwsCallError(error.code, attempt > 1 ? `${error.message} (after ${attempt} attempts)` : error.message, error.status, error.retryable, attempt);
       }
-      await (o.sleep ?? sleep)(this.backoff(attempt, THROTTLING_CODES.has(error.code)));
+      await (o.sleep ?? sleep)(pause);
     }
   }
 

@@ -1,4 +1,4 @@
-import { AwsJsonClient, type AwsJsonClientOptions } from './AwsJsonClient';
+import { AwsJsonClient, type AwsJsonClientOptions, type CallOptions } from './AwsJsonClient';
 
 /**
  * DynamoDB BatchWriteItem over its JSON protocol. Items use DynamoDB's attribute-value shape
@@ -47,22 +47,25 @@ const MAX_ROUNDS = 8;
 
 /**
  * BatchWriteItem in chunks of 25, writing again what DynamoDB leaves unprocessed (it does so
- * under throttling instead of failing the call), with a growing pause, at most 8 times.
+ * under throttling instead of failing the call), with a growing pause, at most 8 times — and
+ * never past `options.deadline`.
  */
 export async function batchWriteItems(
   client: AwsJsonClient,
   tableName: string,
   requests: WriteRequestLike[],
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  options: CallOptions = {},
 ): Promise<void> {
   for (let i = 0; i < requests.length; i += BATCH) {
     let pending: WriteRequestLike[] = requests.slice(i, i + BATCH).map(toWireRequest);
     for (let round = 0; pending.length > 0; round++) {
       if (round > 0) {
-        if (round > MAX_ROUNDS) throw new Error(`DynamoDB left ${pending.length} writes unprocessed`);
-        await sleep(Math.min(50 * 2 ** round, 2000));
+        const pause = Math.min(50 * 2 ** round, 2000);
+        if (round > MAX_ROUNDS || (options.deadline && options.deadline.remainingMs() <= pause)) throw new Error(`DynamoDB left ${pending.length} writes unprocessed`);
+        await sleep(pause);
       }
-      const output = await client.call<BatchWriteItemOutput>('BatchWriteItem', { RequestItems: { [tableName]: pending } });
+      const output = await client.call<BatchWriteItemOutput>('BatchWriteItem', { RequestItems: { [tableName]: pending } }, options);
       // Unprocessed items come back in wire form (binary already base64).
       pending = output.UnprocessedItems?.[tableName] ?? [];
     }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AwsJsonClient, type AwsJsonClientOptions } from './AwsJsonClient';
+import { AwsJsonClient, type AwsJsonClientOptions, type CallOptions } from './AwsJsonClient';
 
 /** SQS over the JSON protocol (what the SDK itself speaks to SQS since 2023). */
 
@@ -23,8 +23,8 @@ export function sqsClient(options: Partial<AwsJsonClientOptions> = {}): AwsJsonC
  * SendMessageBatch; resolves with the ids SQS accepted. An entry whose MD5 does not match what
  * was sent counts as not accepted (the SDK makes the same check), so its sender retries it.
  */
-export async function sendMessageBatch(client: AwsJsonClient, queueUrl: string, entries: SqsBatchEntry[]): Promise<Set<string>> {
-  const output = await client.call<SendMessageBatchOutput>('SendMessageBatch', { QueueUrl: queueUrl, Entries: entries });
+export async function sendMessageBatch(client: AwsJsonClient, queueUrl: string, entries: SqsBatchEntry[], options: CallOptions = {}): Promise<Set<string>> {
+  const output = await client.call<SendMessageBatchOutput>('SendMessageBatch', { QueueUrl: queueUrl, Entries: entries }, options);
   const sent = new Map(entries.map((e) => [e.Id, e.MessageBody]));
   const accepted = new Set<string>();
   for (const ok of output.Successful ?? []) {

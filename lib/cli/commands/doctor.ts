@@ -6,6 +6,7 @@ import { resolveTarget, type Target, type TargetOptions } from '../target';
 import { keyCheck } from '../keyChecks';
 import { secretProblem, SECRET_PROVIDER } from '../secretChecks';
 import { depth } from './dlq';
+import { sesAccountChecks } from './doctorSes';
 
 /**
  * `keysmith doctor`: one verdict per line — ✔ ok, ! warn, ✘ fail, – does not apply — and exit 1
@@ -173,39 +174,8 @@ async function awsChecks(t: Target, add: Add): Promise<void> {
     const verdict: Verdict = /_COMPLETE$/.test(status) && !/ROLLBACK|DELETE/.test(status) ? 'ok' : /IN_PROGRESS$/.test(status) ? 'warn' : 'fail';
     add('stack', verdict, `${t.stackName}: ${status}`);
   });
-  await guarded(add, 'ses identity', () => sesIdentity(t, add));
-  await guarded(add, 'ses sandbox', () => sesQuota(t, add));
+  await sesAccountChecks(t, add);
   await guarded(add, 'alarms', () => alarms(t, add));
-}
-
-async function sesIdentity(t: Target, add: Add): Promise<void> {
-  const { GetIdentityVerificationAttributesCommand } = await import('@aws-sdk/client-ses');
-  const from = loadCatalog().sender.from;
-  const domain = from.split('@')[1] ?? from;
-  const result = await (await t.ses()).send(new GetIdentityVerificationAttributesCommand({ Identities: [from, domain] }));
-  const status = (id: string): string | undefined => result.VerificationAttributes?.[id]?.VerificationStatus;
-  if (status(from) === 'Success' || status(domain) === 'Success') {
-    add('ses identity', 'ok', `sender ${from} verified (${status(domain) === 'Success' ? `domain ${domain}` : 'address'})`);
-  } else {
-    const seen = [status(from) && `address ${status(from)}`, status(domain) && `domain ${status(domain)}`].filter(Boolean).join(', ');
-    add('ses identity', 'fail', `sender ${from} is not verified in SES ${t.region}${seen ? ` (${seen})` : ''}: no license email can be sent. Verify the address or its domain in the SES console.`);
-  }
-}
-
-/**
- * SES v1 has no "sandbox" flag; the sandbox is what its quota looks like: 200 emails a day at
- * one per second. (SES v2's GetAccount would say it outright, at the cost of another client.)
- */
-async function sesQuota(t: Target, add: Add): Promise<void> {
-  const { GetSendQuotaCommand } = await import('@aws-sdk/client-ses');
-  const q = await (await t.ses()).send(new GetSendQuotaCommand({}));
-  const max = q.Max24HourSend ?? 0;
-  const sent = q.SentLast24Hours ?? 0;
-  const rate = q.MaxSendRate ?? 0;
-  if (max <= 200 && rate <= 1) add('ses sandbox', 'warn', `SES ${t.region} looks like the sandbox (${max}/day, ${rate}/s): only verified recipients get email. Request production access.`);
-  else add('ses sandbox', 'ok', `production access: ${max}/day, ${rate}/s`);
-  if (max > 0 && sent / max >= 0.8) add('ses quota', sent >= max ? 'fail' : 'warn', `${sent} of ${max} emails sent in the last 24 h`);
-  else add('ses quota', 'ok', `${sent} of ${max} emails sent in the last 24 h`);
 }
 
 /** The stack's alarms exist (CloudFormation knows them) and their topic has a confirmed subscriber. */

@@ -82,8 +82,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const enqueuedBy = new Map<string, FulfillmentEvent[]>();
   const unattributed: FulfillmentEvent[] = [];
   const attributing: EventQueue = {
-    async send(events) {
-      const result = await queueFromEnv().send(events);
+    async send(events, sendOptions) {
+      const result = await queueFromEnv().send(events, sendOptions);
       const id = attribution.getStore();
       if (id === undefined) unattributed.push(...result.accepted);
       else enqueuedBy.set(id, [...(enqueuedBy.get(id) ?? []), ...result.accepted]);
@@ -93,7 +93,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const ingress: Partial<Record<ProviderName, HttpApiHandler>> = {};
   for (const registration of PROVIDER_REGISTRY) {
     const handler = createIngressHandler(await registration.provider(), { queue: () => attributing });
-    ingress[registration.name] = (event) => attribution.run(event.requestContext.requestId, () => handler(event));
+    ingress[registration.name] = (event, context) => attribution.run(event.requestContext.requestId, () => handler(event, context));
   }
   const received: string[] = [];
   const stack = await startLocalStack({

@@ -404,6 +404,7 @@ describe('keysmith CLI against the local stack', () => {
           AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
           AWS_ENDPOINT_URL_SNS: aws.url,
           AWS_ENDPOINT_URL_SES: aws.url,
+          AWS_ENDPOINT_URL_SESV2: aws.url,
           ...env,
         },
       });
@@ -483,7 +484,32 @@ describe('keysmith CLI against the local stack', () => {
       expect(broken.code).toBe(1);
       expect(broken.stdout).toMatch(/^✘ ses identity\s+sender licenses@example\.com is not verified/m);
       expect(broken.stdout).toMatch(/^✘ alarm topic\s+nobody is told/m);
-      expect(broken.stdout).toMatch(/^! ses sandbox/m);
+      expect(broken.stdout).toMatch(/^! ses sandbox\s+SES us-east-1 is in the sandbox .*SES_SANDBOX_RECIPIENT/m);
+      expect(aws.calls).toEqual(expect.arrayContaining(['sesv2:GetAccount', 'sesv2:GetEmailIdentity']));
+    });
+
+    it('doctor reads the sandbox from SES v2 (not from the quota) and checks the sender with GetEmailIdentity', async () => {
+      // Prepare: out of the sandbox, the sender verified by address only, a pending domain.
+      aws.state.productionAccess = true;
+      aws.state.identities = { 'licenses@example.com': 'Success', 'example.com': 'Pending' };
+
+      // Act
+      const verified = await inAws(['doctor', '--json']);
+      aws.state.identities = { 'example.com': 'Pending' };
+      aws.state.sendingEnabled = false;
+      const paused = await inAws(['doctor', '--json']);
+      aws.state.productionAccess = false;
+      aws.state.sendingEnabled = true;
+      aws.state.identities = { 'example.com': 'Success' };
+
+      // Assess
+      type Result = { checks: { check: string; status: string; detail: string }[] };
+      const line = (r: Result, check: string) => r.checks.find((c) => c.check === check);
+      expect(line(verified.json<Result>(), 'ses sandbox')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^production access in SES us-east-1: 200\/day, 1\/s/) });
+      expect(line(verified.json<Result>(), 'ses identity')).toMatchObject({ status: 'ok', detail: 'sender licenses@example.com verified (address)' });
+      expect(line(paused.json<Result>(), 'ses identity')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/not verified in SES us-east-1 \(domain pending\)/) });
+      expect(line(paused.json<Result>(), 'ses sandbox')).toMatchObject({ status: 'fail', detail: expect.stringMatching(/sending is paused/) });
+      expect(paused.code).toBe(1);
     });
 
     it('with split secrets, secrets set writes each name into its own secret and moves it out of the license secret; doctor flags leftovers', async () => {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * Just enough of CloudFormation, Secrets Manager, SNS and SES v1 to run `--stack` commands with
+ * Just enough of CloudFormation, Secrets Manager, SNS, SES v1 and SES v2 (REST JSON) to run `--stack` commands with
  * the real SDK clients: the CLI is pointed here with AWS_ENDPOINT_URL_<SERVICE>, while SQS and
  * DynamoDB go to the local stack's emulators. The answers are shaped like AWS's (query-protocol
  * XML, JSON 1.1 for Secrets Manager); `calls` records what the CLI asked.
@@ -19,6 +19,10 @@ export interface FakeAwsState {
   /** SES: verification status per identity. */
   identities: Record<string, string>;
   quota: { max: number; rate: number; sent: number };
+  /** SES v2 GetAccount: out of the sandbox? @default false */
+  productionAccess?: boolean;
+  /** SES v2 GetAccount: sending paused when false. @default true */
+  sendingEnabled?: boolean;
   /** SNS: subscription ARNs of the alarm topic ('PendingConfirmation' for pending ones). */
   subscriptions: string[];
   alarms: string[];
@@ -35,6 +39,7 @@ export async function startFakeAws(state: FakeAwsState): Promise<FakeAws> {
   const calls: string[] = [];
   const server: Server = createServer((req, res) => {
     void body(req).then((text) => {
+      if (req.url?.startsWith('/v2/email/')) return sesV2(req.method ?? 'GET', req.url, state, calls, res);
       const target = req.headers['x-amz-target'];
       if (typeof target === 'string' && target.startsWith('secretsmanager.')) {
         const action = target.slice('secretsmanager.'.length);
@@ -123,6 +128,40 @@ function queryAnswer(action: string, params: URLSearchParams, state: FakeAwsStat
     default:
       return undefined;
   }
+}
+
+/** SES v2: GetAccount and GetEmailIdentity, from the same state as v1's identities and quota. */
+function sesV2(method: string, url: string, state: FakeAwsState, calls: string[], res: import('node:http').ServerResponse): void {
+  res.setHeader('content-type', 'application/json');
+  const identity = /^\/v2\/email\/identities\/([^/?]+)/.exec(url);
+  if (method === 'GET' && url.startsWith('/v2/email/account')) {
+    calls.push('sesv2:GetAccount');
+    res.end(
+      JSON.stringify({
+        ProductionAccessEnabled: state.productionAccess ?? false,
+        SendingEnabled: state.sendingEnabled ?? true,
+        EnforcementStatus: 'HEALTHY',
+        SendQuota: { Max24HourSend: state.quota.max, MaxSendRate: state.quota.rate, SentLast24Hours: state.quota.sent },
+      }),
+    );
+    return;
+  }
+  if (method === 'GET' && identity) {
+    calls.push('sesv2:GetEmailIdentity');
+    const id = decodeURIComponent(identity[1]!);
+    const status = state.identities[id];
+    if (status === undefined) {
+      res.statusCode = 404;
+      res.setHeader('x-amzn-errortype', 'NotFoundException');
+      res.end(JSON.stringify({ message: `Email identity <${id}> does not exist.` }));
+      return;
+    }
+    res.end(JSON.stringify({ IdentityType: id.includes('@') ? 'EMAIL_ADDRESS' : 'DOMAIN', VerifiedForSendingStatus: status === 'Success', VerificationStatus: status === 'Success' ? 'SUCCESS' : status.toUpperCase() }));
+    return;
+  }
+  res.statusCode = 400;
+  res.setHeader('x-amzn-errortype', 'BadRequestException');
+  res.end(JSON.stringify({ message: `fake AWS does not know ${method} ${url}` }));
 }
 
 function error(code: string, message: string): string {

@@ -9,7 +9,9 @@ import type { SoakReport } from '../../../scripts/soak/soak';
  * KEYSMITH_SOAK_FUZZ and KEYSMITH_SOAK_SEED change size and seed; the seed is printed on failure.
  */
 
-jest.setTimeout(120_000);
+// Correctness, not speed: on a busy 2-core CI machine this small run has taken over 4 minutes
+// (it takes ~30 s on an idle one). The wall time is reported, not asserted.
+jest.setTimeout(600_000);
 
 describe('soak: exactly-once under faults, and no 5xx or enqueue from hostile requests', () => {
   let report: SoakReport;
@@ -57,6 +59,13 @@ describe('soak: exactly-once under faults, and no 5xx or enqueue from hostile re
     expect(w.dynamodb.throttled).toBeGreaterThan(0);
     expect(Object.values(w.crashes).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(report.orders!.verification.dlq).toBe(0);
+  });
+
+  it('answers every genuine delivery 2xx in the end: only honest 503s (Retry-After) were retried, never a 500', () => {
+    const { statuses, unavailable } = report.orders!.sent;
+    expect(Object.keys(statuses).filter((status) => !status.startsWith('2'))).toEqual([]);
+    // Printed for the record: how often the machine was too busy to enqueue in time.
+    if (unavailable.retried > 0) console.info(`soak: ${unavailable.retried} × 503 retried`, unavailable.reasons);
   });
 
   it('answers no fuzzed request with a 5xx and enqueues nothing for one that must be refused', () => {
