@@ -148,7 +148,11 @@ function holdFor(event: FulfillmentEvent, applied: AppliedEvent, kind: HoldKind)
 
 /** Put the hold where the event aims it: the order (no items, no targets) or the licenses it names. */
 function setHold(state: Entitlement, event: FulfillmentEvent, hold: Hold, applied: AppliedEvent): void {
-  if (aimsAtOrder(event)) {
+  // A return or refund naming items that arrives before its purchase (a redrive, another FIFO
+  // group) matches no license yet: it holds the whole order, so the late grant issues nothing
+  // usable. Over-holding a unit is recoverable by the seller; under-holding gives away a refund.
+  const beforePurchase = !event.targets && event.items.length > 0 && selectLicenses(state, event).length === 0;
+  if (aimsAtOrder(event) || beforePurchase) {
     const set = addHold(state.holds, { ...hold, eventId: event.eventId, reason: event.reason });
     change(applied, set ? { licenses: 'all', what: 'hold', hold: hold.kind } : { licenses: 'all', what: 'no change', hold: hold.kind, detail: 'already held' });
     return;

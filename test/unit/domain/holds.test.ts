@@ -138,6 +138,13 @@ describe('holds: bookkeeping', () => {
     expect(last.email).toBeUndefined();
   });
 
+  it('a return naming items that overtakes its purchase holds the whole order', () => {
+    const partialReturn = ev({ action: 'revoke', reason: 'return.created', items: [{ productId: 'app', quantity: 1 }] });
+    const { state } = run([partialReturn, purchase()]);
+    expect(statuses(state)).toEqual(['revoked', 'revoked']);
+    expect(statuses(run([purchase(), partialReturn]).state)).toEqual(['active', 'revoked']);
+  });
+
   it('each hold names the event that set it', () => {
     const opened = disputeOpened();
     const { state } = run([purchase(), opened]);

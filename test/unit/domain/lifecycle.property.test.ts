@@ -58,8 +58,10 @@ function modelStep(m: Model, step: Step): void {
       m.order.add('refund');
       return;
     case 'partialRefund':
-      // One unit returned: the newest unit of the product (if the purchase is there to name it).
+      // One unit returned: the newest unit of the product; before the purchase there is no unit
+      // to name, so the return holds the whole order.
       if (m.granted) m.unit[UNITS - 1]!.add('refund');
+      else m.order.add('refund');
       return;
     case 'disputeOpened':
       m.order.add('dispute');
