@@ -1,6 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { PROJECT_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCatalog';
 import type { Catalog } from '../functions/domain/catalog';
 

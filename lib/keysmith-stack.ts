@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Annotations, App, CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { Annotations, type App, type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { HttpApi, HttpStage, ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -15,7 +15,7 @@ import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCa
 import type { Catalog } from '../functions/domain/catalog';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../functions/providers/registry';
 import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath } from './catalogWarnings';
-import { KeysmithAlerting, type KeysmithAlarmSet } from './constructs/KeysmithAlerting';
+import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
 import { KeysmithDashboard } from './constructs/KeysmithDashboard';
 import { KeysmithEventPipeline } from './constructs/KeysmithEventPipeline';
 import type { KeysmithFunction } from './constructs/KeysmithFunction';
@@ -206,7 +206,10 @@ export class KeysmithStack extends Stack {
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DlqUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
-    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'The license secret (KEYSMITH_LICENSE_SECRET, KEYSMITH_LICENSE_SIGNING_KEY); retained. Set values with `keysmith secrets set --stack`' });
+    new CfnOutput(this, 'SecretArn', {
+      value: this.secret.secretArn,
+      description: 'The license secret (KEYSMITH_LICENSE_SECRET, KEYSMITH_LICENSE_SIGNING_KEY); retained. Set values with `keysmith secrets set --stack`',
+    });
     for (const [provider, secret] of this.providerSecrets) {
       new CfnOutput(this, `SecretArn${capitalize(provider)}`, { value: secret.secretArn, description: `${provider} webhook secrets; set them with \`keysmith secrets set --stack\`` });
     }
@@ -228,17 +231,29 @@ export class KeysmithStack extends Stack {
   /** Every cdk-nag finding this design accepts, each on the narrowest construct, with the reason. */
   private acknowledgeNagFindings(): void {
     for (const fn of [this.worker, ...this.ingressFunctions.values(), this.feedback]) {
-      acknowledge(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'AWSLambdaBasicExecutionRole only allows writing this function\'s CloudWatch logs; an inline copy would say the same.');
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "AWSLambdaBasicExecutionRole only allows writing this function's CloudWatch logs; an inline copy would say the same.",
+      );
     }
-    acknowledge(this.api, 'AwsSolutions-APIG4',
-      'Webhook routes are called by storefronts that cannot carry AWS or JWT credentials; each ingress function authenticates the request by the provider\'s signature, token or shared secret before anything is stored.');
+    acknowledge(
+      this.api,
+      'AwsSolutions-APIG4',
+      "Webhook routes are called by storefronts that cannot carry AWS or JWT credentials; each ingress function authenticates the request by the provider's signature, token or shared secret before anything is stored.",
+    );
     for (const secret of [this.secret, ...this.providerSecrets.values()]) {
-      acknowledge(secret, 'AwsSolutions-SMG4',
-        'Provider secrets are rotated at the provider, then set with `keysmith secrets set` (a _PREVIOUS value covers the switch); the license secret must never change or issued keys stop verifying.');
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'Provider secrets are rotated at the provider, then set with `keysmith secrets set` (a _PREVIOUS value covers the switch); the license secret must never change or issued keys stop verifying.',
+      );
     }
-    acknowledge(this.feedbackFailureQueue, 'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter destination of the feedback function\'s failed invocations (alarmed, kept 14 days); a DLQ of a DLQ would only hide them further.');
+    acknowledge(
+      this.feedbackFailureQueue,
+      'AwsSolutions-SQS3',
+      "This queue is itself the dead-letter destination of the feedback function's failed invocations (alarmed, kept 14 days); a DLQ of a DLQ would only hide them further.",
+    );
   }
 }
 

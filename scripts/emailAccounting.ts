@@ -82,7 +82,15 @@ export async function emailAccounting(owed: readonly OwedEmail[], store: Account
 export async function emailRecordsOf(store: AccountingStore, stored: StoredEntitlement): Promise<EmailRecord[]> {
   return (await appliedEvents(store, stored.state)).flatMap((event) =>
     event.email
-      ? [{ eventId: event.eventId, kind: event.email.kind, status: event.email.status, ...(event.email.messageId ? { messageId: event.email.messageId } : {}), ...(event.email.error ? { error: event.email.error } : {}) }]
+      ? [
+          {
+            eventId: event.eventId,
+            kind: event.email.kind,
+            status: event.email.status,
+            ...(event.email.messageId ? { messageId: event.email.messageId } : {}),
+            ...(event.email.error ? { error: event.email.error } : {}),
+          },
+        ]
       : [],
   );
 }

@@ -7,4 +7,4 @@
  *
  * Depends only on `jose`. Revocation needs the online lookup; see the README.
  */
-export { verifyLicense, type LicenseCheck, type LicenseCode, type LicenseClaimsView, type VerifyOptions, type PublicKeyInput } from '../functions/domain/verifyLicense';
+export { type LicenseCheck, type LicenseClaimsView, type LicenseCode, type PublicKeyInput, type VerifyOptions, verifyLicense } from '../functions/domain/verifyLicense';

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { DynamoDBClient, type AttributeValue, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Entitlement, License } from '../domain/entitlement';
 import type { FulfillmentEvent, ProviderName } from '../domain/events';
 import { DELIVERY_LOG, TABLE } from '../settings';

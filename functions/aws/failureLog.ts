@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ProviderName } from '../domain/events';
 import { maskEmail } from '../log/logger';
 import { QUEUE, TABLE } from '../settings';
@@ -78,9 +78,7 @@ export class DynamoFailureLog implements FailureLog {
 
   /** The last failure recorded for an event (or, for an unreadable body, a message id). */
   async get(key: { provider?: string; eventId?: string; messageId: string }): Promise<StoredFailure | undefined> {
-    const result = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: { S: failurePk(key) }, [TABLE.sortKey]: { S: SK } } }),
-    );
+    const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: { [TABLE.partitionKey]: { S: failurePk(key) }, [TABLE.sortKey]: { S: SK } } }));
     const item = result.Item;
     if (!item) return undefined;
     return {

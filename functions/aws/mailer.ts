@@ -1,8 +1,7 @@
-import { SendEmailCommand, SESClient, type MessageTag } from '@aws-sdk/client-ses';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { type MessageTag, SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { mailableLength } from '../domain/canonicalEvent';
 import type { RenderedEmail } from '../domain/email';
-import { DeadlineExceeded, DeadlineHttpHandler, type Deadline } from './deadline';
+import { type Deadline, DeadlineExceeded, DeadlineHttpHandler } from './deadline';
 
 /** The port the worker sends email through; tests substitute it to inject faults. */
 export interface Mailer {
@@ -98,7 +97,12 @@ function failedIdentities(message: string): string[] {
   const list = /failed the check in region [^:]*:(.*)$/is.exec(message)?.[1] ?? '';
   return list
     .split(/[,\s]+/)
-    .map((s) => s.trim().replace(/[.;]+$/, '').toLowerCase())
+    .map((s) =>
+      s
+        .trim()
+        .replace(/[.;]+$/, '')
+        .toLowerCase(),
+    )
     .filter((s) => s.length > 0);
 }
 
@@ -161,7 +165,10 @@ export class SesMailer implements Mailer {
     } catch (error) {
       const name = (error as Error).name;
       if (isSandboxRecipientRefusal(error as Error, to, this.sender.from)) {
-        throw new PermanentMailError(SES_SANDBOX_RECIPIENT, `SES is in sandbox mode and the recipient is not a verified identity (request production access, or verify the address to test): ${(error as Error).message}`);
+        throw new PermanentMailError(
+          SES_SANDBOX_RECIPIENT,
+          `SES is in sandbox mode and the recipient is not a verified identity (request production access, or verify the address to test): ${(error as Error).message}`,
+        );
       }
       if (deadline?.expired()) throw new DeadlineExceeded(`SES did not answer before the deadline (${name})`);
       if (PERMANENT.has(name)) throw new PermanentMailError(name, (error as Error).message);

@@ -1,8 +1,8 @@
-import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { deduplicationId, messageGroupId, type FulfillmentEvent } from '../domain/events';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
+import { deduplicationId, type FulfillmentEvent, messageGroupId } from '../domain/events';
 import type { Deadline } from './deadline';
 import type { AwsJsonClient } from './light/AwsJsonClient';
-import { sendMessageBatch, sqsClient, type SqsBatchEntry } from './light/sqs';
+import { type SqsBatchEntry, sendMessageBatch, sqsClient } from './light/sqs';
 
 /** The port the ingress enqueues through; tests and benchmarks substitute it. */
 export interface EventQueue {

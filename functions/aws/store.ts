@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
@@ -8,7 +9,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  type AttributeValue,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { AppliedEvent, Entitlement, License } from '../domain/entitlement';

@@ -1,7 +1,7 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { Secrets } from '../aws/secrets';
 import type { Catalog } from '../domain/catalog';
 import type { ApplyContext } from '../domain/entitlement';
-import type { Secrets } from '../aws/secrets';
 
 /**
  * Builds the context `apply` needs from the secrets and the catalog. Shared by the worker and by

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseCatalog, type Catalog } from '../domain/catalog';
+import { type Catalog, parseCatalog } from '../domain/catalog';
 
 /** Set by esbuild at synth time: the validated config, inlined into the Lambda bundle. */
 declare const KEYSMITH_BUNDLED_CONFIG: string | undefined;

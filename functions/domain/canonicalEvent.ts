@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ELLIPSIS, EVENT_BOUNDS as B, HASHED_ID_PREFIX, utf8Bytes } from './eventBounds';
-import { ACTIONS, PROVIDERS, type FulfillmentEvent } from './events';
+import { EVENT_BOUNDS as B, ELLIPSIS, HASHED_ID_PREFIX, utf8Bytes } from './eventBounds';
+import { ACTIONS, type FulfillmentEvent, PROVIDERS } from './events';
 
 /**
  * The one gate every canonical event passes, at both ends of the queue: the ingress runs it on

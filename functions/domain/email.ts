@@ -1,5 +1,5 @@
 import type { Catalog } from './catalog';
-import { productOf, type EmailKind, type Entitlement, type License } from './entitlement';
+import { type EmailKind, type Entitlement, type License, productOf } from './entitlement';
 
 /**
  * Email rendering: plain text and HTML from the product's template. Every value that came from a
@@ -86,10 +86,7 @@ export function renderEmail(kind: EmailKind, state: Entitlement, licenses: Licen
   const first = licenses[0]!;
   const firstProduct = productOf(catalog, first);
   const order = state.orderId ?? state.scope;
-  const subject =
-    kind === 'license'
-      ? fill(firstProduct.email.subject, { product: first.productName, order })
-      : SUBJECTS[kind](first.productName);
+  const subject = kind === 'license' ? fill(firstProduct.email.subject, { product: first.productName, order }) : SUBJECTS[kind](first.productName);
   const greetingName = state.customer.name?.trim();
   const greeting = greetingName ? `Hello ${greetingName},` : 'Hello,';
 
@@ -115,9 +112,7 @@ export function renderEmail(kind: EmailKind, state: Entitlement, licenses: Licen
     for (const license of group) {
       const details = [`${license.seats} seat${license.seats === 1 ? '' : 's'}`, license.expiresAt ? `valid until ${license.expiresAt.slice(0, 10)}` : 'perpetual'];
       textBlocks.push(`  ${license.key}`, `  (${details.join(', ')})`);
-      htmlBlocks.push(
-        `<p><code style="font-size:15px;word-break:break-all">${escapeHtml(license.key)}</code><br><small>${escapeHtml(details.join(', '))}</small></p>`,
-      );
+      htmlBlocks.push(`<p><code style="font-size:15px;word-break:break-all">${escapeHtml(license.key)}</code><br><small>${escapeHtml(details.join(', '))}</small></p>`);
     }
     if (kind === 'license' && product.email.instructions) {
       textBlocks.push('', instructionsText(product.email.instructions));

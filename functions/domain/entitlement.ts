@@ -1,11 +1,11 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Catalog, LicenseFormat, Product } from './catalog';
 import type { Action, FulfillmentEvent, ProviderName } from './events';
-import { scheduledEnd, statusFromHolds, type Hold, type HoldKind, type LicenseStatus } from './holds';
+import { type Hold, type HoldKind, type LicenseStatus, scheduledEnd, statusFromHolds } from './holds';
 import { LIFECYCLE } from './lifecycle';
 
 export type { Hold, HoldKind, LicenseStatus } from './holds';
-export { MAX_UNIT_LICENSES, MAX_SIGNED_UNIT_LICENSES } from './issuing';
+export { MAX_SIGNED_UNIT_LICENSES, MAX_UNIT_LICENSES } from './issuing';
 
 /**
  * One entitlement (an order or a subscription): its current state, and the pure function that
@@ -130,9 +130,7 @@ export interface ApplyContext {
   now: Date;
 }
 
-export type ApplyResult =
-  | { duplicate: true; state: Entitlement; applied?: AppliedEvent }
-  | { duplicate: false; state: Entitlement; applied: AppliedEvent };
+export type ApplyResult = { duplicate: true; state: Entitlement; applied?: AppliedEvent } | { duplicate: false; state: Entitlement; applied: AppliedEvent };
 
 export function entitlementKey(provider: ProviderName, scope: string): string {
   return `${provider}#${scope}`;

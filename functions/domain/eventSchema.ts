@@ -6,7 +6,11 @@ import './zodLocale';
 /** A string of `min`..`max` characters. */
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
 /** A provider id: non-empty, at most `EVENT_BOUNDS.idBytes` UTF-8 bytes (longer ones are hashed by `canonicalEvent`). */
-const id = () => z.string().check(z.minLength(1), z.refine((s) => utf8Bytes(s) <= B.idBytes, `must be at most ${B.idBytes} UTF-8 bytes`));
+const id = () =>
+  z.string().check(
+    z.minLength(1),
+    z.refine((s) => utf8Bytes(s) <= B.idBytes, `must be at most ${B.idBytes} UTF-8 bytes`),
+  );
 /** Like `id`, and possibly empty. */
 const optionalId = () => z.optional(z.string().check(z.refine((s) => utf8Bytes(s) <= B.idBytes, `must be at most ${B.idBytes} UTF-8 bytes`)));
 const display = () => z.optional(text(0, B.displayChars));

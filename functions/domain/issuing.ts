@@ -1,8 +1,8 @@
-import { resolveProduct, type Product } from './catalog';
+import { type Product, resolveProduct } from './catalog';
 import type { AppliedEvent, ApplyContext, Entitlement, License } from './entitlement';
 import type { FulfillmentEvent } from './events';
 import { initialExpiry } from './expiry';
-import { deriveKey, licenseIdFor, type LicenseUnit } from './licenses';
+import { deriveKey, type LicenseUnit, licenseIdFor } from './licenses';
 import { signLicense } from './signedLicense';
 
 /**
@@ -53,7 +53,10 @@ export function issueUnits(state: Entitlement, event: FulfillmentEvent, ctx: App
     if (quantity > 0) issue(seats);
     return created;
   }
-  const room = Math.max(0, Math.min(MAX_UNIT_LICENSES - state.licenses.length, policy.format === 'signed' ? MAX_SIGNED_UNIT_LICENSES - state.licenses.filter((l) => l.format === 'signed').length : Infinity));
+  const room = Math.max(
+    0,
+    Math.min(MAX_UNIT_LICENSES - state.licenses.length, policy.format === 'signed' ? MAX_SIGNED_UNIT_LICENSES - state.licenses.filter((l) => l.format === 'signed').length : Infinity),
+  );
   const single = Math.min(quantity, room);
   for (let i = 0; i < single; i++) issue(seats);
   const rest = quantity - single;

@@ -3,8 +3,8 @@ import type { AppliedEvent, ApplyContext, Entitlement, License, LicenseChange } 
 import { holdsOn, productOf, refreshStatuses } from './entitlement';
 import type { Action, FulfillmentEvent } from './events';
 import { extendedExpiry } from './expiry';
-import { addHold, liftHolds, reinstateLifts, RENEWAL_LIFTS, revokeHold, statusFromHolds, suspendHold, type Hold, type HoldKind } from './holds';
-import { issueUnits, renderKey, resolveLine, type Line } from './issuing';
+import { addHold, type Hold, type HoldKind, liftHolds, RENEWAL_LIFTS, reinstateLifts, revokeHold, statusFromHolds, suspendHold } from './holds';
+import { issueUnits, type Line, renderKey, resolveLine } from './issuing';
 
 /**
  * One small unit per lifecycle action. Each changes the state in place and says on `applied`
@@ -171,7 +171,8 @@ function lift(state: Entitlement, event: FulfillmentEvent, kinds: readonly HoldK
     const targets = selectLicenses(state, event);
     liftFrom(targets, kinds, applied);
   }
-  if (!applied.changes?.some((c) => c.what === 'lifted')) change(applied, { licenses: aimsAtOrder(event) ? 'all' : selectLicenses(state, event).map((l) => l.licenseId), what: 'no change', detail: `no ${kinds.join(' or ')} hold to lift` });
+  if (!applied.changes?.some((c) => c.what === 'lifted'))
+    change(applied, { licenses: aimsAtOrder(event) ? 'all' : selectLicenses(state, event).map((l) => l.licenseId), what: 'no change', detail: `no ${kinds.join(' or ')} hold to lift` });
 }
 
 function liftEverywhere(state: Entitlement, kinds: readonly HoldKind[], applied: AppliedEvent): void {

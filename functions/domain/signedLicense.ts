@@ -1,4 +1,4 @@
-import { sign, type KeyObject } from 'node:crypto';
+import { type KeyObject, sign } from 'node:crypto';
 
 /**
  * Signed licenses: a compact JWS (RFC 7515) with `alg: EdDSA` over Ed25519. Ed25519 signatures

@@ -1,6 +1,7 @@
-import { errors, importJWK, importSPKI, jwtVerify, type JWK } from 'jose';
+import { errors, importJWK, importSPKI, type JWK, jwtVerify } from 'jose';
 
 type VerificationKey = Awaited<ReturnType<typeof importSPKI>> | Uint8Array;
+
 import { LICENSE_ISSUER, type LicenseClaims } from './signedLicense';
 
 /**
@@ -19,9 +20,7 @@ export type LicenseCode = 'VALID' | 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 
 /** What a verified license says: the claims it was signed with (see signedLicense.ts). */
 export type LicenseClaimsView = LicenseClaims;
 
-export type LicenseCheck =
-  | { valid: true; code: 'VALID'; detail: string; license: LicenseClaimsView }
-  | { valid: false; code: Exclude<LicenseCode, 'VALID'>; detail: string };
+export type LicenseCheck = { valid: true; code: 'VALID'; detail: string; license: LicenseClaimsView } | { valid: false; code: Exclude<LicenseCode, 'VALID'>; detail: string };
 
 export interface VerifyOptions {
   /** Require this product id. */

@@ -1,13 +1,13 @@
-import type { SNSEvent } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSEvent } from 'aws-lambda';
 import type { Mailer } from '../aws/mailer';
 import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
 import { loadCatalog } from '../config/loadCatalog';
 import type { Catalog } from '../domain/catalog';
-import { logger, type Logger } from '../log/logger';
-import { METRIC, metrics as processMetrics, type MetricName, type Metrics } from '../log/metrics';
+import { type Logger, logger } from '../log/logger';
+import { METRIC, type MetricName, type Metrics, metrics as processMetrics } from '../log/metrics';
 import { processEvent } from '../worker/processEvent';
-import { FEEDBACK_REASONS, parseSesEvent, type FeedbackKind } from './sesEvent';
+import { FEEDBACK_REASONS, type FeedbackKind, parseSesEvent } from './sesEvent';
 
 /**
  * SES feedback: bounces, complaints and rejects of keysmith emails, recorded on their order.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { mailTagsFrom } from '../aws/mailer';
-import type { FulfillmentEvent } from '../domain/events';
 import { fulfillmentEventSchema } from '../domain/eventSchema';
+import type { FulfillmentEvent } from '../domain/events';
 
 /**
  * SES event publishing → the canonical event that records it on the order.

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { Deadline } from '../aws/deadline';
-import { loadCatalog } from '../config/loadCatalog';
+import { type DeliveryLog, deliveryLogFromEnv } from '../aws/deliveryLog';
+import { type EventQueue, queueFromEnv } from '../aws/queue';
 import { loadSecrets, prefetchSecrets } from '../aws/secrets';
-import { queueFromEnv, type EventQueue } from '../aws/queue';
-import { deliveryLogFromEnv, type DeliveryLog } from '../aws/deliveryLog';
+import { loadCatalog } from '../config/loadCatalog';
 import { logger } from '../log/logger';
 import { metrics } from '../log/metrics';
 import { FUNCTIONS } from '../settings';

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Catalog } from '../domain/catalog';
-import { apply } from '../domain/entitlement';
-import type { FulfillmentEvent } from '../domain/events';
-import { canonicalEvent, InvalidEvent } from '../domain/canonicalEvent';
-import { applyContextFactory } from '../config/applyContext';
 import { Deadline, DeadlineExceeded } from '../aws/deadline';
 import type { DeliveryLog, PredictedLicenses } from '../aws/deliveryLog';
 import type { EventQueue } from '../aws/queue';
 import type { Secrets } from '../aws/secrets';
+import { applyContextFactory } from '../config/applyContext';
+import { canonicalEvent, InvalidEvent } from '../domain/canonicalEvent';
+import type { Catalog } from '../domain/catalog';
+import { apply } from '../domain/entitlement';
+import type { FulfillmentEvent } from '../domain/events';
 import type { Logger } from '../log/logger';
-import { METRIC, noMetrics, type Metrics } from '../log/metrics';
+import { METRIC, type Metrics, noMetrics } from '../log/metrics';
 import { FUNCTIONS } from '../settings';
-import { WebhookRejection, type HttpAnswer, type Provider, type ProviderContext, type WebhookRequest } from './types';
+import { type HttpAnswer, type Provider, type ProviderContext, WebhookRejection, type WebhookRequest } from './types';
 
 export interface IngressDeps {
   queue: EventQueue;
@@ -114,7 +114,14 @@ async function ingest(provider: Provider, request: WebhookRequest, deps: Ingress
     if (answer.status === 503) {
       const reason: UnavailableReason = work.expired() ? 'DEADLINE' : 'ENQUEUE_FAILED';
       answer = { ...answer, headers: { ...answer.headers, ...unavailableHeaders(reason) } };
-      deps.log.warn('webhook not accepted: events could not be queued', { ...fields, status: 503, reason, events: events.length, failed: failed.length, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      deps.log.warn('webhook not accepted: events could not be queued', {
+        ...fields,
+        status: 503,
+        reason,
+        events: events.length,
+        failed: failed.length,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
       return answer;
     }
     deps.log.info('webhook accepted', {

@@ -1,6 +1,6 @@
+import type { Secrets } from '../aws/secrets';
 import type { Catalog } from '../domain/catalog';
 import type { FulfillmentEvent, ProviderName } from '../domain/events';
-import type { Secrets } from '../aws/secrets';
 
 /** An HTTP request as the ingress sees it: exact bytes, lower-cased header names. */
 export interface WebhookRequest {
@@ -29,14 +29,7 @@ export interface HttpAnswer {
 }
 
 /** Why a request is refused. The message is for the seller: it never echoes a secret. */
-export type RejectionCode =
-  | 'UNAUTHORIZED'
-  | 'MALFORMED'
-  | 'TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'METHOD_NOT_ALLOWED'
-  | 'NOT_FOUND'
-  | 'NOT_CONFIGURED';
+export type RejectionCode = 'UNAUTHORIZED' | 'MALFORMED' | 'TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'METHOD_NOT_ALLOWED' | 'NOT_FOUND' | 'NOT_CONFIGURED';
 
 const STATUS: Record<RejectionCode, number> = {
   UNAUTHORIZED: 401,

@@ -162,7 +162,9 @@ export class EmfMetrics implements Metrics {
   private document(timestamp: number, provider: string, plain: SeriesMap, reason?: string, reasoned?: SeriesMap): string {
     const { service, provider: P, reason: R } = METRIC_DIMENSIONS;
     const definitions = (map: SeriesMap) => [...map].map(([name, s]) => ({ Name: name, Unit: s.unit }));
-    const directives: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: Unit }[] }[] = [{ Namespace: this.namespace, Dimensions: [[service, P]], Metrics: [...definitions(plain), ...(reasoned ? definitions(reasoned) : [])] }];
+    const directives: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: Unit }[] }[] = [
+      { Namespace: this.namespace, Dimensions: [[service, P]], Metrics: [...definitions(plain), ...(reasoned ? definitions(reasoned) : [])] },
+    ];
     const doc: Record<string, unknown> = { _aws: { Timestamp: timestamp, CloudWatchMetrics: directives }, [service]: this.service, [P]: provider };
     if (reason !== undefined && reasoned) {
       directives.push({ Namespace: this.namespace, Dimensions: [[service, P, R]], Metrics: definitions(reasoned) });

@@ -1,20 +1,20 @@
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { FulfillmentEvent } from '../domain/events';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Deadline, DeadlineHttpHandler, withDeadline } from '../aws/deadline';
+import { DynamoFailureLog, type FailureLog } from '../aws/failureLog';
+import { type Mailer, SesMailer, sesClient } from '../aws/mailer';
+import { loadSecrets, type Secrets } from '../aws/secrets';
+import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
+import { applyContextFactory } from '../config/applyContext';
+import { loadCatalog } from '../config/loadCatalog';
 import { canonicalEvent } from '../domain/canonicalEvent';
 import type { AppliedEvent, ApplyContext } from '../domain/entitlement';
-import { loadCatalog } from '../config/loadCatalog';
-import { applyContextFactory } from '../config/applyContext';
-import { loadSecrets, type Secrets } from '../aws/secrets';
-import { SesMailer, sesClient, type Mailer } from '../aws/mailer';
-import { Deadline, DeadlineHttpHandler, withDeadline } from '../aws/deadline';
-import { DynamoEntitlementStore, type EntitlementStore } from '../aws/store';
-import { DynamoFailureLog, type FailureLog } from '../aws/failureLog';
-import { logger, type Logger } from '../log/logger';
-import { METRIC, metrics, type Metrics } from '../log/metrics';
+import type { FulfillmentEvent } from '../domain/events';
+import { type Logger, logger } from '../log/logger';
+import { METRIC, type Metrics, metrics } from '../log/metrics';
 import { FUNCTIONS, QUEUE } from '../settings';
-import { EmailInFlight, processEvent, type Checkpoint } from './processEvent';
+import { type Checkpoint, EmailInFlight, processEvent } from './processEvent';
 
 /**
  * The worker: an SQS FIFO batch in, per-message failures out.
@@ -109,7 +109,9 @@ export function createWorker(deps: WorkerDeps): (event: SQSEvent, context?: Work
     );
     if (unstarted.length > 0) {
       deps.log.warn('messages not started: the invocation is running out of time', { messages: unstarted.length, remainingMs: budget.end.remainingMs() });
-      await withDeadline(budget.end, () => Promise.all(unstarted.map((record) => deps.delay?.(record, 0)))).catch((e: unknown) => deps.log.warn('could not return unstarted messages early', { error: e }));
+      await withDeadline(budget.end, () => Promise.all(unstarted.map((record) => deps.delay?.(record, 0)))).catch((e: unknown) =>
+        deps.log.warn('could not return unstarted messages early', { error: e }),
+      );
     }
     deps.metrics?.flush();
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
@@ -127,10 +129,14 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
     // async context (withDeadline), as processEvent passes no deadline along.
     const mailer: Mailer = { send: (to, email, tags, options) => deps.mailer.send(to, email, tags, { deadline: budget.work.earlier(MARK_RESERVE_MS), ...options }) };
     const result = await withDeadline(budget.work, () =>
-      processEvent(event!, { store: deps.store, mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) }, {
-        firstDelivery: receiveCount <= 1,
-        claimToken: record.messageId,
-      }),
+      processEvent(
+        event!,
+        { store: deps.store, mailer, context, log: deps.log, metrics: deps.metrics, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) },
+        {
+          firstDelivery: receiveCount <= 1,
+          claimToken: record.messageId,
+        },
+      ),
     );
     deps.log.info('event processed', {
       provider: event.provider,
@@ -161,13 +167,14 @@ async function handleRecord(record: SQSRecord, deps: WorkerDeps, context: () => 
     // Another delivery sending the email is coordination, not a fault worth keeping.
     if (deps.failures && !(error instanceof EmailInFlight)) {
       const failures = deps.failures;
-      await withDeadline(budget.end, () => failures.record({
-        messageId: record.messageId,
-        ...(event ? { provider: event.provider, eventId: event.eventId, scope: event.scope } : {}),
-        receiveCount,
-        error: { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) },
-        at: deps.now?.() ?? new Date(),
-      }),
+      await withDeadline(budget.end, () =>
+        failures.record({
+          messageId: record.messageId,
+          ...(event ? { provider: event.provider, eventId: event.eventId, scope: event.scope } : {}),
+          receiveCount,
+          error: { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error) },
+          at: deps.now?.() ?? new Date(),
+        }),
       );
     }
     return seconds;

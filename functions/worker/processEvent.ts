@@ -1,13 +1,13 @@
-import { renderEmail } from '../domain/email';
-import { apply, recentlyApplied, retirePending, type AppliedEvent, type ApplyContext, type Entitlement } from '../domain/entitlement';
-import type { FulfillmentEvent } from '../domain/events';
-import { PermanentMailError, type Mailer } from '../aws/mailer';
 import { ItemBudgetExceeded } from '../aws/itemSize';
-import { VersionConflict, type EntitlementStore, type EventView, type StoredEntitlement } from '../aws/store';
+import { type Mailer, PermanentMailError } from '../aws/mailer';
+import { type EntitlementStore, type EventView, type StoredEntitlement, VersionConflict } from '../aws/store';
+import { renderEmail } from '../domain/email';
+import { type AppliedEvent, type ApplyContext, apply, type Entitlement, recentlyApplied, retirePending } from '../domain/entitlement';
+import type { FulfillmentEvent } from '../domain/events';
 import type { Logger } from '../log/logger';
-import { FUNCTIONS } from '../settings';
 import { maskEmail } from '../log/logger';
 import { METRIC, type Metrics } from '../log/metrics';
+import { FUNCTIONS } from '../settings';
 
 /**
  * Exactly-once effects for one event, on top of at-least-once delivery — for the life of the

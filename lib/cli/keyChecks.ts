@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { secretsFrom, type SecretName } from '../../functions/aws/secrets';
+import { type SecretName, secretsFrom } from '../../functions/aws/secrets';
 import { applyContextFactory } from '../../functions/config/applyContext';
 import type { Catalog } from '../../functions/domain/catalog';
 import { signLicense } from '../../functions/domain/signedLicense';
@@ -94,7 +94,11 @@ export function checkOfferKeys(values: Values): KeyCheck {
   const broken = [...table.offers].filter(([, entry]) => 'problem' in entry);
   if (broken.length > 0) {
     const [offer, entry] = broken[0]!;
-    return { name, status: 'fail', detail: `${name}: offer "${offer.slice(0, 60)}" has no usable key (${(entry as { problem: string }).problem})${broken.length > 1 ? ` and ${broken.length - 1} more offer(s)` : ''}` };
+    return {
+      name,
+      status: 'fail',
+      detail: `${name}: offer "${offer.slice(0, 60)}" has no usable key (${(entry as { problem: string }).problem})${broken.length > 1 ? ` and ${broken.length - 1} more offer(s)` : ''}`,
+    };
   }
   return { name, status: 'ok', detail: `${name}: ${table.offers.size} offer(s), every key usable` };
 }

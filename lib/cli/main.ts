@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { version } from '../../package.json';
-import { parseCommandArgs, parseTimeout, suggest, type OptionSpecs, type Parsed } from './args';
-import { CliError, createOutput, EXIT, sanitize, usageError, type Output } from './output';
+import { type OptionSpecs, type Parsed, parseCommandArgs, parseTimeout, suggest } from './args';
+import { CliError, createOutput, EXIT, type Output, sanitize, usageError } from './output';
 import type { Target, TargetOptions } from './target';
 
 /**
@@ -64,7 +64,11 @@ const COMMANDS: Record<string, Command> = {
     options: { event: str, file: str, url: str, email: str, order: str, yes: { type: 'boolean', short: 'y' } },
     async run(ctx) {
       const { send } = await import('./commands/send');
-      await send({ provider: ctx.arg('send <provider> [--event NAME] [--file F] [--url U]'), ...pick(ctx.values, ['event', 'file', 'url', 'email', 'order']), yes: ctx.values.yes === true }, ctx.targetOptions, ctx.out);
+      await send(
+        { provider: ctx.arg('send <provider> [--event NAME] [--file F] [--url U]'), ...pick(ctx.values, ['event', 'file', 'url', 'email', 'order']), yes: ctx.values.yes === true },
+        ctx.targetOptions,
+        ctx.out,
+      );
     },
   },
   licenses: {
@@ -86,8 +90,14 @@ const COMMANDS: Record<string, Command> = {
       await show({ license: ctx.arg('show <license-id>') }, ctx.target, ctx.out);
     },
   },
-  revoke: { ...LICENSE_ACTION, help: `keysmith revoke <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Revoke one license through the queue (recorded in its history); waits for the worker.` },
-  suspend: { ...LICENSE_ACTION, help: `keysmith suspend <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Suspend one license through the queue (recorded in its history); waits for the worker.` },
+  revoke: {
+    ...LICENSE_ACTION,
+    help: `keysmith revoke <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Revoke one license through the queue (recorded in its history); waits for the worker.`,
+  },
+  suspend: {
+    ...LICENSE_ACTION,
+    help: `keysmith suspend <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Suspend one license through the queue (recorded in its history); waits for the worker.`,
+  },
   reinstate: { ...LICENSE_ACTION, help: `keysmith reinstate <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Reinstate a suspended license through the queue; waits for the worker.` },
   resend: {
     help: `keysmith resend <order> [--provider P] [--license ID] [--reason TEXT] [--no-wait] [--timeout S]
@@ -95,7 +105,12 @@ const COMMANDS: Record<string, Command> = {
     options: { provider: str, license: str, reason: str, ...WAIT },
     async run(ctx) {
       const { resend } = await import('./commands/manage');
-      await resend(ctx.arg('resend <order> [--provider P] [--license ID]'), { ...pick(ctx.values, ['reason', 'provider', 'license']), wait: ctx.wait, timeoutSeconds: ctx.timeoutSeconds }, ctx.target, ctx.out);
+      await resend(
+        ctx.arg('resend <order> [--provider P] [--license ID]'),
+        { ...pick(ctx.values, ['reason', 'provider', 'license']), wait: ctx.wait, timeoutSeconds: ctx.timeoutSeconds },
+        ctx.target,
+        ctx.out,
+      );
     },
   },
   deliveries: {
@@ -115,7 +130,12 @@ const COMMANDS: Record<string, Command> = {
     options: { provider: str, force: flag, ...WAIT },
     async run(ctx) {
       const { replay } = await import('./commands/replay');
-      await replay(ctx.arg('replay <delivery-id> [--force]'), { ...pick(ctx.values, ['provider']), force: ctx.values.force === true, wait: ctx.wait, timeoutSeconds: ctx.timeoutSeconds }, ctx.target, ctx.out);
+      await replay(
+        ctx.arg('replay <delivery-id> [--force]'),
+        { ...pick(ctx.values, ['provider']), force: ctx.values.force === true, wait: ctx.wait, timeoutSeconds: ctx.timeoutSeconds },
+        ctx.target,
+        ctx.out,
+      );
     },
   },
   dlq: {
@@ -163,7 +183,8 @@ keysmith dlq redrive (--all | --id MESSAGE) [--rate N] [--no-wait] [--timeout S]
     Emails the local stack captured (local only).`,
     options: { to: str },
     async run(ctx) {
-      if (ctx.targetOptions.stack ?? process.env.KEYSMITH_STACK) throw usageError('emails reads the local SES emulator; for a deployed stack, `keysmith show <license-id>` gives each email’s status and SES message id');
+      if (ctx.targetOptions.stack ?? process.env.KEYSMITH_STACK)
+        throw usageError('emails reads the local SES emulator; for a deployed stack, `keysmith show <license-id>` gives each email’s status and SES message id');
       const { emails } = await import('./commands/emails');
       await emails(pick(ctx.values, ['to']), ctx.out);
     },
@@ -223,7 +244,14 @@ function usage(): string {
     blocks.push(indent(command.help));
   }
   // The three license actions share one entry in the overview.
-  const overview = blocks.filter((b) => !/keysmith (suspend|reinstate) /.test(b)).map((b) => b.replace(/^ {2}keysmith revoke <license-id>.*\n.*$/m, '  keysmith revoke|suspend|reinstate <license-id> --reason TEXT [--no-wait] [--timeout S]\n      Change one license through the queue (recorded in its history); waits for the worker.'));
+  const overview = blocks
+    .filter((b) => !/keysmith (suspend|reinstate) /.test(b))
+    .map((b) =>
+      b.replace(
+        /^ {2}keysmith revoke <license-id>.*\n.*$/m,
+        '  keysmith revoke|suspend|reinstate <license-id> --reason TEXT [--no-wait] [--timeout S]\n      Change one license through the queue (recorded in its history); waits for the worker.',
+      ),
+    );
   return `keysmith ${version} — fulfillment gateway CLI\n\nUsage:\n${overview.join('\n')}\n\n${TARGET_HELP}\n\n${COMMON_HELP}\n\n${EXIT_HELP}`;
 }
 
@@ -303,7 +331,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await command.run(ctx);
   } finally {
-    if (made) await made.then((t) => t.close(), () => undefined);
+    if (made)
+      await made.then(
+        (t) => t.close(),
+        () => undefined,
+      );
   }
   return EXIT.ok;
 }

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { SqsEventQueue } from '../../functions/aws/queue';
 import type { StoredEntitlement } from '../../functions/aws/store';
 import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
-import type { Action, FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { fulfillmentEventSchema } from '../../functions/domain/eventSchema';
+import type { Action, FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { CliError, EXIT, type Output } from './output';
 
 export { parseTimeout } from './args';
+
 import type { Target } from './target';
 
 /**
@@ -19,13 +20,7 @@ import type { Target } from './target';
 /** Reasons are stored as `manual: <text>`; the schema allows 200 characters. */
 const MAX_REASON = 180;
 
-export function manualEvent(
-  state: Entitlement,
-  action: Action,
-  reason: string,
-  extra: Pick<FulfillmentEvent, 'targets' | 'resendEmail'> = {},
-  now = new Date(),
-): FulfillmentEvent {
+export function manualEvent(state: Entitlement, action: Action, reason: string, extra: Pick<FulfillmentEvent, 'targets' | 'resendEmail'> = {}, now = new Date()): FulfillmentEvent {
   return fulfillmentEventSchema.parse({
     provider: state.provider,
     eventId: `manual#${randomUUID()}`,

@@ -54,12 +54,12 @@ export function secretProblem(name: SecretName, value: string): string | undefin
   }
 }
 
-function unescape(pem: string): string {
+function unescapePemText(pem: string): string {
   return pem.includes('\\n') ? pem.replace(/\\r\\n|\\n/g, '\n').trim() : pem.trim();
 }
 
 function publicKeyProblem(value: string, type: 'rsa', what: string): string | undefined {
-  const text = unescape(value);
+  const text = unescapePemText(value);
   if (/PRIVATE KEY/.test(text)) return `is a private key; use ${what}`;
   if (!text.startsWith('-----BEGIN')) return `is not PEM (-----BEGIN PUBLIC KEY-----…); use ${what}`;
   try {
@@ -72,7 +72,7 @@ function publicKeyProblem(value: string, type: 'rsa', what: string): string | un
 }
 
 function privateKeyProblem(value: string): string | undefined {
-  const text = unescape(value);
+  const text = unescapePemText(value);
   if (!/-----BEGIN PRIVATE KEY-----/.test(text)) return 'must be an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----); `keysmith keys generate` makes one';
   try {
     const key = createPrivateKey(text);

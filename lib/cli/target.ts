@@ -1,10 +1,10 @@
 import { dirname } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SESClient } from '@aws-sdk/client-ses';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SESClient } from '@aws-sdk/client-ses';
 import type { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { LOCAL } from '../../functions/settings';
@@ -216,8 +216,7 @@ export async function awsTarget(stackName: string, region?: string): Promise<Tar
       .filter(([key]) => /^SecretArn[A-Z][a-z0-9]*$/.test(key))
       .map(([key, arn]) => [key.slice('SecretArn'.length).toLowerCase(), arn]),
   );
-  const secretsManager = (): Promise<SecretsManagerClient> =>
-    lazy.get('secretsManager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(clientConfig));
+  const secretsManager = (): Promise<SecretsManagerClient> => lazy.get('secretsManager', async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(clientConfig));
   const readSecretStores = async (): Promise<SecretStore[]> => {
     const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const client = await secretsManager();
@@ -319,7 +318,11 @@ class LazyClients {
   }
 
   close(): void {
-    for (const client of this.made.values()) void client.then((c) => c.destroy(), () => undefined);
+    for (const client of this.made.values())
+      void client.then(
+        (c) => c.destroy(),
+        () => undefined,
+      );
     this.made.clear();
   }
 }

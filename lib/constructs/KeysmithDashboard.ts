@@ -1,17 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  AlarmStatusWidget,
-  Dashboard,
-  GraphWidget,
-  MathExpression,
-  Metric,
-  TextWidget,
-  type IAlarm,
-  type IMetric,
-  type IWidget,
-  type MetricOptions,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmStatusWidget, Dashboard, GraphWidget, type IAlarm, type IMetric, type IWidget, MathExpression, Metric, type MetricOptions, TextWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -72,8 +61,7 @@ export class KeysmithDashboard extends Dashboard {
         ...(options.leftLabel ? { leftYAxis: { label: options.leftLabel, showUnits: false, min: 0 } } : { leftYAxis: { min: 0 } }),
       });
     const functions = [props.worker, ...props.ingressFunctions.values(), props.feedback];
-    const functionLabel = (fn: IFunction) =>
-      fn === props.worker ? 'worker' : fn === props.feedback ? 'feedback' : `ingress ${[...props.ingressFunctions].find(([, f]) => f === fn)?.[0] ?? ''}`;
+    const functionLabel = (fn: IFunction) => (fn === props.worker ? 'worker' : fn === props.feedback ? 'feedback' : `ingress ${[...props.ingressFunctions].find(([, f]) => f === fn)?.[0] ?? ''}`);
 
     const rows: IWidget[][] = [
       [
@@ -99,25 +87,33 @@ export class KeysmithDashboard extends Dashboard {
             period: METRIC_PERIOD,
           }),
         ]),
-        graph('Ingress latency p50 / p99 (ms)', [...perProvider(METRIC.ingressLatency, { statistic: 'p50', label: ' p50' }), ...perProvider(METRIC.ingressLatency, { statistic: 'p99', label: ' p99' })], {
-          leftLabel: 'ms',
-        }),
+        graph(
+          'Ingress latency p50 / p99 (ms)',
+          [...perProvider(METRIC.ingressLatency, { statistic: 'p50', label: ' p50' }), ...perProvider(METRIC.ingressLatency, { statistic: 'p99', label: ' p99' })],
+          {
+            leftLabel: 'ms',
+          },
+        ),
         graph('API requests (left) / 4xx, 5xx (right)', [props.api.metricCount({ period: METRIC_PERIOD, statistic: 'Sum', label: 'requests' })], {
-          right: [
-            props.api.metricClientError({ period: METRIC_PERIOD, statistic: 'Sum', label: '4xx' }),
-            props.api.metricServerError({ period: METRIC_PERIOD, statistic: 'Sum', label: '5xx' }),
-          ],
+          right: [props.api.metricClientError({ period: METRIC_PERIOD, statistic: 'Sum', label: '4xx' }), props.api.metricServerError({ period: METRIC_PERIOD, statistic: 'Sum', label: '5xx' })],
         }),
       ],
       // ── queue ─────────────────────────────────────────────────────────────────────────────
       [
-        graph('Queue: waiting / in flight', [
-          props.queue.metricApproximateNumberOfMessagesVisible({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'waiting' }),
-          props.queue.metricApproximateNumberOfMessagesNotVisible({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'in flight' }),
-        ], { width: 6 }),
+        graph(
+          'Queue: waiting / in flight',
+          [
+            props.queue.metricApproximateNumberOfMessagesVisible({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'waiting' }),
+            props.queue.metricApproximateNumberOfMessagesNotVisible({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'in flight' }),
+          ],
+          { width: 6 },
+        ),
         graph('Queue: age of oldest message (s)', [props.queue.metricApproximateAgeOfOldestMessage({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'oldest' })], { width: 6, leftLabel: 's' }),
         graph('DLQ depth', [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'messages' })], { width: 6 }),
-        graph('DLQ: age of oldest message (s)', [props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'oldest' })], { width: 6, leftLabel: 's' }),
+        graph('DLQ: age of oldest message (s)', [props.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: METRIC_PERIOD, statistic: 'Maximum', label: 'oldest' })], {
+          width: 6,
+          leftLabel: 's',
+        }),
       ],
       // ── worker ────────────────────────────────────────────────────────────────────────────
       [
@@ -129,29 +125,45 @@ export class KeysmithDashboard extends Dashboard {
             ...perProvider(METRIC.emailsComplained, { label: ' complaint' }),
           ],
         }),
-        graph('Processing latency per event p50 / p99 (ms)', [
-          ...perProvider(METRIC.processingLatency, { statistic: 'p50', label: ' p50' }),
-          ...perProvider(METRIC.processingLatency, { statistic: 'p99', label: ' p99' }),
-        ], { leftLabel: 'ms' }),
+        graph(
+          'Processing latency per event p50 / p99 (ms)',
+          [...perProvider(METRIC.processingLatency, { statistic: 'p50', label: ' p50' }), ...perProvider(METRIC.processingLatency, { statistic: 'p99', label: ' p99' })],
+          { leftLabel: 'ms' },
+        ),
       ],
       [
-        graph('Lambda errors (left) / worker retries (right)', functions.map((fn) => fn.metricErrors({ period: METRIC_PERIOD, statistic: 'Sum', label: functionLabel(fn) })), {
-          right: perProvider(METRIC.eventsFailed, { label: ' retried' }),
-        }),
-        graph('Lambda throttles', functions.map((fn) => fn.metricThrottles({ period: METRIC_PERIOD, statistic: 'Sum', label: functionLabel(fn) }))),
+        graph(
+          'Lambda errors (left) / worker retries (right)',
+          functions.map((fn) => fn.metricErrors({ period: METRIC_PERIOD, statistic: 'Sum', label: functionLabel(fn) })),
+          {
+            right: perProvider(METRIC.eventsFailed, { label: ' retried' }),
+          },
+        ),
+        graph(
+          'Lambda throttles',
+          functions.map((fn) => fn.metricThrottles({ period: METRIC_PERIOD, statistic: 'Sum', label: functionLabel(fn) })),
+        ),
         graph('Worker concurrency', [props.worker.metric('ConcurrentExecutions', { period: METRIC_PERIOD, statistic: 'Maximum', label: 'worker' })]),
       ],
       // ── SES (account-wide: SES suspends sending above 10 % bounces or 0.5 % complaints) ──
       [
-        graph('SES reputation (account): bounce / complaint rate', [
-          new Metric({ namespace: 'AWS/SES', metricName: 'Reputation.BounceRate', period: Duration.hours(1), statistic: 'Maximum', label: 'bounce rate' }),
-          new Metric({ namespace: 'AWS/SES', metricName: 'Reputation.ComplaintRate', period: Duration.hours(1), statistic: 'Maximum', label: 'complaint rate' }),
-        ], { width: 12 }),
-        graph('SES (account): sends / bounces / complaints', [
-          new Metric({ namespace: 'AWS/SES', metricName: 'Send', period: METRIC_PERIOD, statistic: 'Sum', label: 'sent' }),
-          new Metric({ namespace: 'AWS/SES', metricName: 'Bounce', period: METRIC_PERIOD, statistic: 'Sum', label: 'bounced' }),
-          new Metric({ namespace: 'AWS/SES', metricName: 'Complaint', period: METRIC_PERIOD, statistic: 'Sum', label: 'complaints' }),
-        ], { width: 12 }),
+        graph(
+          'SES reputation (account): bounce / complaint rate',
+          [
+            new Metric({ namespace: 'AWS/SES', metricName: 'Reputation.BounceRate', period: Duration.hours(1), statistic: 'Maximum', label: 'bounce rate' }),
+            new Metric({ namespace: 'AWS/SES', metricName: 'Reputation.ComplaintRate', period: Duration.hours(1), statistic: 'Maximum', label: 'complaint rate' }),
+          ],
+          { width: 12 },
+        ),
+        graph(
+          'SES (account): sends / bounces / complaints',
+          [
+            new Metric({ namespace: 'AWS/SES', metricName: 'Send', period: METRIC_PERIOD, statistic: 'Sum', label: 'sent' }),
+            new Metric({ namespace: 'AWS/SES', metricName: 'Bounce', period: METRIC_PERIOD, statistic: 'Sum', label: 'bounced' }),
+            new Metric({ namespace: 'AWS/SES', metricName: 'Complaint', period: METRIC_PERIOD, statistic: 'Sum', label: 'complaints' }),
+          ],
+          { width: 12 },
+        ),
       ],
     ];
     for (const row of rows) this.addWidgets(...row);

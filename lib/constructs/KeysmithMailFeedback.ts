@@ -1,12 +1,12 @@
-import { WORKER_TABLE_ACTIONS } from './KeysmithEventPipeline';
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConfigurationSet, ConfigurationSetEventDestination, EmailSendingEvent, EventDestination, SuppressionReasons, type IConfigurationSet } from 'aws-cdk-lib/aws-ses';
+import { ConfigurationSet, ConfigurationSetEventDestination, EmailSendingEvent, EventDestination, type IConfigurationSet, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Catalog } from '../../functions/domain/catalog';
+import { WORKER_TABLE_ACTIONS } from './KeysmithEventPipeline';
 import { KeysmithFunction } from './KeysmithFunction';
 import type { KeysmithStore } from './KeysmithStore';
 import { groupOnly, stableUniqueId } from './stableIds';
@@ -60,7 +60,7 @@ export class KeysmithMailFeedback extends Construct {
       Annotations.of(stack).addWarningV2(
         'keysmith:ses-sandbox',
         `New SES accounts are in the sandbox: they can send only to verified addresses, at most 200 emails a day. Verify ${props.catalog.sender.from} (or its domain), ` +
-          'request production access in the SES console, and run `npx keysmith doctor` after deploy to see the account\'s sandbox status and quota ' +
+          "request production access in the SES console, and run `npx keysmith doctor` after deploy to see the account's sandbox status and quota " +
           '(offline synth cannot ask SES). With production access, set context sesProductionAccess=true to silence this.',
       );
     }

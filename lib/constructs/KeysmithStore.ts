@@ -1,6 +1,6 @@
 import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
 import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SECRET_OWNER } from '../../functions/aws/secrets';
@@ -70,7 +70,9 @@ export class KeysmithStore extends Construct {
 
     const providerSecrets = new Map<ProviderName, Secret>();
     for (const provider of props.providers) {
-      const names = Object.entries(SECRET_OWNER).filter(([, owner]) => owner === provider).map(([name]) => name);
+      const names = Object.entries(SECRET_OWNER)
+        .filter(([, owner]) => owner === provider)
+        .map(([name]) => name);
       providerSecrets.set(
         provider,
         new Secret(this, `Secret${capitalize(provider)}`, {

@@ -21,9 +21,7 @@ export function bundledConfigDefine(catalog: Catalog): Record<string, string> {
   const literal = JSON.stringify(JSON.stringify(catalog));
   const bytes = Buffer.byteLength(literal);
   if (bytes > MAX_BUNDLED_CONFIG_BYTES) {
-    throw new Error(
-      `keysmith config is too large to inline into the Lambda bundles (${bytes} bytes, limit ${MAX_BUNDLED_CONFIG_BYTES}); shorten product texts or split the catalog`,
-    );
+    throw new Error(`keysmith config is too large to inline into the Lambda bundles (${bytes} bytes, limit ${MAX_BUNDLED_CONFIG_BYTES}); shorten product texts or split the catalog`);
   }
   return { [BUNDLED_CONFIG_GLOBAL]: literal };
 }

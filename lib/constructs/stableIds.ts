@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Stack, type CfnElement } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -25,7 +25,10 @@ export function groupOnly(construct: IConstruct): void {
 function stablePath(construct: IConstruct): string[] {
   const scopes = construct.node.scopes;
   const stack = Stack.of(construct);
-  return scopes.slice(scopes.indexOf(stack) + 1).filter((scope) => !GROUPING.has(scope)).map((scope) => scope.node.id);
+  return scopes
+    .slice(scopes.indexOf(stack) + 1)
+    .filter((scope) => !GROUPING.has(scope))
+    .map((scope) => scope.node.id);
 }
 
 /** `Stack.allocateLogicalId` over the stable path. */
@@ -55,5 +58,11 @@ function makeUniqueId(path: string[]): string {
   const hash = createHash('md5').update(components.join('/')).digest('hex').slice(0, 8).toUpperCase();
   const human: string[] = [];
   for (const component of components) if (human.length === 0 || !human[human.length - 1]!.endsWith(component)) human.push(component);
-  return human.filter((x) => x !== 'Resource').map(alphanumeric).join('').slice(0, 240) + hash;
+  return (
+    human
+      .filter((x) => x !== 'Resource')
+      .map(alphanumeric)
+      .join('')
+      .slice(0, 240) + hash
+  );
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { FUNCTIONS, LOCAL } from '../../functions/settings';
 import type { Logger } from '../../functions/log/logger';
-import { invoke, type FunctionSpec } from './invoke';
+import { FUNCTIONS, LOCAL } from '../../functions/settings';
+import { type FunctionSpec, invoke } from './invoke';
 
 /**
  * A stand-in for the API Gateway HTTP API: matches a request against the registry's routes,
@@ -100,10 +100,7 @@ export function createApiServer(options: ApiServerOptions): Server {
 
 // ---- routing ------------------------------------------------------------------------------
 
-export type RouteMatch =
-  | { kind: 'route'; route: ApiRoute; pathParameters: Record<string, string> }
-  | { kind: 'method'; allowed: string[] }
-  | { kind: 'none' };
+export type RouteMatch = { kind: 'route'; route: ApiRoute; pathParameters: Record<string, string> } | { kind: 'method'; allowed: string[] } | { kind: 'none' };
 
 /** API Gateway's choice: the most specific matching route (fewest parameters) wins. */
 export function matchRoute(routes: readonly ApiRoute[], method: string, path: string): RouteMatch {
@@ -265,7 +262,12 @@ export function toHttpApiEvent(input: EventInput): APIGatewayProxyEventV2 {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((c) => c.trim()).filter((c) => c.length > 0));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((c) => c.trim())
+          .filter((c) => c.length > 0),
+      );
       continue;
     }
     headers[name] = name in headers ? `${headers[name]},${value}` : value;

@@ -79,9 +79,7 @@ interface IndexSettings {
 /** Every global secondary index declared in {@link TABLE}: each `{ name, partitionKey, sortKey }`. */
 export function tableIndexes(): IndexSettings[] {
   const values: readonly unknown[] = Object.values(TABLE);
-  return values.filter(
-    (value): value is IndexSettings => typeof value === 'object' && value !== null && 'name' in value && 'partitionKey' in value && 'sortKey' in value,
-  );
+  return values.filter((value): value is IndexSettings => typeof value === 'object' && value !== null && 'name' in value && 'partitionKey' in value && 'sortKey' in value);
 }
 
 /** The single table: pk/sk, every index declared in the settings, on-demand capacity. */

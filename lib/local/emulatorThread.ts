@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Message } from '@aws-sdk/client-sqs';
-import { startEmulators, type EmulatorOptions, type Emulators } from './emulators';
+import { type EmulatorOptions, type Emulators, startEmulators } from './emulators';
 
 /**
  * The emulators on a thread of their own. In-process they share one event loop with the API
@@ -20,10 +20,7 @@ interface ThreadData {
 }
 
 type Request = { id: number; type: 'dlq'; message: Message } | { id: number; type: 'stop' };
-type Reply =
-  | { type: 'ready'; info: Omit<Emulators, 'moveToDeadLetterQueue' | 'stop'> }
-  | { type: 'failed'; message: string }
-  | { type: 'done'; id: number; error?: string };
+type Reply = { type: 'ready'; info: Omit<Emulators, 'moveToDeadLetterQueue' | 'stop'> } | { type: 'failed'; message: string } | { type: 'done'; id: number; error?: string };
 
 /** True in a thread started by {@link startEmulatorsInThread}. */
 export function isEmulatorThread(): boolean {

@@ -1,14 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
+import { CreateQueueCommand, GetQueueAttributesCommand, type Message, SQSClient } from '@aws-sdk/client-sqs';
 import startSesServer from 'aws-ses-v2-local';
+import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import { LOCAL, TABLE } from '../../functions/settings';
-import { queueArn, queueDefinitions, tableDefinition, type QueueOverrides } from './definitions';
+import { type QueueOverrides, queueArn, queueDefinitions, tableDefinition } from './definitions';
 import { SqsJournal } from './sqsJournal';
 
 /**
@@ -167,7 +167,10 @@ async function checkTableShape(client: DynamoDBClient): Promise<void> {
   const { Table: table } = await client.send(new DescribeTableCommand({ TableName: wanted.TableName }));
   const shape = (keys: { AttributeName?: string; KeyType?: string }[] | undefined): string => (keys ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
   const indexes = (list: { IndexName?: string; KeySchema?: { AttributeName?: string; KeyType?: string }[] }[] | undefined): string =>
-    (list ?? []).map((i) => `${i.IndexName}(${shape(i.KeySchema)})`).sort().join(' ');
+    (list ?? [])
+      .map((i) => `${i.IndexName}(${shape(i.KeySchema)})`)
+      .sort()
+      .join(' ');
   if (shape(table?.KeySchema) !== shape(wanted.KeySchema) || indexes(table?.GlobalSecondaryIndexes) !== indexes(wanted.GlobalSecondaryIndexes)) {
     throw new Error('the local data kept in .keysmith/data was made by another version of keysmith (its table has other keys or indexes): start with `npm start -- --reset` to begin again empty');
   }
@@ -193,10 +196,7 @@ function handRedriveToPoller(queue: SqsQueue): void {
   const configured = queue.RedrivePolicy;
   if (!configured) throw new Error(`local SQS queue ${queue.QueueName} has no RedrivePolicy`);
   const reported = { deadLetterTargetArn: configured.deadLetterTargetArn, maxReceiveCount: configured.maxReceiveCount };
-  queue.RedrivePolicy = Object.assign(
-    { deadLetterTargetArn: configured.deadLetterTargetArn, maxReceiveCount: Number.POSITIVE_INFINITY },
-    { toJSON: () => reported },
-  );
+  queue.RedrivePolicy = Object.assign({ deadLetterTargetArn: configured.deadLetterTargetArn, maxReceiveCount: Number.POSITIVE_INFINITY }, { toJSON: () => reported });
 }
 
 function moveToDeadLetterQueue(dlq: SqsQueue, sourceArn: string, message: Message): void {

@@ -1,6 +1,6 @@
 import { isEmulatorThread, serveEmulatorsInThisThread, startEmulatorsInThread } from './emulatorThread';
 import { removeRunFile, writeRunFile } from './runFile';
-import { startLocalStack, type LocalStack } from './stack';
+import { type LocalStack, startLocalStack } from './stack';
 
 /**
  * `npm start [-- --reset]`: starts the local stack and prints where everything is. Handler and

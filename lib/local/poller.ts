@@ -1,16 +1,9 @@
-import {
-  DeleteMessageBatchCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import { FUNCTIONS, LOCAL } from '../../functions/settings';
 import type { Logger } from '../../functions/log/logger';
+import { FUNCTIONS, LOCAL } from '../../functions/settings';
 import type { EffectiveQueueSettings } from './definitions';
-import { invoke, type FunctionSpec } from './invoke';
+import { type FunctionSpec, invoke } from './invoke';
 
 /**
  * A Lambda SQS event source mapping for a FIFO queue, against local-aws-sqs.
@@ -282,9 +275,7 @@ export class QueuePoller {
     const margin = Math.min(this.spec.timeoutSeconds * 1000, (this.options.settings.visibilityTimeoutSeconds * 1000) / 2);
     while (this.running.size < this.options.settings.maxConcurrency) {
       const batch: Held[] = [];
-      const free = [...this.groups.entries()]
-        .filter(([, g]) => !g.running && g.outstanding.size === 0 && g.held.length > 0)
-        .sort(([, a], [, b]) => a.held[0]!.ordinal - b.held[0]!.ordinal);
+      const free = [...this.groups.entries()].filter(([, g]) => !g.running && g.outstanding.size === 0 && g.held.length > 0).sort(([, a], [, b]) => a.held[0]!.ordinal - b.held[0]!.ordinal);
       const taken = new Set<string>();
       for (const [name, group] of free) {
         while (group.held.length > 0 && batch.length < this.options.settings.batchSize) {
@@ -303,7 +294,10 @@ export class QueuePoller {
       if (batch.length === 0) break;
       for (const name of taken) this.group(name).running = true;
       dispatched += batch.length;
-      const run = this.runBatch(batch.sort((a, b) => a.ordinal - b.ordinal).map((h) => h.message), taken).finally(() => {
+      const run = this.runBatch(
+        batch.sort((a, b) => a.ordinal - b.ordinal).map((h) => h.message),
+        taken,
+      ).finally(() => {
         this.running.delete(run);
         this.wake?.();
       });

@@ -1,20 +1,20 @@
-import type { Server } from 'node:http';
 import { rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
-import { forgetQueue } from '../../functions/aws/queue';
 import { forgetDeliveryLog } from '../../functions/aws/deliveryLog';
-import { forgetWorker } from '../../functions/worker/handler';
+import { forgetQueue } from '../../functions/aws/queue';
+import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
 import { EXAMPLE_CONFIG_PATH, forgetCatalog, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
 import { createLogger } from '../../functions/log/logger';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
 import { LOCAL } from '../../functions/settings';
-import { createApiServer, type ApiRoute, type HttpApiHandler } from './apiServer';
+import { forgetWorker } from '../../functions/worker/handler';
+import { type ApiRoute, createApiServer, type HttpApiHandler } from './apiServer';
 import { effectiveQueueSettings, type QueueOverrides } from './definitions';
 import { ensureDevSecrets } from './devSecrets';
-import { closeServer, DUMMY_CREDENTIALS, listen, localClientConfig, LOOPBACK, startEmulators, type EmulatorEndpoints, type EmulatorOptions, type Emulators } from './emulators';
+import { closeServer, DUMMY_CREDENTIALS, type EmulatorEndpoints, type EmulatorOptions, type Emulators, LOOPBACK, listen, localClientConfig, startEmulators } from './emulators';
 import { QueuePoller, type WorkerHandler } from './poller';
 
 /**

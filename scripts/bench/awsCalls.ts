@@ -1,9 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
-import { rawRequest } from './http';
 import type { ProviderName } from '../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
-import { startBenchStack, type BenchStack } from './benchStack';
+import { type BenchStack, startBenchStack } from './benchStack';
+import { rawRequest } from './http';
 import type { AwsCall } from './instrument';
 
 /**

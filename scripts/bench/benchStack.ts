@@ -5,10 +5,10 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ProviderName } from '../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { HttpApiHandler } from '../../lib/local/apiServer';
-import { readDevSecrets } from '../../lib/local/devSecrets';
 import type { QueueOverrides } from '../../lib/local/definitions';
+import { readDevSecrets } from '../../lib/local/devSecrets';
 import { startEmulatorsInThread } from '../../lib/local/emulatorThread';
-import { startLocalStack, type LocalStack } from '../../lib/local/stack';
+import { type LocalStack, startLocalStack } from '../../lib/local/stack';
 import { CallLog, instrument, now, scope } from './instrument';
 
 /**

@@ -10,11 +10,11 @@ const context = { functionName: 'bench', awsRequestId: 'bench', getRemainingTime
 const { handler } = require(bundle);
 Promise.resolve(handler(event, context)).then(
   (result) => {
-    const ok = result && typeof result === 'object' && 'statusCode' in result ? result.statusCode >= 200 && result.statusCode < 300 : !(result && result.batchItemFailures && result.batchItemFailures.length);
+    const ok = result && typeof result === 'object' && 'statusCode' in result ? result.statusCode >= 200 && result.statusCode < 300 : !result?.batchItemFailures?.length;
     process.exit(ok ? 0 : 3);
   },
   (error) => {
-    process.stderr.write(`\n${error && error.stack}\n`);
+    process.stderr.write(`\n${error?.stack}\n`);
     process.exit(4);
   },
 );

@@ -27,8 +27,14 @@ const call = (target, body) =>
   crypto.createHmac('sha256', 'secret').update(body).digest();
   JSON.parse(body.toString('utf8'));
   await call('secretsmanager.GetSecretValue', JSON.stringify({ SecretId: process.env.KEYSMITH_SECRET_ARN }));
-  await call('DynamoDB_20120810.BatchWriteItem', JSON.stringify({ RequestItems: { keysmith: [{ PutRequest: { Item: { pk: { S: 'x' }, sk: { S: 'x' }, payload: { B: zlib.gzipSync(body).toString('base64') } } } }] } }));
-  await call('AmazonSQS.SendMessageBatch', JSON.stringify({ QueueUrl: process.env.KEYSMITH_QUEUE_URL, Entries: [{ Id: '0', MessageBody: body.toString('utf8').slice(0, 500), MessageGroupId: 'g', MessageDeduplicationId: 'd' }] }));
+  await call(
+    'DynamoDB_20120810.BatchWriteItem',
+    JSON.stringify({ RequestItems: { keysmith: [{ PutRequest: { Item: { pk: { S: 'x' }, sk: { S: 'x' }, payload: { B: zlib.gzipSync(body).toString('base64') } } } }] } }),
+  );
+  await call(
+    'AmazonSQS.SendMessageBatch',
+    JSON.stringify({ QueueUrl: process.env.KEYSMITH_QUEUE_URL, Entries: [{ Id: '0', MessageBody: body.toString('utf8').slice(0, 500), MessageGroupId: 'g', MessageDeduplicationId: 'd' }] }),
+  );
   process.exit(0);
 })().catch((error) => {
   process.stderr.write(`${error.stack}\n`);

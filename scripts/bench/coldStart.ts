@@ -9,7 +9,7 @@ import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import { bundledConfigDefine } from '../../lib/constructs/bundledConfigDefine';
 import { KEYSMITH_RUNTIME } from '../../lib/constructs/KeysmithFunction';
 import { FEEDBACK_ENTRY, WORKER_ENTRY } from '../../lib/keysmith-stack';
-import { benchSecrets, samples, toApiEvent, type BenchSecrets } from './fixtures';
+import { type BenchSecrets, benchSecrets, samples, toApiEvent } from './fixtures';
 import { BENCH_DIR, ROOT as root } from './paths';
 import { median } from './stats';
 import { startStubAws } from './stubAws';
@@ -21,7 +21,6 @@ import { startStubAws } from './stubAws';
  * against an AWS stub that answers at once — secrets from "Secrets Manager", the delivery log
  * and the queue — N times, interleaved with a bare `node -e 0`.
  */
-
 
 export interface BundleResult {
   name: string;
@@ -42,7 +41,6 @@ export interface ColdResult extends BundleResult {
   ratio: number;
   runs: number;
 }
-
 
 /**
  * Swaps keysmith's light AWS client modules for stand-ins with the same exports backed by the AWS
@@ -216,7 +214,14 @@ async function workerEvent(secrets: BenchSecrets): Promise<SQSEvent> {
         messageId: '00000000-0000-4000-8000-000000000001',
         receiptHandle: 'bench',
         body: entry.MessageBody!,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: '000000000000', ApproximateFirstReceiveTimestamp: now, MessageGroupId: entry.MessageGroupId!, MessageDeduplicationId: entry.MessageDeduplicationId! },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: now,
+          SenderId: '000000000000',
+          ApproximateFirstReceiveTimestamp: now,
+          MessageGroupId: entry.MessageGroupId!,
+          MessageDeduplicationId: entry.MessageDeduplicationId!,
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',

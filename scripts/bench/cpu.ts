@@ -1,10 +1,10 @@
-import { createHash, createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { deliveryWrites, type DeliveryLog } from '../../functions/aws/deliveryLog';
-import { toQueueEntry, type EventQueue } from '../../functions/aws/queue';
+import { type DeliveryLog, deliveryWrites } from '../../functions/aws/deliveryLog';
+import { type EventQueue, toQueueEntry } from '../../functions/aws/queue';
 import { secretsFrom } from '../../functions/aws/secrets';
 import { EXAMPLE_CONFIG_PATH } from '../../functions/config/loadCatalog';
 import { parseCatalog } from '../../functions/domain/catalog';
@@ -19,7 +19,7 @@ import { hotmart } from '../../functions/providers/hotmart';
 import { paddle } from '../../functions/providers/paddle';
 import { phpSerializeSorted } from '../../functions/providers/paddle/php';
 import { selldone } from '../../functions/providers/selldone';
-import { benchSecrets, PROVIDERS, samples, toApiEvent, type BenchSecrets } from './fixtures';
+import { type BenchSecrets, benchSecrets, PROVIDERS, samples, toApiEvent } from './fixtures';
 import { percentile } from './stats';
 
 /**
@@ -112,11 +112,13 @@ export async function ingressCpu(options: CpuOptions = DEFAULT_CPU, secrets: Ben
     const provider = PROVIDER_MODULES[name];
     const events = (await samples(name, secrets, 200)).map((s, i) => toApiEvent(s, `bench-${i}`));
     const floor = floorFor(name, secrets);
-    const run = (deps: typeof core) => async (event: APIGatewayProxyEventV2): Promise<void> => {
-      const answer = await runIngress(provider, toWebhookRequest(event), deps);
-      if (answer.status >= 300) throw new Error(`${name}: the ingress answered ${answer.status}: ${answer.body}`);
-      sink += answer.body.length;
-    };
+    const run =
+      (deps: typeof core) =>
+      async (event: APIGatewayProxyEventV2): Promise<void> => {
+        const answer = await runIngress(provider, toWebhookRequest(event), deps);
+        if (answer.status >= 300) throw new Error(`${name}: the ingress answered ${answer.status}: ${answer.body}`);
+        sink += answer.body.length;
+      };
     const variants: Array<(event: APIGatewayProxyEventV2) => unknown> = [run(core), run(full), floor];
     // Warm-up: JIT, key parsing, caches — the warm Lambda state.
     for (let i = 0; i < options.warmup; i++) for (const variant of variants) await variant(events[i % events.length]!);
@@ -146,7 +148,13 @@ export async function ingressCpu(options: CpuOptions = DEFAULT_CPU, secrets: Ben
  * rounds × perRound): what `runIngress` spends, minus its own glue (awaits, guards, error
  * handling), which is the difference between the pipeline's p50 and the sum of these.
  */
-async function stageTimes(provider: Provider<any, any>, events: APIGatewayProxyEventV2[], ctx: { secrets: ReturnType<typeof secretsFrom>; catalog: ReturnType<typeof parseCatalog> }, log: ReturnType<typeof createLogger>, options: CpuOptions): Promise<Stages> {
+async function stageTimes(
+  provider: Provider<any, any>,
+  events: APIGatewayProxyEventV2[],
+  ctx: { secrets: ReturnType<typeof secretsFrom>; catalog: ReturnType<typeof parseCatalog> },
+  log: ReturnType<typeof createLogger>,
+  options: CpuOptions,
+): Promise<Stages> {
   const prepared = await Promise.all(
     events.map(async (event) => {
       const request = toWebhookRequest(event);
@@ -175,7 +183,18 @@ async function stageTimes(provider: Provider<any, any>, events: APIGatewayProxyE
     normalize: await time((p) => provider.normalize(p.parsed, p.request, ctx)),
     queueMessage: await time((p) => p.normalized.map(toQueueEntry)),
     answer: await time((p) => provider.answer({ events: p.normalized, accepted: p.normalized, failed: [] }, p.parsed, ctx)),
-    log: await time((p) => log.info('webhook accepted', { provider: provider.name, requestId: p.request.requestId, status: 200, events: p.normalized.length, enqueued: p.normalized.length, failed: 0, eventIds: p.normalized.map((e: FulfillmentEvent) => e.eventId), ms: 0.123 })),
+    log: await time((p) =>
+      log.info('webhook accepted', {
+        provider: provider.name,
+        requestId: p.request.requestId,
+        status: 200,
+        events: p.normalized.length,
+        enqueued: p.normalized.length,
+        failed: 0,
+        eventIds: p.normalized.map((e: FulfillmentEvent) => e.eventId),
+        ms: 0.123,
+      }),
+    ),
   };
 }
 

@@ -1,9 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
-import type { SampleRequest } from '../../functions/providers/sample';
 import { deliveryItem } from '../../functions/aws/deliveryLog';
 import { batchWriteItems, dynamodbClient } from '../../functions/aws/light/dynamodb';
 import { sendMessageBatch, sqsClient } from '../../functions/aws/light/sqs';
@@ -11,13 +8,16 @@ import { toQueueEntry } from '../../functions/aws/queue';
 import { secretsFrom } from '../../functions/aws/secrets';
 import { DynamoEntitlementStore, lookupRequests } from '../../functions/aws/store';
 import { loadCatalog } from '../../functions/config/loadCatalog';
+import type { ProviderName } from '../../functions/domain/events';
+import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import type { SampleRequest } from '../../functions/providers/sample';
+import { LOCAL, TABLE } from '../../functions/settings';
 import type { QueueOverrides } from '../../lib/local/definitions';
 import { DUMMY_CREDENTIALS, localClientConfig } from '../../lib/local/emulators';
-import { emailAccounting, unaccountedMessage, type MailboxEmail, type OwedEmail } from '../emailAccounting';
+import { startEmulatorsInThread } from '../../lib/local/emulatorThread';
+import { emailAccounting, type MailboxEmail, type OwedEmail, unaccountedMessage } from '../emailAccounting';
 import { rawFromSample } from '../soak/apiEvent';
 import { ingestInProcess } from '../soak/inProcess';
-import { startEmulatorsInThread } from '../../lib/local/emulatorThread';
-import { LOCAL, TABLE } from '../../functions/settings';
 import { startBenchStack } from './benchStack';
 import { now } from './instrument';
 import { percentile } from './stats';
@@ -164,7 +164,13 @@ export async function endToEnd(options: EndToEndOptions, progress: (line: string
       seconds,
       failedRequests: sent.filter((s) => s.status < 200 || s.status >= 300).length,
       missingEmails,
-      emailAccount: { owed: account.owed, sent: account.sent, failed: account.failed.length, unaccounted: account.unaccounted.length, ...(unaccountedMessage(account) ? { problem: unaccountedMessage(account)! } : {}) },
+      emailAccount: {
+        owed: account.owed,
+        sent: account.sent,
+        failed: account.failed.length,
+        unaccounted: account.unaccounted.length,
+        ...(unaccountedMessage(account) ? { problem: unaccountedMessage(account)! } : {}),
+      },
       deadLettered: after.deadLettered - before.deadLettered,
       batches: after.batches - before.batches,
     };
@@ -235,7 +241,19 @@ export async function emulatorFloor(concurrency: number, requests: number): Prom
       };
       const started = now();
       await batchWriteItems(dynamodb, TABLE.name, [
-        { PutRequest: { Item: deliveryItem({ provider: 'fastspring', deliveryId: `floor-${i}`, receivedAt: new Date(), route: 'POST /webhooks/fastspring', payload: sample.body, contentType: 'application/json', events: [event] }) } },
+        {
+          PutRequest: {
+            Item: deliveryItem({
+              provider: 'fastspring',
+              deliveryId: `floor-${i}`,
+              receivedAt: new Date(),
+              route: 'POST /webhooks/fastspring',
+              payload: sample.body,
+              contentType: 'application/json',
+              events: [event],
+            }),
+          },
+        },
         ...lookupRequests({ provider: 'fastspring', scope: event.scope }, [{ licenseId: `lic-floor-${i}`, key: `KEY-${i}` }]),
       ]);
       const accepted = await sendMessageBatch(sqs, emulators.queueUrl, [toQueueEntry(event, 0) as never]);

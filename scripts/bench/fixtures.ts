@@ -7,8 +7,8 @@ import type { ProviderName } from '../../functions/domain/events';
 import type { WebhookRequest } from '../../functions/ingress/types';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
-import { encodeBody, matchRoute, type ApiRoute } from '../../lib/local/apiServer';
-import { ensureDevSecrets, type DevSecretName } from '../../lib/local/devSecrets';
+import { type ApiRoute, encodeBody, matchRoute } from '../../lib/local/apiServer';
+import { type DevSecretName, ensureDevSecrets } from '../../lib/local/devSecrets';
 
 /**
  * Inputs every benchmark shares: a set of dev secrets (generated like `npm start` does, in a
@@ -44,9 +44,7 @@ export async function samples(provider: ProviderName, secrets: BenchSecrets, cou
   return out;
 }
 
-const ROUTES: ApiRoute[] = PROVIDER_REGISTRY.flatMap((r) =>
-  r.routes.map((route) => ({ provider: r.name, method: route.method, path: route.path, handler: async () => ({ statusCode: 500 }) })),
-);
+const ROUTES: ApiRoute[] = PROVIDER_REGISTRY.flatMap((r) => r.routes.map((route) => ({ provider: r.name, method: route.method, path: route.path, handler: async () => ({ statusCode: 500 }) })));
 
 /** The API Gateway HTTP API (v2) event API Gateway would hand the Lambda for this sample. */
 export function toApiEvent(sample: SampleRequest, requestId: string, now = new Date()): APIGatewayProxyEventV2 {

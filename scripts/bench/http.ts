@@ -1,4 +1,4 @@
-import { request as httpRequest, type Agent, type OutgoingHttpHeaders } from 'node:http';
+import { type Agent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 
 export interface RawResponse {
   status: number;

@@ -1,13 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isEmulatorThread, serveEmulatorsInThisThread } from '../../lib/local/emulatorThread';
 import { awsCalls } from './awsCalls';
 import { coldStarts } from './coldStart';
-import { DEFAULT_CPU, ingressCpu, sdkSendCost, type LightSend } from './cpu';
+import { DEFAULT_CPU, ingressCpu, type LightSend, sdkSendCost } from './cpu';
 import { emulatorFloor, endToEnd } from './endToEnd';
-import { isEmulatorThread, serveEmulatorsInThisThread } from '../../lib/local/emulatorThread';
 import { ROOT } from './paths';
-import { machine, render, verdicts, type Results } from './report';
+import { machine, type Results, render, verdicts } from './report';
 
 /**
  * `npm run bench [-- options]` — measures and writes BENCHMARKS.md.
@@ -150,4 +150,3 @@ async function queueDescription(): Promise<string> {
   const { QUEUE } = await import('../../functions/settings');
   return `batch size ${QUEUE.batchSize}, ${QUEUE.maxConcurrency} concurrent worker invocations, as in functions/settings.ts`;
 }
-

@@ -31,7 +31,9 @@ export interface Machine {
 export function machine(root: string): Machine {
   const git = (args: string): string => {
     try {
-      return execSync(`git ${args}`, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      return execSync(`git ${args}`, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     } catch {
       return '';
     }
@@ -123,7 +125,10 @@ export function render(input: ReportInput): string {
       '',
       '| provider | keysmith p50 | keysmith p99 | floor p50 | floor p99 | ratio | goal ≤ 3 |',
       '|---|---|---|---|---|---|---|',
-      ...r.cpu.map((c) => `| ${c.provider} | ${fmtMs(c.core.p50)} | ${fmtMs(c.core.p99)} | ${fmtMs(c.floor.p50)} | ${fmtMs(c.floor.p99)} | ${fmtRatio(c.ratio, GOALS.cpuRatio)} | ${verdict(c.ratio <= GOALS.cpuRatio)} |`),
+      ...r.cpu.map(
+        (c) =>
+          `| ${c.provider} | ${fmtMs(c.core.p50)} | ${fmtMs(c.core.p99)} | ${fmtMs(c.floor.p50)} | ${fmtMs(c.floor.p99)} | ${fmtRatio(c.ratio, GOALS.cpuRatio)} | ${verdict(c.ratio <= GOALS.cpuRatio)} |`,
+      ),
       '',
       'Where it goes — each stage timed on its own over the same requests (p50); "glue" is the pipeline p50 minus their sum (awaits, guards, error handling, metrics):',
       '',
@@ -135,7 +140,7 @@ export function render(input: ReportInput): string {
         return `| ${c.provider} | ${fmtMs(st.request)} | ${fmtMs(st.verify)} | ${fmtMs(st.parse)} | ${fmtMs(st.normalize)} | ${fmtMs(st.queueMessage)} | ${fmtMs(st.answer)} | ${fmtMs(st.log)} | ${fmtMs(Math.max(0, c.core.p50 - sum))} | ${fmtMs(c.floor.p50)} |`;
       }),
       '',
-      'The same requests with the delivery-log port stubbed as well — so also predicting the licenses of a grant (the `apply` the worker will run), building the delivery-log item (gzip of the raw payload) and the license lookup items. This is work the ingress does to save the worker a DynamoDB call per order (section 3); the issue\'s goal is about the figure above, this one is shown so nothing is hidden:',
+      "The same requests with the delivery-log port stubbed as well — so also predicting the licenses of a grant (the `apply` the worker will run), building the delivery-log item (gzip of the raw payload) and the license lookup items. This is work the ingress does to save the worker a DynamoDB call per order (section 3); the issue's goal is about the figure above, this one is shown so nothing is hidden:",
       '',
       '| provider | with delivery log p50 | p99 | ratio to floor |',
       '|---|---|---|---|',
@@ -145,12 +150,16 @@ export function render(input: ReportInput): string {
   }
   if (r.sdk) {
     push(
-      '### The AWS SDK\'s own cost of one SendMessageBatch',
+      "### The AWS SDK's own cost of one SendMessageBatch",
       '',
       `One event, one \`SendMessageBatch\`, with an HTTP handler that answers at once (no network): serialization, signing, middleware, parsing, the MD5 check. ${r.sdk.samples} calls after warm-up. Reported separately — no goal.`,
       '',
       `- @aws-sdk/client-sqs: p50 ${fmtMs(r.sdk.sdk.p50)}, p99 ${fmtMs(r.sdk.sdk.p99)} (no goal)`,
-      ...(r.sdk.light ? [`- keysmith's light client (functions/aws/light), same instant transport: p50 ${fmtMs(r.sdk.light.p50)}, p99 ${fmtMs(r.sdk.light.p99)} — ${fmtRatio(r.sdk.sdk.p50 / r.sdk.light.p50)} less (no goal)`] : []),
+      ...(r.sdk.light
+        ? [
+            `- keysmith's light client (functions/aws/light), same instant transport: p50 ${fmtMs(r.sdk.light.p50)}, p99 ${fmtMs(r.sdk.light.p99)} — ${fmtRatio(r.sdk.sdk.p50 / r.sdk.light.p50)} less (no goal)`,
+          ]
+        : []),
       '',
     );
   }
@@ -170,7 +179,12 @@ export function render(input: ReportInput): string {
       '| function | bundle | goal ≤ 400 KB | import + first request | × bare node | goal ≤ 1.6× | × bare node, clean env |',
       '|---|---|---|---|---|---|---|',
       `| floor (reference) | — | — | ${fmtMs(c.floor.ms)} | ${fmtRatio(c.floor.ratio)} | — | ${fmtRatio(c.clean.floor.ratio)} |`,
-      ...c.results.filter(isIngress).map((x) => `| ${x.name} ingress | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.bundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`),
+      ...c.results
+        .filter(isIngress)
+        .map(
+          (x) =>
+            `| ${x.name} ingress | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.bundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`,
+        ),
       ...c.results.filter((x) => x.name === 'worker').map((x) => `| worker | ${fmtKb(x.bytes)} | no goal | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio)} | no goal | ${cleanRatio(x.name)} |`),
       ...c.results.filter((x) => x.sizeOnly).map((x) => `| ${x.name} (SES feedback; size only) | ${fmtKb(x.bytes)} | no goal | — | — | no goal | — |`),
       '',
@@ -179,7 +193,7 @@ export function render(input: ReportInput): string {
     const light = c.results.find((x) => x.name === 'fastspring');
     if (sdk && light) {
       push(
-        '**Why the ingress left @aws-sdk/client-sqs.** The issue asks to stay on the SDK unless a lighter path proves worth it. The same fastspring ingress, bundled with the AWS SDK clients (client-sqs, client-dynamodb, client-secrets-manager) in place of keysmith\'s light client (functions/aws/light — SigV4 on node:crypto, JSON protocol over node:http, bounded retries), measured in this run:',
+        "**Why the ingress left @aws-sdk/client-sqs.** The issue asks to stay on the SDK unless a lighter path proves worth it. The same fastspring ingress, bundled with the AWS SDK clients (client-sqs, client-dynamodb, client-secrets-manager) in place of keysmith's light client (functions/aws/light — SigV4 on node:crypto, JSON protocol over node:http, bounded retries), measured in this run:",
         '',
         '| fastspring ingress | bundle | import + first request | × bare node | × bare node, clean env |',
         '|---|---|---|---|---|',
@@ -200,7 +214,10 @@ export function render(input: ReportInput): string {
       '',
       '| new order | ingress | worker | total | goal ≤ 5 |',
       '|---|---|---|---|---|',
-      ...Object.entries(c.newOrder).map(([p, n]) => `| ${p} | ${n.ingress} (${n.ingressOps}) | ${n.worker} (${n.workerOps}; SDK middleware saw ${n.workerSdk}) | ${n.ingress + n.worker} | ${verdict(n.ingress + n.worker <= GOALS.callsPerNewOrder)} |`),
+      ...Object.entries(c.newOrder).map(
+        ([p, n]) =>
+          `| ${p} | ${n.ingress} (${n.ingressOps}) | ${n.worker} (${n.workerOps}; SDK middleware saw ${n.workerSdk}) | ${n.ingress + n.worker} | ${verdict(n.ingress + n.worker <= GOALS.callsPerNewOrder)} |`,
+      ),
       '',
       `- **Duplicate redelivered to the worker** (SQS/Lambda redelivery of a message it already processed): ${c.redelivered.worker} worker call(s) (${c.redelivered.workerOps}) — goal ≤ 1: ${verdict(c.redelivered.worker <= GOALS.workerCallsPerDuplicate)}`,
       `- **Same webhook resent within 5 minutes** (provider retry): ingress ${c.resentWithinWindow.ingress} (${c.resentWithinWindow.ingressOps}); real SQS FIFO drops the message by its deduplication id, so the worker makes 0 calls. The emulator (local-aws-sqs) does not deduplicate a message that was already deleted, so locally the worker saw it as a new message: ${c.resentWithinWindow.worker} (${c.resentWithinWindow.workerOps}) (no goal — see the next line).`,
@@ -233,7 +250,14 @@ export function render(input: ReportInput): string {
   }
   const v = verdicts(r);
   const missed = v.filter((x) => !x.met);
-  push('## Summary', '', missed.length === 0 ? `All ${v.length} goal lines met.` : `${v.length - missed.length} of ${v.length} goal lines met. Not met: ${missed.map((x) => x.figure).join('; ')} — the notes below say why.`, '');
+  push(
+    '## Summary',
+    '',
+    missed.length === 0
+      ? `All ${v.length} goal lines met.`
+      : `${v.length - missed.length} of ${v.length} goal lines met. Not met: ${missed.map((x) => x.figure).join('; ')} — the notes below say why.`,
+    '',
+  );
   if (input.history) push(input.history.trim(), '');
   return `${lines.join('\n')}\n`;
 }

@@ -41,7 +41,14 @@ export async function startStubAws(secret: Record<string, string>): Promise<Stub
         answer = '{}';
       } else if (target === 'secretsmanager.GetSecretValue') {
         type = 'application/x-amz-json-1.1';
-        answer = JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keysmith-AbCdEf', Name: 'keysmith', SecretString: JSON.stringify(secret), VersionId: randomUUID(), VersionStages: ['AWSCURRENT'], CreatedDate: 1.7e9 });
+        answer = JSON.stringify({
+          ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:keysmith-AbCdEf',
+          Name: 'keysmith',
+          SecretString: JSON.stringify(secret),
+          VersionId: randomUUID(),
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 1.7e9,
+        });
       } else if (new URLSearchParams(body).get('Action') === 'SendEmail') {
         operation = 'ses.SendEmail';
         type = 'text/xml';

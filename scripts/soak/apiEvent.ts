@@ -3,7 +3,7 @@ import { toWebhookRequest } from '../../functions/ingress/handler';
 import type { WebhookRequest } from '../../functions/ingress/types';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
-import { matchRoute, toHttpApiEvent, type ApiRoute } from '../../lib/local/apiServer';
+import { type ApiRoute, matchRoute, toHttpApiEvent } from '../../lib/local/apiServer';
 import type { RawRequest } from './http';
 
 /**

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hmacSha256 } from '../../functions/providers/shared/crypto';
 import type { SampleRequest } from '../../functions/providers/sample';
+import { hmacSha256 } from '../../functions/providers/shared/crypto';
 
 /**
  * Genuine FastSpring traffic for long sequences: the documented envelopes (order.completed,
@@ -24,7 +24,15 @@ const tick = () => (clock += 60_000);
 function envelope(secret: string, type: string, data: Record<string, unknown>): SampleRequest {
   const id = randomUUID();
   const body = Buffer.from(JSON.stringify({ events: [{ id, processed: false, created: tick(), type, live: true, data }] }));
-  return { method: 'POST', path: '/webhooks/fastspring', headers: { 'content-type': 'application/json', 'x-fs-signature': hmacSha256(secret, body).toString('base64') }, body, orderId: String(data.id ?? ''), eventIds: [id], testFlag: false };
+  return {
+    method: 'POST',
+    path: '/webhooks/fastspring',
+    headers: { 'content-type': 'application/json', 'x-fs-signature': hmacSha256(secret, body).toString('base64') },
+    body,
+    orderId: String(data.id ?? ''),
+    eventIds: [id],
+    testFlag: false,
+  };
 }
 
 const contact = (email: string) => ({ first: 'Long', last: 'Lived', email });

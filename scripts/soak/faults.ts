@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareStack } from '@smithy/types';
-import { Random, sleep } from './random';
+import { type Random, sleep } from './random';
 
 /**
  * Faults injected below the SDK: a middleware at the innermost position of a real client's stack

@@ -56,7 +56,15 @@ export class HttpClient {
         flat.push('Content-Length', String(req.body.length));
       }
       // `path`, not a URL: a URL would be normalized (dot segments resolved) before it is sent.
-      const options = { hostname: this.url.hostname, port: this.url.port, path: req.target, method: req.method, headers: flat as unknown as Record<string, string>, agent: this.agent, timeout: timeoutMs };
+      const options = {
+        hostname: this.url.hostname,
+        port: this.url.port,
+        path: req.target,
+        method: req.method,
+        headers: flat as unknown as Record<string, string>,
+        agent: this.agent,
+        timeout: timeoutMs,
+      };
       const out = httpRequest(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,7 +1,7 @@
-import type { Catalog } from '../../functions/domain/catalog';
-import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import type { EventQueue } from '../../functions/aws/queue';
 import type { Secrets } from '../../functions/aws/secrets';
+import type { Catalog } from '../../functions/domain/catalog';
+import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { runIngress } from '../../functions/ingress/pipeline';
 import type { HttpAnswer, Provider } from '../../functions/ingress/types';
 import type { Logger } from '../../functions/log/logger';

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const progress = (line: string): void => void process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   progress(`soak: ${options.orders} orders, ${options.fuzzCases} fuzz cases, seed ${options.seed}`);
   const report = await runSoak({ ...options, progress });
-  const sizes = ['KEYSMITH_SOAK_ORDERS', 'KEYSMITH_SOAK_FUZZ', 'KEYSMITH_SOAK_CONCURRENCY', 'KEYSMITH_SOAK_WORKER_CONCURRENCY'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`);
+  const sizes = ['KEYSMITH_SOAK_ORDERS', 'KEYSMITH_SOAK_FUZZ', 'KEYSMITH_SOAK_CONCURRENCY', 'KEYSMITH_SOAK_WORKER_CONCURRENCY']
+    .filter((name) => process.env[name])
+    .map((name) => `${name}=${process.env[name]}`);
   const command = [`KEYSMITH_SOAK_SEED=${options.seed}`, ...sizes, 'npm run soak'].join(' ');
   writeFileSync(out, renderReliability(report, { command }));
   for (const check of report.checks) progress(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name}: ${check.found}${check.ok ? '' : ` (required ${check.required})`}`);

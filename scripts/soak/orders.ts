@@ -1,7 +1,7 @@
-import type { Catalog } from '../../functions/domain/catalog';
-import { apply, type ApplyContext } from '../../functions/domain/entitlement';
-import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import type { Secrets } from '../../functions/aws/secrets';
+import type { Catalog } from '../../functions/domain/catalog';
+import { type ApplyContext, apply } from '../../functions/domain/entitlement';
+import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleBuilder } from '../../functions/providers/sample';
 import { rawFromSample } from './apiEvent';
@@ -188,4 +188,3 @@ function schedule(refunded: boolean, refundFirst: boolean, options: Pick<PlanOpt
 export function requestFor(plan: OrderPlan, kind: DeliveryKind): RawRequest {
   return kind === 'purchase' ? plan.purchase : plan.refund!;
 }
-

@@ -1,12 +1,12 @@
-import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
 import { DynamoEntitlementStore, fromItem } from '../../functions/aws/store';
+import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
 import { keyHash } from '../../functions/domain/licenses';
 import { TABLE } from '../../functions/settings';
 import { emailAccounting } from '../emailAccounting';
 import { HttpClient, pool, type RawAnswer } from './http';
-import { requestFor, type DeliveryKind, type OrderPlan } from './orders';
+import { type DeliveryKind, type OrderPlan, requestFor } from './orders';
 import type { WorkerStats } from './worker';
 
 /** One assertion of the run: what was required, what was found, and the first offenders. */
@@ -183,7 +183,10 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
     else setOffenders.push(`order ${plan.index} (${plan.provider}): ${have.length} licenses, expected ${want.length}${have.length === want.length ? ' (different ids or keys)' : ''}`);
     const status = plan.refund ? 'revoked' : 'active';
     const wrong = ent.licenses.filter((l) => l.status !== status);
-    if (ent.status !== status || wrong.length > 0) statusOffenders.push(`order ${plan.index} (${plan.provider}, ${plan.refund ? (plan.refundFirst ? 'refund first' : 'refunded') : 'kept'}): entitlement ${ent.status}, ${wrong.length} license(s) not ${status}`);
+    if (ent.status !== status || wrong.length > 0)
+      statusOffenders.push(
+        `order ${plan.index} (${plan.provider}, ${plan.refund ? (plan.refundFirst ? 'refund first' : 'refunded') : 'kept'}): entitlement ${ent.status}, ${wrong.length} license(s) not ${status}`,
+      );
     const ids = applied.get(`ENT#${plan.provider}#${plan.expected.scope}`) ?? [];
     const required = [plan.expected.purchaseEventId, ...(plan.expected.refundEventId ? [plan.expected.refundEventId] : [])];
     const missing = required.filter((id) => !ids.includes(id));
@@ -191,15 +194,26 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
       eventOffenders.push(`order ${plan.index} (${plan.provider}): applied [${ids.join(', ')}], expected [${required.join(', ')}]`);
     }
     for (const license of plan.expected.licenses) {
-      if (!lookups.has(`LIC#${license.licenseId}`) || !lookups.has(`KEY#${keyHash(license.key)}`)) lookupOffenders.push(`order ${plan.index} (${plan.provider}): license ${license.licenseId} has no lookup item`);
+      if (!lookups.has(`LIC#${license.licenseId}`) || !lookups.has(`KEY#${keyHash(license.key)}`))
+        lookupOffenders.push(`order ${plan.index} (${plan.provider}): license ${license.licenseId} has no lookup item`);
     }
   }
   const expectedLicenses = plans.reduce((n, p) => n + p.expected.licenses.length, 0);
   check('exactly the derived license set per order', `${plans.length} license sets (${expectedLicenses} licenses)`, `${licenseSets} (${licenses} licenses)`, setOffenders);
   const refunded = plans.filter((p) => p.refund).length;
-  check('refunds applied: refunded orders revoked, the others active', `${refunded} revoked, ${plans.length - refunded} active`, statusOffenders.length === 0 ? 'all as required' : `${statusOffenders.length} wrong`, statusOffenders);
+  check(
+    'refunds applied: refunded orders revoked, the others active',
+    `${refunded} revoked, ${plans.length - refunded} active`,
+    statusOffenders.length === 0 ? 'all as required' : `${statusOffenders.length} wrong`,
+    statusOffenders,
+  );
   check('each event applied exactly once', 'purchase (and refund) event ids, each once', eventOffenders.length === 0 ? 'all as required' : `${eventOffenders.length} wrong`, eventOffenders);
-  check('license lookups (key hash and license id) written', `${expectedLicenses * 2} lookup items`, lookupOffenders.length === 0 ? 'all present' : `${lookupOffenders.length} missing`, lookupOffenders);
+  check(
+    'license lookups (key hash and license id) written',
+    `${expectedLicenses * 2} lookup items`,
+    lookupOffenders.length === 0 ? 'all present' : `${lookupOffenders.length} missing`,
+    lookupOffenders,
+  );
 
   // ---- Paddle's synchronous answers ----
   const paddleOffenders: string[] = [];
@@ -210,7 +224,12 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
       if (absent.length > 0) paddleOffenders.push(`order ${plan.index}: the answer lacks ${absent.length} of ${plan.expected.licenses.length} keys`);
     }
   }
-  check("Paddle's answer (mailed by Paddle) carries the stored keys", 'every purchase answer lists exactly the derived keys', paddleOffenders.length === 0 ? 'all do' : `${paddleOffenders.length} do not`, paddleOffenders);
+  check(
+    "Paddle's answer (mailed by Paddle) carries the stored keys",
+    'every purchase answer lists exactly the derived keys',
+    paddleOffenders.length === 0 ? 'all do' : `${paddleOffenders.length} do not`,
+    paddleOffenders,
+  );
 
   // ---- email ----
   const store = (await (await fetch(`${stack.sesEndpoint}/store`)).json()) as { emails: StoreEmail[] };
@@ -255,7 +274,12 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
     [...emailOffenders, ...strangers.map((a) => `email to an address of no order: ${a}`)],
   );
   const reached = worker.ses.succeeded.SendEmail ?? 0;
-  check('the mailbox holds every email SES accepted, no more', `${reached} (SendEmail calls that reached the emulator and succeeded)`, `${store.emails.length}`, store.emails.length === reached ? [] : [`${store.emails.length} emails in the mailbox, ${reached} accepted sends`]);
+  check(
+    'the mailbox holds every email SES accepted, no more',
+    `${reached} (SendEmail calls that reached the emulator and succeeded)`,
+    `${store.emails.length}`,
+    store.emails.length === reached ? [] : [`${store.emails.length} emails in the mailbox, ${reached} accepted sends`],
+  );
   check('each email carries the order’s keys', 'every key of the order in the text body', contentOffenders.length === 0 ? 'all do' : `${contentOffenders.length} do not`, contentOffenders);
   // Read through the store (EntitlementStore), not the raw scan above: the same check as the bench.
   const owed = plans.filter((p) => p.expected.emails > 0).map((p) => ({ provider: p.provider, orderId: p.orderId, to: p.email }));
@@ -280,10 +304,24 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
   check('DLQ empty', '0 messages', `${dlq}`, dlq === 0 ? [] : [`${dlq} message(s) in the DLQ`]);
   check('queue drained', '0 messages', `${queueLeft}`, queueLeft === 0 ? [] : [`${queueLeft} message(s) left in the queue`]);
 
-  const fivexx = Object.entries(sent.statuses).filter(([s]) => Number(s) >= 500 || Number(s) === 0).reduce((n, [, c]) => n + c, 0);
-  const non2xx = Object.entries(sent.statuses).filter(([s]) => Number(s) < 200 || Number(s) >= 300).reduce((n, [, c]) => n + c, 0);
-  check('no answer ≥ 500 (and no failed request)', '0', `${fivexx}`, fivexx === 0 ? [] : sent.unexpected.filter((u) => u.status >= 500 || u.status === 0).map((u) => `order ${u.order} ${u.kind}: ${u.status} ${u.body}`));
-  check('every genuine delivery answered 2xx', `${sent.requests} × 2xx`, `${sent.requests - non2xx} × 2xx`, sent.unexpected.map((u) => `order ${u.order} ${u.kind}: ${u.status} ${u.body}`));
+  const fivexx = Object.entries(sent.statuses)
+    .filter(([s]) => Number(s) >= 500 || Number(s) === 0)
+    .reduce((n, [, c]) => n + c, 0);
+  const non2xx = Object.entries(sent.statuses)
+    .filter(([s]) => Number(s) < 200 || Number(s) >= 300)
+    .reduce((n, [, c]) => n + c, 0);
+  check(
+    'no answer ≥ 500 (and no failed request)',
+    '0',
+    `${fivexx}`,
+    fivexx === 0 ? [] : sent.unexpected.filter((u) => u.status >= 500 || u.status === 0).map((u) => `order ${u.order} ${u.kind}: ${u.status} ${u.body}`),
+  );
+  check(
+    'every genuine delivery answered 2xx',
+    `${sent.requests} × 2xx`,
+    `${sent.requests - non2xx} × 2xx`,
+    sent.unexpected.map((u) => `order ${u.order} ${u.kind}: ${u.status} ${u.body}`),
+  );
 
   return {
     checks,
@@ -319,4 +357,3 @@ async function scanAll(tableName: string): Promise<Record<string, AttributeValue
   }
   return out;
 }
-

@@ -191,7 +191,7 @@ export function renderReliability(report: SoakReport, meta: { command: string })
       '',
       '- *reject* — nobody holding the secret made it (forged or missing signature, wrong token, random bytes, a JWT attack), or',
       '  it must be refused anyway (over a size limit, no route). Required: a 4xx and nothing enqueued.',
-      '- *genuine* — a genuinely signed request changed only where the signature does not decide (a header name\'s case, a',
+      "- *genuine* — a genuinely signed request changed only where the signature does not decide (a header name's case, a",
       '  duplicated or padded signature header, another content type, form fields re-ordered or re-encoded to the same values,',
       '  the JSON envelope around a JWT). It may be refused or accepted, but every enqueued event must be one of the events the',
       '  genuine request means: an event the signer never sent is a forgery. FastSpring signs bytes, so there a changed body is',
@@ -206,7 +206,12 @@ export function renderReliability(report: SoakReport, meta: { command: string })
     );
     p('| family | cases | answers |', '|---|---|---|');
     for (const [family, row] of Object.entries(f.families)) {
-      p(`| ${family} | ${n(row.cases)} | ${Object.entries(row.statuses).sort(([a], [b]) => Number(a) - Number(b)).map(([status, count]) => `${n(count)} × ${status === '0' ? 'closed' : status}`).join(', ')} |`);
+      p(
+        `| ${family} | ${n(row.cases)} | ${Object.entries(row.statuses)
+          .sort(([a], [b]) => Number(a) - Number(b))
+          .map(([status, count]) => `${n(count)} × ${status === '0' ? 'closed' : status}`)
+          .join(', ')} |`,
+      );
     }
     p('');
     p(
@@ -218,7 +223,8 @@ export function renderReliability(report: SoakReport, meta: { command: string })
     );
     if (f.failures.length > 0) {
       p('Failing cases (first 50; `#` is the case index):', '');
-      for (const failure of f.failures) p(`- #${failure.index} ${failure.family} "${failure.label}" on ${failure.base ?? 'no base'} (expected ${failure.expect}): answered ${failure.status}; ${failure.problem}`);
+      for (const failure of f.failures)
+        p(`- #${failure.index} ${failure.family} "${failure.label}" on ${failure.base ?? 'no base'} (expected ${failure.expect}): answered ${failure.status}; ${failure.problem}`);
       p('');
     }
   }

@@ -9,11 +9,11 @@ import { QUEUE } from '../../functions/settings';
 import { readDevSecrets } from '../../lib/local/devSecrets';
 import type { PollerStats } from '../../lib/local/poller';
 import { startLocalStack } from '../../lib/local/stack';
-import { runFuzz, type FuzzReport } from './fuzz/run';
-import { planOrders, type OrderPlan } from './orders';
-import { sendOrders, verifyOrders, type Check, type OrdersVerification, type SendResult } from './ordersPhase';
+import { type FuzzReport, runFuzz } from './fuzz/run';
+import { type OrderPlan, planOrders } from './orders';
+import { type Check, type OrdersVerification, type SendResult, sendOrders, verifyOrders } from './ordersPhase';
 import { Random } from './random';
-import { subscriptionsPhase, type SubscriptionsReport } from './subscriptionsPhase';
+import { type SubscriptionsReport, subscriptionsPhase } from './subscriptionsPhase';
 import { createSoakWorker, type LogCounts, type WorkerFaultOptions, type WorkerStats } from './worker';
 
 /**
@@ -126,7 +126,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     finishedAt: '',
     ms: 0,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` },
-    settings: { maxReceiveCount: QUEUE.maxReceiveCount, batchSize: QUEUE.batchSize, visibilityTimeoutSeconds: QUEUE.visibilityTimeoutSeconds, maxConcurrency: QUEUE.maxConcurrency, retryBackoff: { ...QUEUE.retryBackoff } },
+    settings: {
+      maxReceiveCount: QUEUE.maxReceiveCount,
+      batchSize: QUEUE.batchSize,
+      visibilityTimeoutSeconds: QUEUE.visibilityTimeoutSeconds,
+      maxConcurrency: QUEUE.maxConcurrency,
+      retryBackoff: { ...QUEUE.retryBackoff },
+    },
     handlerLogs: capture.counts,
     checks: [],
     ok: false,
@@ -197,7 +203,9 @@ async function ordersPhase(options: SoakOptions, random: Random, progress: (line
     });
     const requests = plans.reduce((n, p) => n + p.steps.reduce((m, s) => m + s.copies, 0), 0);
     progress(`sending ${requests} deliveries for ${plans.length} orders with ${options.concurrency} clients`);
-    const sent = await sendOrders(plans, stack.url, options.concurrency, (done) => progress(`  ${done}/${plans.length} orders sent; worker: ${worker!.stats.records} records, ${worker!.stats.emailsAccepted} emails`));
+    const sent = await sendOrders(plans, stack.url, options.concurrency, (done) =>
+      progress(`  ${done}/${plans.length} orders sent; worker: ${worker!.stats.records} records, ${worker!.stats.emailsAccepted} emails`),
+    );
     progress(`sent in ${(sent.ms / 1000).toFixed(1)} s; draining the queue`);
     const drainStarted = Date.now();
     const ticker = setInterval(() => {
@@ -259,7 +267,7 @@ function captureHandlerLogs(): { counts: LogCounts; restore: () => void } {
   const original = process.stdout.write;
   const write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
     const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
-    if (text !== undefined && text.startsWith('{"level":"')) {
+    if (text?.startsWith('{"level":"')) {
       for (const line of text.split('\n')) {
         if (line.startsWith('{"level":"error"')) {
           counts.error++;

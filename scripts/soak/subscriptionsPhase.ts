@@ -234,29 +234,54 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
       }
       const state = stored.state;
       const statuses = state.licenses.map((l) => l.status);
-      if (JSON.stringify(statuses) !== JSON.stringify(plan.expected.statuses)) wrongState.push(`${plan.provider} ${plan.order}: statuses ${statuses.join(',')}, expected ${plan.expected.statuses.join(',')}`);
+      if (JSON.stringify(statuses) !== JSON.stringify(plan.expected.statuses))
+        wrongState.push(`${plan.provider} ${plan.order}: statuses ${statuses.join(',')}, expected ${plan.expected.statuses.join(',')}`);
       if (plan.expected.expiresAt && JSON.stringify(state.licenses.map((l) => l.expiresAt)) !== JSON.stringify(plan.expected.expiresAt)) {
         wrongState.push(`${plan.provider} ${plan.order}: expiries ${state.licenses.map((l) => l.expiresAt).join(',')}, expected ${plan.expected.expiresAt.join(',')}`);
       }
-      if (state.holds.some((h) => h.kind === 'period-end') !== plan.expected.scheduledEnd) wrongState.push(`${plan.provider} ${plan.order}: scheduled end ${!plan.expected.scheduledEnd}, expected ${plan.expected.scheduledEnd}`);
+      if (state.holds.some((h) => h.kind === 'period-end') !== plan.expected.scheduledEnd)
+        wrongState.push(`${plan.provider} ${plan.order}: scheduled end ${!plan.expected.scheduledEnd}, expected ${plan.expected.scheduledEnd}`);
       const applied = await appliedEvents(store, state);
-      if (applied.length !== plan.events || new Set(applied.map((a) => a.eventId)).size !== applied.length) wrongEvents.push(`${plan.provider} ${plan.order}: ${applied.length} events applied, expected ${plan.events} distinct`);
+      if (applied.length !== plan.events || new Set(applied.map((a) => a.eventId)).size !== applied.length)
+        wrongEvents.push(`${plan.provider} ${plan.order}: ${applied.length} events applied, expected ${plan.events} distinct`);
       const got = mailTo.get(plan.email) ?? 0;
       const allowed = worker.stats.windowCrashes.get(plan.email.toLowerCase()) ?? 0;
-      if (got < plan.expected.emails || got > plan.expected.emails + allowed) wrongEmails.push(`${plan.provider} ${plan.order}: ${got} emails, expected ${plan.expected.emails}${allowed ? ` (+${allowed} window crashes)` : ''}`);
+      if (got < plan.expected.emails || got > plan.expected.emails + allowed)
+        wrongEmails.push(`${plan.provider} ${plan.order}: ${got} emails, expected ${plan.expected.emails}${allowed ? ` (+${allowed} window crashes)` : ''}`);
     }
     const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     const dlq = Number(Attributes.ApproximateNumberOfMessages ?? 0);
     const largestItem = worker.largestWrite();
     const events = plans.reduce((n, p) => n + p.events, 0);
-    const check = (name: string, required: string, found: string, offenders: string[]): Check => ({ name, required, found, ok: offenders.length === 0, ...(offenders.length > 0 ? { examples: offenders.slice(0, 10) } : {}) });
+    const check = (name: string, required: string, found: string, offenders: string[]): Check => ({
+      name,
+      required,
+      found,
+      ok: offenders.length === 0,
+      ...(offenders.length > 0 ? { examples: offenders.slice(0, 10) } : {}),
+    });
     const checks: Check[] = [
       check('long-lived: every delivery answered 200', `${deliveries} × 200`, unexpected.length === 0 ? 'all' : `${unexpected.length} not`, unexpected),
       check('long-lived: final states exactly as the holds model predicts', `${plans.length} orders`, wrongState.length === 0 ? 'all as predicted' : `${wrongState.length} wrong`, wrongState),
-      check('long-lived: every event applied exactly once (late resends of the purchase included)', `${events} events`, wrongEvents.length === 0 ? 'all once' : `${wrongEvents.length} wrong`, wrongEvents),
-      check('long-lived: one license email per subscription, none for renewals or holds', 'one each (+ window crashes)', wrongEmails.length === 0 ? 'as required' : `${wrongEmails.length} wrong`, wrongEmails),
+      check(
+        'long-lived: every event applied exactly once (late resends of the purchase included)',
+        `${events} events`,
+        wrongEvents.length === 0 ? 'all once' : `${wrongEvents.length} wrong`,
+        wrongEvents,
+      ),
+      check(
+        'long-lived: one license email per subscription, none for renewals or holds',
+        'one each (+ window crashes)',
+        wrongEmails.length === 0 ? 'as required' : `${wrongEmails.length} wrong`,
+        wrongEmails,
+      ),
       check('long-lived: DLQ empty', '0', String(dlq), dlq === 0 ? [] : [`${dlq} message(s) dead-lettered`]),
-      check('long-lived: largest item written under 100 KB', '< 102400 bytes', `${largestItem.bytes} bytes (${largestItem.key})`, largestItem.bytes < 100 * 1024 ? [] : [`${largestItem.key}: ${largestItem.bytes} bytes`]),
+      check(
+        'long-lived: largest item written under 100 KB',
+        '< 102400 bytes',
+        `${largestItem.bytes} bytes (${largestItem.key})`,
+        largestItem.bytes < 100 * 1024 ? [] : [`${largestItem.key}: ${largestItem.bytes} bytes`],
+      ),
     ];
     http.close();
     ses.close();

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoFailureLog } from '../../functions/aws/failureLog';
-import { SesMailer, type MailTags, type Mailer, type SendOptions } from '../../functions/aws/mailer';
+import { type Mailer, type MailTags, type SendOptions, SesMailer } from '../../functions/aws/mailer';
 import { loadSecrets } from '../../functions/aws/secrets';
 import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { loadCatalog } from '../../functions/config/loadCatalog';
@@ -11,7 +11,7 @@ import { createWorker, queueUrlOf, workerClients } from '../../functions/worker/
 import type { Checkpoint } from '../../functions/worker/processEvent';
 import type { WorkerHandler } from '../../lib/local/poller';
 import { injectSdkFaults, type SdkFaultCounters } from './faults';
-import { Random, sleep } from './random';
+import { type Random, sleep } from './random';
 
 /**
  * The worker of the soak: the production worker (`createWorker`) with the production adapters —

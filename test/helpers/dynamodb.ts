@@ -1,6 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -73,7 +73,17 @@ async function startDynamoDbLocal(): Promise<{ endpoint: string; stop: () => Pro
   const port = await freePort();
   const child: ChildProcess = spawn(
     'java',
-    ['-Djava.library.path=' + join(folder, 'DynamoDBLocal_lib'), '-XX:TieredStopAtLevel=1', '-jar', join(folder, 'DynamoDBLocal.jar'), '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
+    [
+      `-Djava.library.path=${join(folder, 'DynamoDBLocal_lib')}`,
+      '-XX:TieredStopAtLevel=1',
+      '-jar',
+      join(folder, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-disableTelemetry',
+      '-port',
+      String(port),
+    ],
     // It writes dynamodb-local-metadata.json into its working directory: keep that out of the repo.
     { stdio: ['ignore', 'ignore', 'pipe'], cwd: mkdtempSync(join(tmpdir(), 'keysmith-ddb-')) },
   );

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCatalog, type Catalog } from '../../functions/domain/catalog';
-import type { FulfillmentEvent } from '../../functions/domain/events';
 import { secretsFrom } from '../../functions/aws/secrets';
+import { type Catalog, parseCatalog } from '../../functions/domain/catalog';
+import type { FulfillmentEvent } from '../../functions/domain/events';
 
 export const LICENSE_SECRET = 'test-license-secret-0123456789abcdef';
 

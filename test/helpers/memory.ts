@@ -1,9 +1,9 @@
-import type { FulfillmentEvent } from '../../functions/domain/events';
-import type { AppliedEvent, Entitlement, License } from '../../functions/domain/entitlement';
-import type { EventQueue } from '../../functions/aws/queue';
 import type { Mailer } from '../../functions/aws/mailer';
+import type { EventQueue } from '../../functions/aws/queue';
+import { appliedEvents, type EntitlementStore, type EventView, type LicenseRef, type StoredEntitlement, VersionConflict } from '../../functions/aws/store';
 import type { RenderedEmail } from '../../functions/domain/email';
-import { appliedEvents, VersionConflict, type EntitlementStore, type EventView, type LicenseRef, type StoredEntitlement } from '../../functions/aws/store';
+import type { AppliedEvent, Entitlement, License } from '../../functions/domain/entitlement';
+import type { FulfillmentEvent } from '../../functions/domain/events';
 import type { Logger } from '../../functions/log/logger';
 
 /** Unit-test fakes for the ports. Integration tests use the real adapters against emulators. */
@@ -73,7 +73,10 @@ export class MemoryStore implements EntitlementStore {
     return record ? structuredClone(record) : undefined;
   }
   async records(provider: string, scope: string) {
-    return [...this.recordItems.entries()].filter(([k]) => k.startsWith(`${provider}#${scope}#`)).map(([, r]) => structuredClone(r)).sort((a, b) => a.seq - b.seq);
+    return [...this.recordItems.entries()]
+      .filter(([k]) => k.startsWith(`${provider}#${scope}#`))
+      .map(([, r]) => structuredClone(r))
+      .sort((a, b) => a.seq - b.seq);
   }
   /** Every event the order applied, in order: record items and records still in `pending`. */
   async applied(provider: string, scope: string): Promise<AppliedEvent[]> {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { parseCatalog, type Catalog } from '../../functions/domain/catalog';
+import { type Catalog, parseCatalog } from '../../functions/domain/catalog';
 import { bundledConfigDefine, MAX_BUNDLED_CONFIG_BYTES } from '../../lib/constructs/bundledConfigDefine';
 import { KeysmithFunction } from '../../lib/constructs/KeysmithFunction';
 import { exampleCatalog, PROJECT_ROOT, useProjectTmpdir } from './support';

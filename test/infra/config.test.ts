@@ -67,7 +67,7 @@ describe('the example catalog and where the catalog comes from', () => {
     Annotations.fromStack(stack).hasWarning('/Keysmith', Match.stringLikeRegexp('example catalog[\\s\\S]*licenses ANY product id'));
   });
 
-  it('does not warn for a seller\'s own catalog', () => {
+  it("does not warn for a seller's own catalog", () => {
     const stack = new KeysmithStack(appWithoutBundling(), 'Own', { catalog: parseCatalog(ownCatalog()) });
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('example catalog|documentation domain'));
     expect(exampleCatalogProblem(parseCatalog(ownCatalog()))).toBeUndefined();

@@ -45,9 +45,7 @@ describe('KeysmithStack', () => {
 
     it('has a FIFO DLQ, encrypted, keeping messages 14 days', () => {
       const dlq = template.findResources('AWS::SQS::Queue')[logicalId(stack.deadLetterQueue)] as Resource;
-      expect(dlq.Properties).toEqual(
-        expect.objectContaining({ FifoQueue: true, SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600, QueueName: expect.stringMatching(/\.fifo$/) }),
-      );
+      expect(dlq.Properties).toEqual(expect.objectContaining({ FifoQueue: true, SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600, QueueName: expect.stringMatching(/\.fifo$/) }));
     });
 
     it('denies every non-TLS request on both queues', () => {
@@ -92,9 +90,7 @@ describe('KeysmithStack', () => {
     it('may send mail only as the configured sender (domain or address identity) with its configuration set, and only the worker may', () => {
       const policies = template.findResources('AWS::IAM::Policy') as Record<string, Resource>;
       const sesStatements = Object.entries(policies).flatMap(([id, policy]) =>
-        (policy.Properties.PolicyDocument.Statement as any[])
-          .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('ses:')))
-          .map((s) => ({ id, statement: s })),
+        (policy.Properties.PolicyDocument.Statement as any[]).filter((s) => [s.Action].flat().some((a: string) => a.startsWith('ses:'))).map((s) => ({ id, statement: s })),
       );
       expect(sesStatements).toHaveLength(1);
       const [{ id, statement }] = sesStatements as [{ id: string; statement: any }];
@@ -130,9 +126,7 @@ describe('KeysmithStack', () => {
         expect(fn.Properties.Runtime).toBe('nodejs24.x');
       }
       for (const fn of stack.ingressFunctions.values()) {
-        expect(functions()[logicalId(fn)]!.Properties).toEqual(
-          expect.objectContaining({ Timeout: FUNCTIONS.ingress.timeoutSeconds, MemorySize: FUNCTIONS.ingress.memoryMb }),
-        );
+        expect(functions()[logicalId(fn)]!.Properties).toEqual(expect.objectContaining({ Timeout: FUNCTIONS.ingress.timeoutSeconds, MemorySize: FUNCTIONS.ingress.memoryMb }));
       }
       expect(functions()[logicalId(stack.worker)]!.Properties.MemorySize).toBe(FUNCTIONS.worker.memoryMb);
     });
@@ -165,20 +159,17 @@ describe('KeysmithStack', () => {
   });
 
   describe('api', () => {
-    it.each(PROVIDER_REGISTRY.flatMap((p) => p.routes.map((r) => [`${r.method} ${r.path}`, p] as const)))(
-      'routes %s to the provider ingress with payload format 2.0',
-      (routeKey, provider) => {
-        const fnId = logicalId(stack.ingressFunctions.get(provider.name)!);
-        const integrations = template.findResources('AWS::ApiGatewayV2::Integration', {
-          Properties: { IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] }, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' },
-        });
-        expect(Object.keys(integrations)).toHaveLength(1);
-        template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-          RouteKey: routeKey,
-          Target: { 'Fn::Join': ['', ['integrations/', { Ref: Object.keys(integrations)[0] }]] },
-        });
-      },
-    );
+    it.each(PROVIDER_REGISTRY.flatMap((p) => p.routes.map((r) => [`${r.method} ${r.path}`, p] as const)))('routes %s to the provider ingress with payload format 2.0', (routeKey, provider) => {
+      const fnId = logicalId(stack.ingressFunctions.get(provider.name)!);
+      const integrations = template.findResources('AWS::ApiGatewayV2::Integration', {
+        Properties: { IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] }, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' },
+      });
+      expect(Object.keys(integrations)).toHaveLength(1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: Object.keys(integrations)[0] }]] },
+      });
+    });
 
     it('has the fastspring webhook route', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/fastspring' });
@@ -272,9 +263,7 @@ describe('KeysmithStack', () => {
   describe('outputs', () => {
     it('has the stable names the CLI reads', () => {
       const names = Object.keys(template.findOutputs('*'));
-      expect(names).toEqual(
-        expect.arrayContaining(['ApiUrl', 'QueueUrl', 'DlqUrl', 'TableName', 'SecretArn', 'WorkerFunctionName', 'WebhookUrlFastspring']),
-      );
+      expect(names).toEqual(expect.arrayContaining(['ApiUrl', 'QueueUrl', 'DlqUrl', 'TableName', 'SecretArn', 'WorkerFunctionName', 'WebhookUrlFastspring']));
       template.hasOutput('WebhookUrlFastspring', { Value: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.api), 'ApiEndpoint'] }, '/webhooks/fastspring']] } });
       template.hasOutput('QueueUrl', { Value: { Ref: logicalId(stack.queue) } });
       template.hasOutput('DlqUrl', { Value: { Ref: logicalId(stack.deadLetterQueue) } });

@@ -47,13 +47,16 @@ describe('least privilege: each function may call exactly what its code calls', 
     expect(INGRESS_TABLE_ACTIONS).toEqual(['dynamodb:BatchWriteItem']);
   });
 
-  it('no ingress can read another provider\'s secret, query, scan, update, delete or touch an index', () => {
+  it("no ingress can read another provider's secret, query, scan, update, delete or touch an index", () => {
     const all = [...stack.ingressFunctions.values()].flatMap((fn) => grantsOf(fn));
     const actions = all.flatMap((g) => g.actions);
-    for (const forbidden of ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:DescribeSecret']) expect(actions).not.toContain(forbidden);
+    for (const forbidden of ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'secretsmanager:DescribeSecret'])
+      expect(actions).not.toContain(forbidden);
     expect(JSON.stringify(all)).not.toMatch(/index|\*/);
     for (const [name, fn] of stack.ingressFunctions) {
-      const secrets = grantsOf(fn).filter((g) => g.actions[0]!.startsWith('secretsmanager:')).flatMap((g) => g.resources);
+      const secrets = grantsOf(fn)
+        .filter((g) => g.actions[0]!.startsWith('secretsmanager:'))
+        .flatMap((g) => g.resources);
       const others = [...stack.providerSecrets].filter(([p]) => p !== name).map(([, s]) => `\${${id(s)}}`);
       for (const other of others) expect(secrets).not.toContain(other);
     }

@@ -63,7 +63,7 @@ describe('KeysmithStack observability', () => {
       );
     });
 
-    it('ingress errors: the sum of every ingress function\'s errors', () => {
+    it("ingress errors: the sum of every ingress function's errors", () => {
       const props = alarm(stack.alarms.ingressErrors);
       expect(props.Threshold).toBe(0);
       const [expression, ...inputs] = props.Metrics as any[];
@@ -122,7 +122,7 @@ describe('KeysmithStack observability', () => {
       });
     });
 
-    it('lets CloudWatch publish, for this account and exactly this stack\'s alarms (enforceSSL alone would leave a lone Deny)', () => {
+    it("lets CloudWatch publish, for this account and exactly this stack's alarms (enforceSSL alone would leave a lone Deny)", () => {
       const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [topicRef()] } })) as Resource[];
       expect(policies).toHaveLength(1);
       const statements = policies[0]!.Properties.PolicyDocument.Statement as any[];
@@ -218,7 +218,13 @@ describe('KeysmithStack observability', () => {
       [/worker retries/, METRIC.eventsFailed],
     ])('graph %s has %s for every provider of this stack', (title, name) => {
       // Latency graphs list each provider twice (p50, p99): compare the distinct series.
-      const rows = [...new Set(series(title).filter((row) => row[0] === METRICS_NAMESPACE && row[1] === name).map((row) => JSON.stringify(row)))].map((row) => JSON.parse(row));
+      const rows = [
+        ...new Set(
+          series(title)
+            .filter((row) => row[0] === METRICS_NAMESPACE && row[1] === name)
+            .map((row) => JSON.stringify(row)),
+        ),
+      ].map((row) => JSON.parse(row));
       expect(rows).toEqual(PROVIDER_REGISTRY.map((p) => [METRICS_NAMESPACE, name, 'Provider', p.name, 'Service', 'Keysmith']));
     });
 
@@ -305,7 +311,11 @@ describe('KeysmithStack observability', () => {
       const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
       expect(statements).toEqual([
         expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [logicalId(stack.feedbackFailureQueue), 'Arn'] } }),
-        expect.objectContaining({ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'], Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] } }),
+        expect.objectContaining({
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+          Resource: { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] },
+        }),
       ]);
     });
 

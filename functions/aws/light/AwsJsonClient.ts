@@ -1,7 +1,7 @@
 import type { Deadline } from '../deadline';
-import { credentialsFromEnv, endpointFor, regionFromEnv, type LightService } from './config';
+import { credentialsFromEnv, endpointFor, type LightService, regionFromEnv } from './config';
 import { AwsCallError, THROTTLING_CODES, TRANSIENT_CODES } from './errors';
-import { sign, type Credentials } from './sigv4';
+import { type Credentials, sign } from './sigv4';
 import { nodeHttpTransport, type Transport } from './transport';
 
 /**

@@ -51,17 +51,12 @@ export function sign(input: SignInput): Signed {
   const names = Object.keys(headers).sort();
   const signedHeaders = names.join(';');
   const canonicalHeaders = names.map((name) => `${name}:${canonicalHeaderValue(headers[name]!)}\n`).join('');
-  const canonicalRequest = [
-    input.method.toUpperCase(),
-    canonicalUri(input.url.pathname),
-    canonicalQuery(input.url.searchParams),
-    canonicalHeaders,
-    signedHeaders,
-    sha256Hex(input.body),
-  ].join('\n');
+  const canonicalRequest = [input.method.toUpperCase(), canonicalUri(input.url.pathname), canonicalQuery(input.url.searchParams), canonicalHeaders, signedHeaders, sha256Hex(input.body)].join('\n');
   const scope = `${day}/${input.region}/${input.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-  const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, day, input.region, input.service)).update(stringToSign).digest('hex');
+  const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, day, input.region, input.service))
+    .update(stringToSign)
+    .digest('hex');
   headers.authorization = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return { headers, canonicalRequest, stringToSign };
 }

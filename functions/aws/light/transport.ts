@@ -42,15 +42,19 @@ export const nodeHttpTransport: Transport = (request, timeoutMs) =>
       return;
     }
     const send = protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(request.url, { method: request.method, headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) }, agent: agentFor(protocol) }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-      });
-      res.on('error', fail);
-    });
+    const req = send(
+      request.url,
+      { method: request.method, headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) }, agent: agentFor(protocol) },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on('error', fail);
+      },
+    );
     const timer = setTimeout(() => {
       req.destroy(new AwsCallError('TimeoutError', `no answer from ${request.url.host} within ${timeoutMs} ms`, 0, true));
     }, timeoutMs);

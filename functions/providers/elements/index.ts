@@ -1,9 +1,9 @@
-import { type Provider } from '../../ingress/types';
+import type { Provider } from '../../ingress/types';
 import { parseWith } from '../shared/json';
 import { answerElements, rejectElements } from './answer';
-import { normalizeElements, type ElementsPayload } from './normalize';
+import { type ElementsPayload, normalizeElements } from './normalize';
 import { claimsSchema } from './schema';
-import { verifyElements, type VerifiedToken } from './verify';
+import { type VerifiedToken, verifyElements } from './verify';
 
 /**
  * Marketplace Elements by Arkahna (https://marketplace-docs.elements.arkahna.cloud/), the

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FulfillmentEvent } from '../../domain/events';
 import { WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { isoTime } from '../shared/json';
-import { knownAction, type ElementsClaims } from './schema';
+import { type ElementsClaims, knownAction } from './schema';
 
 /**
  * Marketplace Elements actions → canonical events, one per request. The scope (FIFO group and
@@ -51,7 +51,10 @@ export function normalizeElements(payload: ElementsPayload, request: WebhookRequ
   const plan = nonBlank(claims.planIdentifier);
   const periodEnd = termEnd(claims);
   const email = nonBlank(claims.email) ?? nonBlank(claims.notificationEmail) ?? '';
-  const name = [claims.firstName, claims.lastName].map(nonBlank).filter((p) => p !== undefined).join(' ');
+  const name = [claims.firstName, claims.lastName]
+    .map(nonBlank)
+    .filter((p) => p !== undefined)
+    .join(' ');
   const live = !(claims.isTest === true || claims.test === true || claims.sandbox === true);
 
   const base: Omit<FulfillmentEvent, 'action' | 'items'> = {

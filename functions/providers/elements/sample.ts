@@ -1,4 +1,4 @@
-import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomUUID, sign } from 'node:crypto';
 import { SAMPLE_EMAIL, type SampleBuilder } from '../sample';
 import createAccount from './fixtures/create-account.json';
 import { eventIdFor } from './normalize';
@@ -83,8 +83,7 @@ export function sampleClaims(action: ElementsAction, subscriptionId: string, ema
 function devKey(raw: string | undefined): { offerId: string; key: KeyObject } {
   if (!raw) {
     throw new Error(
-      'KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS is not set: cannot sign a Marketplace Elements request ' +
-        '(the local stack generates it; elsewhere set it to {"<offerId>":"<PKCS#8 PEM private key>"})',
+      'KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS is not set: cannot sign a Marketplace Elements request ' + '(the local stack generates it; elsewhere set it to {"<offerId>":"<PKCS#8 PEM private key>"})',
     );
   }
   let keys: Record<string, unknown>;

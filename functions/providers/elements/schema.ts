@@ -11,17 +11,7 @@ import '../../domain/zodLocale';
  */
 
 /** The nine documented actions, CreateAccount (the default sample) first. */
-export const ELEMENTS_ACTIONS = [
-  'CreateAccount',
-  'TermsUpdate',
-  'UpdateAccount',
-  'ChangePlan',
-  'ChangeQuantity',
-  'Renew',
-  'Suspend',
-  'Unsubscribe',
-  'Reinstate',
-] as const;
+export const ELEMENTS_ACTIONS = ['CreateAccount', 'TermsUpdate', 'UpdateAccount', 'ChangePlan', 'ChangeQuantity', 'Renew', 'Suspend', 'Unsubscribe', 'Reinstate'] as const;
 export type ElementsAction = (typeof ELEMENTS_ACTIONS)[number];
 
 /** The documented action name for `value`, matched without regard to case; undefined if unknown. */
@@ -40,10 +30,7 @@ const text = (max: number) => z.nullish(z.string().check(z.maxLength(max)));
 const dateLike = z.nullish(z.union([z.string().check(z.maxLength(64)), z.number()]));
 /** Seats. Azure sends numbers; a numeric string is accepted as well. */
 const quantity = z.nullish(
-  z.pipe(
-    z.union([z.number(), z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,6}$/, 'must be a whole number')), z.transform(Number))]),
-    z.number().check(z.int(), z.minimum(0), z.maximum(10_000)),
-  ),
+  z.pipe(z.union([z.number(), z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,6}$/, 'must be a whole number')), z.transform(Number))]), z.number().check(z.int(), z.minimum(0), z.maximum(10_000))),
 );
 
 export const claimsSchema = z.looseObject({

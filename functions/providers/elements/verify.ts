@@ -1,7 +1,7 @@
-import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { WebhookRejection, type ProviderContext, type WebhookRequest } from '../../ingress/types';
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from 'jose';
+import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { parseJson } from '../shared/json';
-import { offerKeyTable, type OfferKey } from './keys';
+import { type OfferKey, offerKeyTable } from './keys';
 import { envelopeSchema } from './schema';
 
 /**
@@ -72,8 +72,7 @@ export async function verifyElements(request: WebhookRequest, ctx: ProviderConte
  * UNKNOWN algorithm quickly; every other failure reads the same.
  */
 function refusal(failures: errors.JOSEError[], keys: readonly OfferKey[], token: string): WebhookRejection {
-  const has = (code: string, claim?: string) =>
-    failures.some((f) => f.code === code && (claim === undefined || (f as errors.JWTClaimValidationFailed).claim === claim));
+  const has = (code: string, claim?: string) => failures.some((f) => f.code === code && (claim === undefined || (f as errors.JWTClaimValidationFailed).claim === claim));
   if (has('ERR_JWT_EXPIRED')) return new WebhookRejection('UNAUTHORIZED', 'token expired');
   if (has('ERR_JWT_CLAIM_VALIDATION_FAILED', 'nbf')) return new WebhookRejection('UNAUTHORIZED', 'token is not valid yet (nbf)');
   if (has('ERR_JWT_CLAIM_VALIDATION_FAILED')) return new WebhookRejection('UNAUTHORIZED', 'token claims are not valid (iat/exp/nbf must be numbers)');

@@ -1,6 +1,6 @@
 import { canonicalEvent, InvalidEvent } from '../../domain/canonicalEvent';
 import type { FulfillmentEvent } from '../../domain/events';
-import { WebhookRejection, type Provider } from '../../ingress/types';
+import { type Provider, WebhookRejection } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
 import { normalizeEvent } from './normalize';
 import { envelopeSchema, eventSchema, type FastSpringEvent } from './schema';

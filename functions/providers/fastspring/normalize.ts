@@ -1,7 +1,7 @@
 import type { Action, FulfillmentEvent } from '../../domain/events';
 import { WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { isoTime, parseTime, parseWith } from '../shared/json';
-import { orderSchema, returnSchema, subscriptionSchema, type FastSpringEvent, type FastSpringOrder } from './schema';
+import { type FastSpringEvent, type FastSpringOrder, orderSchema, returnSchema, subscriptionSchema } from './schema';
 
 /**
  * FastSpring events → canonical events.

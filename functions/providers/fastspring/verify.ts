@@ -1,4 +1,4 @@
-import { WebhookRejection, type ProviderContext, type WebhookRequest } from '../../ingress/types';
+import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { constantTimeEqual, hmacSha256 } from '../shared/crypto';
 
 /**

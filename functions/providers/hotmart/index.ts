@@ -1,8 +1,8 @@
 import type { Provider } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
-import { dataProblem, normalizeDelivery, TEST_PRODUCT_ID, type HotmartDelivery } from './normalize';
+import { dataProblem, type HotmartDelivery, normalizeDelivery, TEST_PRODUCT_ID } from './normalize';
 import { envelopeSchema } from './schema';
-import { verifyHotmart, withoutHottok, type VerifiedHotmart } from './verify';
+import { type VerifiedHotmart, verifyHotmart, withoutHottok } from './verify';
 
 /**
  * Hotmart webhook (postback) 2.0 (README §5), `POST /webhooks/hotmart`.

@@ -3,7 +3,7 @@ import type { Action, FulfillmentEvent } from '../../domain/events';
 import type { WebhookRequest } from '../../ingress/types';
 import { catalogNames } from '../shared/catalog';
 import { isoTime } from '../shared/json';
-import { purchaseDataSchema, subscriptionCancellationDataSchema, switchPlanDataSchema, type HotmartEnvelope } from './schema';
+import { type HotmartEnvelope, purchaseDataSchema, subscriptionCancellationDataSchema, switchPlanDataSchema } from './schema';
 
 /**
  * Hotmart events → canonical events (README §5, "Idempotency and meaning").

@@ -49,10 +49,8 @@ export const subscriptionCancellationDataSchema = z.looseObject({
 /** SWITCH_PLAN: the subscription, its product, and the plans with the new one marked `current`. */
 export const switchPlanDataSchema = z.looseObject({
   subscription: z.looseObject({ product, subscriber_code: z.nullish(z.string().check(z.trim(), z.minLength(1), z.maxLength(100))) }),
-  plans: z
-    .array(z.looseObject({ id: idValue, current: z.nullish(z.boolean()) }))
-    .check(
-      z.maxLength(50),
-      z.refine((plans) => plans.some((p) => p.current === true), 'no plan is marked current'),
-    ),
+  plans: z.array(z.looseObject({ id: idValue, current: z.nullish(z.boolean()) })).check(
+    z.maxLength(50),
+    z.refine((plans) => plans.some((p) => p.current === true), 'no plan is marked current'),
+  ),
 });

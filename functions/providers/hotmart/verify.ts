@@ -1,4 +1,4 @@
-import { WebhookRejection, type ProviderContext, type WebhookRequest } from '../../ingress/types';
+import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { matchesAnySecret } from '../shared/crypto';
 
 /** What authentication produced: the raw body, and the JSON document when it had to be read. */
@@ -46,7 +46,11 @@ export function withoutHottok(body: Buffer): Buffer {
   const strip = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(strip);
     if (!isRecord(value)) return value;
-    return Object.fromEntries(Object.entries(value).filter(([key]) => key.toLowerCase() !== 'hottok').map(([key, v]) => [key, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key.toLowerCase() !== 'hottok')
+        .map(([key, v]) => [key, strip(v)]),
+    );
   };
   return Buffer.from(JSON.stringify(strip(document)));
 }

@@ -3,7 +3,7 @@ import type { Provider } from '../../ingress/types';
 import { fulfillmentAnswer } from './answer';
 import { alertEvent, fulfillmentEvent } from './normalize';
 import { parseAlert, parseFulfillment } from './schema';
-import { verifyPaddle, type PaddleEndpoint, type VerifiedForm } from './verify';
+import { type PaddleEndpoint, type VerifiedForm, verifyPaddle } from './verify';
 
 /**
  * Paddle Classic: product fulfillment webhooks and alerts (docs/providers/paddle.md).

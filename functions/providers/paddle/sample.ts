@@ -1,9 +1,9 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { SAMPLE_EMAIL, type SampleBuilder } from '../sample';
+import fulfillment from './fixtures/fulfillment.json';
 import { encodeForm, parseForm } from './form';
 import { phpSerializeSorted } from './php';
 import { unescapePem } from './verify';
-import fulfillment from './fixtures/fulfillment.json';
 
 /**
  * Paddle Classic samples, signed like Paddle signs them, with the private half of the dev key pair
@@ -103,7 +103,11 @@ function fieldsOf(file: Buffer): Map<string, string> {
   if (!text.startsWith('{')) return parseForm(text);
   const parsed = JSON.parse(text) as Record<string, unknown>;
   // `_source`-style notes in a shared sample are documentation, not fields.
-  return new Map(Object.entries(parsed).filter(([name]) => !name.startsWith('_')).map(([name, value]) => [name, String(value)]));
+  return new Map(
+    Object.entries(parsed)
+      .filter(([name]) => !name.startsWith('_'))
+      .map(([name, value]) => [name, String(value)]),
+  );
 }
 
 /** Paddle's timestamp format: "YYYY-MM-DD HH:MM:SS", UTC. */

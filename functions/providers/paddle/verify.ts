@@ -1,6 +1,6 @@
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { Secrets } from '../../aws/secrets';
-import { WebhookRejection, type ProviderContext, type WebhookRequest } from '../../ingress/types';
+import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { parseForm } from './form';
 import { phpSerializeSorted } from './php';
 
@@ -94,7 +94,10 @@ const parsed = new Map<string, KeyObject>();
 
 function publicKeys(secrets: Secrets): PublicKey[] {
   const keys: PublicKey[] = [];
-  for (const [name, live] of [[LIVE_KEY, true], [SANDBOX_KEY, false]] as const) {
+  for (const [name, live] of [
+    [LIVE_KEY, true],
+    [SANDBOX_KEY, false],
+  ] as const) {
     const pem = secrets.get(name);
     if (pem) keys.push({ name, key: parsePublicKey(name, pem), live });
   }

@@ -1,4 +1,4 @@
-import { WebhookRejection, type ProviderContext, type WebhookRequest } from '../../ingress/types';
+import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { matchesAnySecret } from '../shared/crypto';
 
 /** Shorter secrets are refused: the URL secret is the only thing that authenticates Selldone. */

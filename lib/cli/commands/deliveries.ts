@@ -1,11 +1,11 @@
 import { gunzipSync } from 'node:zlib';
-import { GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { deliveryPk } from '../../../functions/aws/deliveryLog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
-import { PROVIDERS, type Action, type ProviderName } from '../../../functions/domain/events';
+import { type Action, PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { DELIVERY_LOG, TABLE } from '../../../functions/settings';
 import { findEntitlement } from '../manual';
-import { CliError, EXIT, notFound, shortTime, table, usageError, type Output } from '../output';
+import { CliError, EXIT, notFound, type Output, shortTime, table, usageError } from '../output';
 import type { Target } from '../target';
 import { checkProvider } from './licenses';
 
@@ -139,9 +139,7 @@ export interface StoredDelivery {
 /** Reads one delivery by id; without `provider`, tries each provider (one GetItem each). */
 export async function getDelivery(t: Target, deliveryId: string, provider?: ProviderName): Promise<StoredDelivery> {
   for (const p of provider ? [provider] : PROVIDERS) {
-    const { Item } = await t.dynamodb.send(
-      new GetItemCommand({ TableName: t.tableName, Key: { [TABLE.partitionKey]: { S: deliveryPk(p, deliveryId) }, [TABLE.sortKey]: { S: 'DLV' } } }),
-    );
+    const { Item } = await t.dynamodb.send(new GetItemCommand({ TableName: t.tableName, Key: { [TABLE.partitionKey]: { S: deliveryPk(p, deliveryId) }, [TABLE.sortKey]: { S: 'DLV' } } }));
     if (!Item) continue;
     const raw = Item.payload?.B;
     return {
@@ -162,14 +160,17 @@ async function deliveryRow(t: Target, item: Record<string, AttributeValue>, cach
   const events: DeliveryEvent[] = [];
   for (const e of parseEvents(item.events?.S)) {
     const key = `${provider}#${e.scope}`;
-    if (!cache.has(key)) cache.set(key, findEntitlement(t, provider, e.scope).then((s) => s?.state));
+    if (!cache.has(key))
+      cache.set(
+        key,
+        findEntitlement(t, provider, e.scope).then((s) => s?.state),
+      );
     const state = await cache.get(key)!;
     const record = state ? ((await t.store.getRecord(state.provider, state.scope, e.eventId)) ?? state.pending.find((p) => p.eventId === e.eventId)) : undefined;
     events.push(eventStatus(e, state, record));
   }
   const problems = [...new Set(events.flatMap((e) => (e.problem ? [e.problem.code] : [])))];
-  const status: DeliveryStatus =
-    events.length === 0 ? 'empty' : events.some((e) => e.status === 'pending') ? 'pending' : events.some((e) => e.status === 'problem') ? 'problem' : 'applied';
+  const status: DeliveryStatus = events.length === 0 ? 'empty' : events.some((e) => e.status === 'pending') ? 'pending' : events.some((e) => e.status === 'problem') ? 'problem' : 'applied';
   return { deliveryId: item.deliveryId?.S ?? '', provider, receivedAt: item.receivedAt?.S ?? '', route: item.route?.S ?? '', status, problems, events };
 }
 
@@ -177,7 +178,9 @@ export function eventStatus(e: StoredDelivery['events'][number], state: Entitlem
   const base = { eventId: e.eventId, action: e.action, reason: e.reason, scope: e.scope };
   if (!state || !applied) return { ...base, status: 'pending' };
   const order = state.orderId ?? state.scope;
-  const email = applied.email ? { status: applied.email.status, ...(applied.email.messageId ? { messageId: applied.email.messageId } : {}), ...(applied.email.error ? { error: applied.email.error } : {}) } : undefined;
+  const email = applied.email
+    ? { status: applied.email.status, ...(applied.email.messageId ? { messageId: applied.email.messageId } : {}), ...(applied.email.error ? { error: applied.email.error } : {}) }
+    : undefined;
   const problem = applied.problem ?? (applied.email?.status === 'failed' ? { code: 'EMAIL_FAILED', message: applied.email.error ?? 'the email was not sent' } : undefined);
   const status: EventStatus = problem ? 'problem' : applied.email?.status === 'pending' ? 'pending' : 'applied';
   return { ...base, status, order, ...(problem ? { problem } : {}), ...(email ? { email } : {}) };
@@ -210,7 +213,10 @@ export function parseSince(value: string, now: Date, flag: string): Date {
 
 function parseStatuses(value: string | undefined): DeliveryStatus[] | undefined {
   if (value === undefined) return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = list.filter((s) => !(DELIVERY_STATUSES as readonly string[]).includes(s));
   if (bad.length > 0 || list.length === 0) throw usageError(`--status must be one or more of ${DELIVERY_STATUSES.join(', ')} (comma-separated), not "${value}"`);
   return list as DeliveryStatus[];

@@ -3,17 +3,17 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
+  type Message,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
   SendMessageCommand,
   StartMessageMoveTaskCommand,
-  type Message,
-  type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { DynamoFailureLog, type StoredFailure } from '../../../functions/aws/failureLog';
-import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { canonicalEvent, InvalidEvent } from '../../../functions/domain/canonicalEvent';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { sleep } from '../manual';
-import { CliError, EXIT, notFound, shortTime, table, usageError, type Output } from '../output';
+import { CliError, EXIT, notFound, type Output, shortTime, table, usageError } from '../output';
 import type { Target } from '../target';
 import { parseLimit } from './deliveries';
 
@@ -80,7 +80,7 @@ export async function dlqList(options: { limit?: string }, target: () => Promise
               e.provider ?? '?',
               e.valid ? `${e.action}:${e.reason}` : 'INVALID',
               e.order ?? '-',
-              e.lastError ? `${e.lastError.name}: ${oneLine(e.lastError.message, 80)} (${e.lastError.receiveCount}×)` : e.problem ?? '(none recorded)',
+              e.lastError ? `${e.lastError.name}: ${oneLine(e.lastError.message, 80)} (${e.lastError.receiveCount}×)` : (e.problem ?? '(none recorded)'),
             ]),
           ]),
           '',
@@ -363,9 +363,7 @@ function parseEvent(body: string | undefined): { event?: FulfillmentEvent; probl
 
 /** Messages in a queue: visible plus in flight (the emulator counts in-flight ones in the first). */
 export async function depth(t: Target, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await t.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
+  const { Attributes = {} } = await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
   const visible = Number(Attributes.ApproximateNumberOfMessages ?? 0);
   const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   return t.kind === 'local' ? Math.max(visible, inFlight) : visible + inFlight;

@@ -1,10 +1,10 @@
-import { SECRET_NAMES, secretOwner, type SecretName } from '../../../functions/aws/secrets';
+import { SECRET_NAMES, type SecretName, secretOwner } from '../../../functions/aws/secrets';
 import { configPath, loadCatalog } from '../../../functions/config/loadCatalog';
 import { exampleCatalogProblem } from '../../catalogWarnings';
-import { CliError, EXIT, type Output } from '../output';
-import { resolveTarget, type Target, type TargetOptions } from '../target';
 import { keyCheck } from '../keyChecks';
-import { secretProblem, SECRET_PROVIDER } from '../secretChecks';
+import { CliError, EXIT, type Output } from '../output';
+import { SECRET_PROVIDER, secretProblem } from '../secretChecks';
+import { resolveTarget, type Target, type TargetOptions } from '../target';
 import { depth } from './dlq';
 import { sesAccountChecks } from './doctorSes';
 
@@ -47,7 +47,7 @@ export async function doctor(targetOptions: TargetOptions, out: Output): Promise
     t = await resolveTarget(targetOptions);
   } catch (error) {
     if (!(error instanceof CliError) || error.exitCode === EXIT.usage) throw error;
-    add(targetOptions.stack ?? process.env.KEYSMITH_STACK ? 'stack' : 'local stack', 'fail', error.message);
+    add((targetOptions.stack ?? process.env.KEYSMITH_STACK) ? 'stack' : 'local stack', 'fail', error.message);
   }
   if (t) {
     add(t.kind === 'local' ? 'local stack' : 'stack', 'ok', `${t.label} answers`);
@@ -201,9 +201,10 @@ async function alarms(t: Target, add: Add): Promise<void> {
     subscriptions.push(...(page.Subscriptions ?? []));
     token = page.NextToken;
   } while (token);
-  const confirmed = subscriptions.filter((s) => s.SubscriptionArn && s.SubscriptionArn.startsWith('arn:'));
+  const confirmed = subscriptions.filter((s) => s.SubscriptionArn?.startsWith('arn:'));
   const pending = subscriptions.length - confirmed.length;
-  if (confirmed.length > 0) add('alarm topic', 'ok', `${confirmed.length} confirmed subscription(s) (${[...new Set(confirmed.map((s) => s.Protocol))].join(', ')})${pending ? `, ${pending} pending` : ''}`);
+  if (confirmed.length > 0)
+    add('alarm topic', 'ok', `${confirmed.length} confirmed subscription(s) (${[...new Set(confirmed.map((s) => s.Protocol))].join(', ')})${pending ? `, ${pending} pending` : ''}`);
   else if (pending > 0) add('alarm topic', 'warn', `${pending} subscription(s) waiting for confirmation: click the link in the email AWS sent`);
   else add('alarm topic', 'fail', `nobody is told when an alarm fires: subscribe to ${t.alarmTopicArn} (aws sns subscribe --protocol email …)`);
 }

@@ -1,7 +1,7 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { loadCatalog } from '../../../functions/config/loadCatalog';
 import { SES_SANDBOX_RECIPIENT } from '../../../functions/aws/mailer';
+import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { Target } from '../target';
 
 /**
@@ -54,7 +54,11 @@ async function senderIdentity(ses: SESv2Client, region: string, add: Add): Promi
   const byDomain = await verifiedForSending(ses, domain);
   if (byDomain?.verified) return add('ses identity', 'ok', `sender ${from} verified (domain ${domain})`);
   const seen = [address && `address ${address.status}`, byDomain && `domain ${byDomain.status}`].filter(Boolean).join(', ');
-  add('ses identity', 'fail', `sender ${from} is not verified in SES ${region}${seen ? ` (${seen})` : ' (neither the address nor its domain is an SES identity)'}: no license email can be sent. Verify the address or its domain in the SES console.`);
+  add(
+    'ses identity',
+    'fail',
+    `sender ${from} is not verified in SES ${region}${seen ? ` (${seen})` : ' (neither the address nor its domain is an SES identity)'}: no license email can be sent. Verify the address or its domain in the SES console.`,
+  );
 }
 
 async function account(ses: SESv2Client, region: string, add: Add): Promise<void> {
@@ -63,7 +67,12 @@ async function account(ses: SESv2Client, region: string, add: Add): Promise<void
   const max = a.SendQuota?.Max24HourSend ?? 0;
   const rate = a.SendQuota?.MaxSendRate ?? 0;
   const sent = a.SendQuota?.SentLast24Hours ?? 0;
-  if (a.SendingEnabled === false) add('ses sandbox', 'fail', `sending is paused for this account in SES ${region}${a.EnforcementStatus ? ` (${a.EnforcementStatus})` : ''}: no email goes out. See the SES console's account dashboard.`);
+  if (a.SendingEnabled === false)
+    add(
+      'ses sandbox',
+      'fail',
+      `sending is paused for this account in SES ${region}${a.EnforcementStatus ? ` (${a.EnforcementStatus})` : ''}: no email goes out. See the SES console's account dashboard.`,
+    );
   else if (a.ProductionAccessEnabled === true) add('ses sandbox', 'ok', `production access in SES ${region}: ${max}/day, ${rate}/s`);
   else {
     add(

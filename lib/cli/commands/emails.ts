@@ -1,4 +1,4 @@
-import { CliError, EXIT, table, type Output } from '../output';
+import { CliError, EXIT, type Output, table } from '../output';
 import { findLocalStack } from '../target';
 
 /** One captured email (the `--json` contract). */
@@ -45,7 +45,5 @@ export async function emails(options: { to?: string }, out: Output): Promise<voi
       })),
     )
     .filter((r) => !wanted || r.to.toLowerCase() === wanted || r.to.toLowerCase().endsWith(`<${wanted}>`));
-  out.result(rows, () =>
-    rows.length === 0 ? 'no emails captured' : table([['AT', 'TO', 'SUBJECT'], ...rows.map((r) => [r.at, r.to, r.subject])]),
-  );
+  out.result(rows, () => (rows.length === 0 ? 'no emails captured' : table([['AT', 'TO', 'SUBJECT'], ...rows.map((r) => [r.at, r.to, r.subject])])));
 }

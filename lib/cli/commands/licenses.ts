@@ -1,7 +1,7 @@
-import { effectiveExpiry, effectiveStatus, type Entitlement, type License } from '../../../functions/domain/entitlement';
-import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import type { StoredEntitlement } from '../../../functions/aws/store';
-import { CliError, EXIT, table, type Output } from '../output';
+import { type Entitlement, effectiveExpiry, effectiveStatus, type License } from '../../../functions/domain/entitlement';
+import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import { CliError, EXIT, type Output, table } from '../output';
 import type { Target } from '../target';
 
 /** One license as support tools and scripts see it (the `--json` contract). */
@@ -79,7 +79,16 @@ export async function licenses(options: LicensesOptions, target: () => Promise<T
       ? 'no licenses found'
       : table([
           ['LICENSE', 'PROVIDER', 'ORDER', 'PRODUCT', 'STATUS', 'SEATS', 'EXPIRES', 'KEY'],
-          ...rows.map((r) => [r.licenseId, r.provider, r.order, r.product, r.live ? r.status : `${r.status} TEST`, String(r.seats), r.expiresAt?.slice(0, 10) ?? 'never', r.key.length > 40 ? `${r.key.slice(0, 37)}...` : r.key]),
+          ...rows.map((r) => [
+            r.licenseId,
+            r.provider,
+            r.order,
+            r.product,
+            r.live ? r.status : `${r.status} TEST`,
+            String(r.seats),
+            r.expiresAt?.slice(0, 10) ?? 'never',
+            r.key.length > 40 ? `${r.key.slice(0, 37)}...` : r.key,
+          ]),
         ]),
   );
 }

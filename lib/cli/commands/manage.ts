@@ -2,10 +2,10 @@ import type { StoredEntitlement } from '../../../functions/aws/store';
 import { holdsOn, type LicenseStatus } from '../../../functions/domain/entitlement';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { enqueue, manualEvent, waitForEvents } from '../manual';
-import { CliError, EXIT, notFound, usageError, type Output } from '../output';
+import { CliError, EXIT, notFound, type Output, usageError } from '../output';
 import type { Target } from '../target';
-import { checkProvider, licenseRow, type LicenseRow } from './licenses';
-import { eventView, findLicense, type EventView } from './show';
+import { checkProvider, type LicenseRow, licenseRow } from './licenses';
+import { type EventView, eventView, findLicense } from './show';
 
 export type LicenseAction = 'revoke' | 'suspend' | 'reinstate';
 
@@ -90,7 +90,10 @@ export async function resend(order: string, options: ManageOptions & { provider?
   const events = found.map(({ state }) => {
     const active = state.licenses.filter((l) => l.status === 'active' && (!options.license || l.licenseId === options.license));
     if (options.license && !state.licenses.some((l) => l.licenseId === options.license)) throw notFound(`order ${order} has no license ${options.license}`);
-    if (active.length === 0) throw new CliError(`order ${order} (${state.provider}) has no active license to send${options.license ? ` (${options.license} is ${state.licenses.find((l) => l.licenseId === options.license)?.status})` : ''}`);
+    if (active.length === 0)
+      throw new CliError(
+        `order ${order} (${state.provider}) has no active license to send${options.license ? ` (${options.license} is ${state.licenses.find((l) => l.licenseId === options.license)?.status})` : ''}`,
+      );
     if (!state.customer.email) throw new CliError(`order ${order} (${state.provider}) has no customer email address`);
     return { state, active, event: manualEvent(state, 'record', options.reason?.trim() || 'resend', { resendEmail: true, targets: active.map((l) => l.licenseId) }) };
   });
@@ -101,7 +104,14 @@ export async function resend(order: string, options: ManageOptions & { provider?
   out.note(`resend of ${events.reduce((n, e) => n + e.active.length, 0)} license(s) enqueued (${t.label})`);
   const result: ResendResult = {
     order,
-    resent: events.map(({ state, active, event }) => ({ provider: state.provider, scope: state.scope, eventId: event.eventId, to: state.customer.email, licenseIds: active.map((l) => l.licenseId), applied: false })),
+    resent: events.map(({ state, active, event }) => ({
+      provider: state.provider,
+      scope: state.scope,
+      eventId: event.eventId,
+      to: state.customer.email,
+      licenseIds: active.map((l) => l.licenseId),
+      applied: false,
+    })),
   };
   if (!options.wait) {
     out.result(result, () => result.resent.map((r) => `${r.provider} ${order}: email to ${r.to} enqueued (${r.eventId}); not waiting (--no-wait)`).join('\n'));
@@ -121,7 +131,12 @@ export async function resend(order: string, options: ManageOptions & { provider?
     });
   });
   out.result(result, () =>
-    result.resent.map((r) => `${r.provider} ${order}: ${r.licenseIds.length} license(s) to ${r.to}: ${r.email ? `${r.email.status}${r.email.messageId ? ` (${r.email.messageId})` : ''}${r.email.error ? ` — ${r.email.error}` : ''}` : 'no email owed'}`).join('\n'),
+    result.resent
+      .map(
+        (r) =>
+          `${r.provider} ${order}: ${r.licenseIds.length} license(s) to ${r.to}: ${r.email ? `${r.email.status}${r.email.messageId ? ` (${r.email.messageId})` : ''}${r.email.error ? ` — ${r.email.error}` : ''}` : 'no email owed'}`,
+      )
+      .join('\n'),
   );
   const failed = result.resent.filter((r) => r.email?.status !== 'sent');
   if (failed.length > 0) throw new CliError(`the email was not sent for ${failed.map((f) => `${f.provider} ${f.scope}`).join(', ')}${failed[0]?.email?.error ? `: ${failed[0].email.error}` : ''}`);

@@ -1,18 +1,18 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { secretsFrom, type Secrets } from '../../../functions/aws/secrets';
+import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
 import type { ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
-import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
 import { eventIdFor } from '../../../functions/providers/elements/normalize';
+import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
 import { verifyPaddle } from '../../../functions/providers/paddle/verify';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import { parseJson } from '../../../functions/providers/shared/json';
 import { appliedRecord, enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
-import { CliError, usageError, type Output } from '../output';
+import { CliError, type Output, usageError } from '../output';
 import type { Target } from '../target';
-import { eventStatus, getDelivery, type EventStatus, type StoredDelivery } from './deliveries';
+import { type EventStatus, eventStatus, getDelivery, type StoredDelivery } from './deliveries';
 import { checkProvider } from './licenses';
 
 /**
@@ -141,7 +141,14 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
     done.forEach((d, i) => {
       result.events[i]!.after = eventStatus(events[i]!, d.state, d.applied).status;
     });
-    if (options.force) await forceResend(t, done.map((d) => d.state), result, options, out);
+    if (options.force)
+      await forceResend(
+        t,
+        done.map((d) => d.state),
+        result,
+        options,
+        out,
+      );
   }
   out.result(result, () => renderReplay(result, options));
 }

@@ -2,10 +2,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname } from 'node:path';
 import { SECRET_NAMES, secretOwner } from '../../../functions/aws/secrets';
 import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../local/devSecrets';
-import { CliError, EXIT, usageError, type Output } from '../output';
-import { awsError, findLocalStack, parseSecretJson, type Target } from '../target';
-import { secretBaseName, secretProblem } from '../secretChecks';
+import { CliError, EXIT, type Output, usageError } from '../output';
 import { readHidden } from '../prompt';
+import { secretBaseName, secretProblem } from '../secretChecks';
+import { awsError, findLocalStack, parseSecretJson, type Target } from '../target';
 
 /**
  * `keysmith secrets set <NAME> [--from-file F]`: the value comes from the file or from stdin and

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { SECRET_NAMES } from '../../../functions/aws/secrets';
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
-import { CliError, EXIT, usageError, type Output } from '../output';
+import { CliError, EXIT, type Output, usageError } from '../output';
 import { confirm } from '../prompt';
-import { findLocalStack, resolveTarget, signingSecrets, type LocalStackInfo, type TargetOptions } from '../target';
+import { findLocalStack, type LocalStackInfo, resolveTarget, signingSecrets, type TargetOptions } from '../target';
 
 export interface SendOptions {
   provider: string;
@@ -65,7 +65,7 @@ export async function send(options: SendOptions, targetOptions: TargetOptions, o
     }
   }
   const secrets = signingSecrets(info, stackSecrets);
-  let request;
+  let request: Awaited<ReturnType<typeof sample.build>>;
   try {
     request = await sample.build({
       secrets,

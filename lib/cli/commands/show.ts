@@ -1,8 +1,8 @@
 import { appliedEvents, type LicenseRef, type StoredEntitlement } from '../../../functions/aws/store';
 import type { AppliedEvent, Entitlement, Hold, License, LicenseChange } from '../../../functions/domain/entitlement';
-import { notFound, shortTime, table, type Output } from '../output';
+import { notFound, type Output, shortTime, table } from '../output';
 import type { Target } from '../target';
-import { licenseRow, type LicenseRow } from './licenses';
+import { type LicenseRow, licenseRow } from './licenses';
 
 /** `show --json`: the license with its holds and history, its order, and every event applied to the order. */
 export interface ShowResult {
@@ -149,7 +149,16 @@ export function showResult(state: Entitlement, license: License, records: Applie
     for (const c of r.changes ?? []) {
       if (c.licenses !== 'all' && !c.licenses.includes(license.licenseId)) continue;
       const detail = c.what === 'no change' ? ['no change', c.detail].filter(Boolean).join(': ') : c.detail;
-      history.push({ at: r.occurredAt, eventId: r.eventId, action: historyAction(c, r), reason: r.reason, ...(detail ? { detail } : {}), seq: r.seq, what: c.what, ...(c.hold ? { hold: c.hold } : {}) });
+      history.push({
+        at: r.occurredAt,
+        eventId: r.eventId,
+        action: historyAction(c, r),
+        reason: r.reason,
+        ...(detail ? { detail } : {}),
+        seq: r.seq,
+        what: c.what,
+        ...(c.hold ? { hold: c.hold } : {}),
+      });
     }
   }
   return {
@@ -165,7 +174,6 @@ export function showResult(state: Entitlement, license: License, records: Applie
     events: records.map((e) => eventView(e, license.licenseId)),
   };
 }
-
 
 /** `keysmith show <license-id>`. */
 export async function show(options: { license: string }, target: () => Promise<Target>, out: Output): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { verifyLicense } from '../../../verifier';
-import { CliError, usageError, type Output } from '../output';
+import { CliError, type Output, usageError } from '../output';
 
 /**
  * `keysmith verify <token> [--public-key F] [--product P] [--allow-test]`: the same offline check a

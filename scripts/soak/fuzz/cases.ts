@@ -1,12 +1,12 @@
-import { createHmac, sign, type KeyObject } from 'node:crypto';
+import { createHmac, type KeyObject, sign } from 'node:crypto';
 import fc from 'fast-check';
 import type { ProviderName } from '../../../functions/domain/events';
-import { signFields } from '../../../functions/providers/paddle/sample';
-import { signJwt } from '../../../functions/providers/elements/sample';
 import type { WebhookRequest } from '../../../functions/ingress/types';
+import { signJwt } from '../../../functions/providers/elements/sample';
+import { signFields } from '../../../functions/providers/paddle/sample';
 import { routeRequest } from '../apiEvent';
 import type { RawRequest } from '../http';
-import { elementsEnvelope, type Base, type FuzzContext } from './context';
+import { type Base, elementsEnvelope, type FuzzContext } from './context';
 
 /**
  * Fuzz cases: a request, and what the gateway may do with it (its `Expectation`), decided by how
@@ -75,17 +75,17 @@ export function classify(ctx: FuzzContext, request: RawRequest, base: Base | und
   const genuine = (): Expectation => ({ kind: 'genuine', events: base!.genuine });
   switch (routed.provider) {
     case 'fastspring':
-      if (!base || base.provider !== 'fastspring' || !r.body.equals(base.request.body)) return reject('body is not what was signed');
+      if (base?.provider !== 'fastspring' || !r.body.equals(base.request.body)) return reject('body is not what was signed');
       if (r.headers['x-fs-signature'] === undefined) return reject('no X-FS-Signature');
       return genuine();
     case 'paddle': {
       const fields = new URLSearchParams(r.method === 'GET' ? r.rawQuery : r.body.toString('utf8'));
-      if (!base || base.provider !== 'paddle') return reject('not a signed Paddle request');
+      if (base?.provider !== 'paddle') return reject('not a signed Paddle request');
       if (fields.getAll('p_signature').every((s) => s === '')) return reject('no p_signature');
       return genuine();
     }
     case 'elements':
-      if (!base || base.provider !== 'elements') return reject('not a signed Elements request');
+      if (base?.provider !== 'elements') return reject('not a signed Elements request');
       if (r.pathParameters.offerId !== ctx.elements.offerId) return reject('another offer');
       return genuine();
     case 'hotmart':
@@ -171,7 +171,26 @@ const describeBytes = (op: BytesOp): string =>
 /** Values that upset parsers: wrong types, limits, odd strings, prototypes. */
 const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, -0, 1.5, 1e21, 1e308, -1e308, 2 ** 53 + 1, 10_001, 4294967296),
-  fc.constantFrom('', ' ', 'NaN', 'Infinity', '-1', '1e309', '0x10', '2026-13-45T99:99:99Z', '<script>alert(1)</script>', '\u0000', '\ud800', '__proto__', 'constructor', 'toString', 'a@b', '../../etc/passwd', '%00', '\r\nX-Injected: 1'),
+  fc.constantFrom(
+    '',
+    ' ',
+    'NaN',
+    'Infinity',
+    '-1',
+    '1e309',
+    '0x10',
+    '2026-13-45T99:99:99Z',
+    '<script>alert(1)</script>',
+    '\u0000',
+    '\ud800',
+    '__proto__',
+    'constructor',
+    'toString',
+    'a@b',
+    '../../etc/passwd',
+    '%00',
+    '\r\nX-Injected: 1',
+  ),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
   fc.integer().map((n) => 'x'.repeat(Math.abs(n) % 70_000)),
@@ -192,7 +211,15 @@ type JsonOp =
 const jsonOp: fc.Arbitrary<JsonOp> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), path: frac }) },
   { weight: 6, arbitrary: fc.record({ op: fc.constant('replace' as const), path: frac, value: nastyValue }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('add' as const), path: frac, key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'hottok', 'events', 'id', ''), fc.string({ maxLength: 12 })), value: nastyValue }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      path: frac,
+      key: fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'hottok', 'events', 'id', ''), fc.string({ maxLength: 12 })),
+      value: nastyValue,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('wrap' as const), path: frac }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('stringify' as const), path: frac }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('deep' as const), path: frac, depth: fc.integer({ min: 50, max: 20_000 }) }) },
@@ -205,7 +232,7 @@ type Path = (string | number)[];
 function paths(value: unknown, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
   if (out.length > 2000) return out;
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
+  if (Array.isArray(value)) value.forEach((v, i) => void paths(v, [...prefix, i], out));
   else if (value && typeof value === 'object') for (const k of Object.keys(value)) paths((value as Record<string, unknown>)[k], [...prefix, k], out);
   return out;
 }
@@ -289,8 +316,16 @@ type FormOp =
 
 const formOp: fc.Arbitrary<FormOp> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), field: frac }),
-  fc.record({ op: fc.constant('set' as const), field: frac, value: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', '0', '-1', '1e9', 'a'.repeat(70_000), '\u0000', 'NaN', '2026-99-99 99:99:99')) }),
-  fc.record({ op: fc.constant('add' as const), name: fc.oneof(fc.constantFrom('p_quantity', 'p_order_id', 'alert_name', '__proto__', 'constructor', 'p_signature', 'passthrough'), fc.string({ maxLength: 10 })), value: fc.string({ maxLength: 20 }) }),
+  fc.record({
+    op: fc.constant('set' as const),
+    field: frac,
+    value: fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', '0', '-1', '1e9', 'a'.repeat(70_000), '\u0000', 'NaN', '2026-99-99 99:99:99')),
+  }),
+  fc.record({
+    op: fc.constant('add' as const),
+    name: fc.oneof(fc.constantFrom('p_quantity', 'p_order_id', 'alert_name', '__proto__', 'constructor', 'p_signature', 'passthrough'), fc.string({ maxLength: 10 })),
+    value: fc.string({ maxLength: 20 }),
+  }),
   fc.record({ op: fc.constant('duplicate' as const), field: frac, same: fc.boolean(), first: fc.boolean() }),
   fc.record({ op: fc.constant('reorder' as const), seed: fc.nat() }),
   fc.record({ op: fc.constant('rename' as const), field: frac }),
@@ -383,7 +418,11 @@ const headerOp: fc.Arbitrary<HeaderOp> = fc.oneof(
   fc.record({ op: fc.constant('content-type' as const), value: fc.option(fc.oneof(fc.constantFrom(...CONTENT_TYPES), headerValue), { nil: null }) }),
   fc.record({ op: fc.constant('value' as const), which: frac, change: bytesOp }),
   fc.record({ op: fc.constant('pad' as const), which: frac, left: fc.constantFrom('', ' ', '\t'), right: fc.constantFrom('', ' ', '\t', ',') }),
-  fc.record({ op: fc.constant('add' as const), name: fc.oneof(token, fc.constantFrom('X-FS-Signature', 'X-HOTMART-HOTTOK', 'Transfer-Encoding-X', 'Cookie', 'X-Forwarded-For', 'Authorization')), value: headerValue }),
+  fc.record({
+    op: fc.constant('add' as const),
+    name: fc.oneof(token, fc.constantFrom('X-FS-Signature', 'X-HOTMART-HOTTOK', 'Transfer-Encoding-X', 'Cookie', 'X-Forwarded-For', 'Authorization')),
+    value: headerValue,
+  }),
 );
 
 const HEADER_VALUE_OK = /^[\t\x20-\x7e]*$/;
@@ -437,9 +476,25 @@ type RouteOp =
   | { op: 'param'; variant: 'flip-case' | 'drop-last' | 'append' | 'other' | 'encoded-slash' | 'space'; n: number };
 
 const routeOp: fc.Arbitrary<RouteOp> = fc.oneof(
-  fc.record({ op: fc.constant('path' as const), variant: fc.constantFrom('trailing-slash' as const, 'double-slash' as const, 'upper' as const, 'extra-segment' as const, 'drop-segment' as const, 'query' as const, 'encode-char' as const, 'dot-segment' as const) }),
+  fc.record({
+    op: fc.constant('path' as const),
+    variant: fc.constantFrom(
+      'trailing-slash' as const,
+      'double-slash' as const,
+      'upper' as const,
+      'extra-segment' as const,
+      'drop-segment' as const,
+      'query' as const,
+      'encode-char' as const,
+      'dot-segment' as const,
+    ),
+  }),
   fc.record({ op: fc.constant('method' as const), method: fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD') }),
-  fc.record({ op: fc.constant('param' as const), variant: fc.constantFrom('flip-case' as const, 'drop-last' as const, 'append' as const, 'other' as const, 'encoded-slash' as const, 'space' as const), n: fc.nat() }),
+  fc.record({
+    op: fc.constant('param' as const),
+    variant: fc.constantFrom('flip-case' as const, 'drop-last' as const, 'append' as const, 'other' as const, 'encoded-slash' as const, 'space' as const),
+    n: fc.nat(),
+  }),
 );
 
 function applyRoute(req: RawRequest, op: RouteOp): RawRequest {
@@ -499,7 +554,10 @@ const describeRoute = (op: RouteOp): string => (op.op === 'method' ? `method ${o
 function resign(ctx: FuzzContext, provider: ProviderName, req: RawRequest): RawRequest {
   switch (provider) {
     case 'fastspring':
-      return { ...req, headers: [...req.headers.filter(([n]) => n.toLowerCase() !== 'x-fs-signature'), ['X-FS-Signature', createHmac('sha256', ctx.fastspringSecret).update(req.body).digest('base64')]] };
+      return {
+        ...req,
+        headers: [...req.headers.filter(([n]) => n.toLowerCase() !== 'x-fs-signature'), ['X-FS-Signature', createHmac('sha256', ctx.fastspringSecret).update(req.body).digest('base64')]],
+      };
     case 'paddle': {
       const get = req.method === 'GET';
       const cut = req.target.indexOf('?');
@@ -607,7 +665,11 @@ export function fuzzCases(ctx: FuzzContext, options: CaseOptions = {}): fc.Arbit
         req = resign(ctx, 'elements', { ...b.request, body: Buffer.from(text, 'json' in change ? 'utf8' : 'latin1') });
         label = `claims ${'json' in change ? describeJson(change.json) : `random ${change.bytes.length} bytes`}, re-signed`;
       } else if (b.provider === 'paddle') {
-        req = resign(ctx, 'paddle', structural(b, (t) => applyForm(t, form)));
+        req = resign(
+          ctx,
+          'paddle',
+          structural(b, (t) => applyForm(t, form)),
+        );
         label = `${describeForm(form)}, re-signed`;
       } else {
         req = 'json' in change ? structural(b, (t) => applyJson(t, change.json)) : { ...b.request, body: Buffer.from(change.bytes) };
@@ -627,7 +689,13 @@ export function fuzzCases(ctx: FuzzContext, options: CaseOptions = {}): fc.Arbit
 
   const route = fc.tuple(base, routeOp).map(([b, op]) => make('route', describeRoute(op), b, applyRoute(b.request, op)));
 
-  const forged = fc.tuple(base, fc.nat(), fc.string({ minLength: 1, maxLength: 60 }).filter((s) => HEADER_VALUE_OK.test(s))).map(([b, n, junk]) => forge(ctx, b, n, junk, bases));
+  const forged = fc
+    .tuple(
+      base,
+      fc.nat(),
+      fc.string({ minLength: 1, maxLength: 60 }).filter((s) => HEADER_VALUE_OK.test(s)),
+    )
+    .map(([b, n, junk]) => forge(ctx, b, n, junk, bases));
 
   const jwt = providers.includes('elements') ? fc.tuple(fc.constantFrom(...bases.filter((b) => b.provider === 'elements')), fc.nat()).map(([b, n]) => jwtAttack(ctx, b, n)) : forged;
 
@@ -681,7 +749,12 @@ function forge(ctx: FuzzContext, b: Base, n: number, junk: string, bases: Base[]
       const without = b.request.headers.filter(([h]) => h.toLowerCase() !== 'x-fs-signature');
       const variants: [string, string | null][] = [
         ['HMAC with another secret', createHmac('sha256', `${ctx.fastspringSecret}x`).update(b.request.body).digest('base64')],
-        ['HMAC of another body', createHmac('sha256', ctx.fastspringSecret).update(other ? other.request.body : Buffer.concat([b.request.body, Buffer.from(' ')])).digest('base64')],
+        [
+          'HMAC of another body',
+          createHmac('sha256', ctx.fastspringSecret)
+            .update(other ? other.request.body : Buffer.concat([b.request.body, Buffer.from(' ')]))
+            .digest('base64'),
+        ],
         ['HMAC as hex', createHmac('sha256', ctx.fastspringSecret).update(b.request.body).digest('hex')],
         ['HMAC truncated to 16 bytes', createHmac('sha256', ctx.fastspringSecret).update(b.request.body).digest().subarray(0, 16).toString('base64')],
         ['HMAC-SHA1', createHmac('sha1', ctx.fastspringSecret).update(b.request.body).digest('base64')],
@@ -699,7 +772,7 @@ function forge(ctx: FuzzContext, b: Base, n: number, junk: string, bases: Base[]
       const text = get ? b.request.target.slice(cut + 1) : b.request.body.toString('utf8');
       const fields = [...new URLSearchParams(text)].filter(([k]) => k !== 'p_signature');
       const map = new Map(fields);
-      const otherSig = other ? new URLSearchParams(get ? other.request.target.slice(other.request.target.indexOf('?') + 1) : other.request.body.toString('utf8')).get('p_signature') ?? '' : '';
+      const otherSig = other ? (new URLSearchParams(get ? other.request.target.slice(other.request.target.indexOf('?') + 1) : other.request.body.toString('utf8')).get('p_signature') ?? '') : '';
       const variants: [string, string | null][] = [
         ["signed with an attacker's RSA key", signFields(map, ctx.attacker.rsa)],
         ["another request's signature", otherSig],
@@ -733,7 +806,14 @@ function forge(ctx: FuzzContext, b: Base, n: number, junk: string, bases: Base[]
       return { family: 'forged', label, base: b.name, request, expect: classify(ctx, request, b) };
     }
     case 'selldone': {
-      const variants = [`${ctx.selldoneSecret.slice(0, -1)}`, `${ctx.selldoneSecret}0`, swapCase(ctx.selldoneSecret), junk.replace(/[^A-Za-z0-9]/g, 'a'), ctx.selldoneSecret.slice(0, 31), 'a'.repeat(40)];
+      const variants = [
+        `${ctx.selldoneSecret.slice(0, -1)}`,
+        `${ctx.selldoneSecret}0`,
+        swapCase(ctx.selldoneSecret),
+        junk.replace(/[^A-Za-z0-9]/g, 'a'),
+        ctx.selldoneSecret.slice(0, 31),
+        'a'.repeat(40),
+      ];
       const secret = variants[n % variants.length]!;
       const request = { ...b.request, target: `/webhooks/selldone/${encodeURIComponent(secret)}` };
       return { family: 'forged', label: `URL secret variant ${n % variants.length}`, base: b.name, request, expect: classify(ctx, request, b) };

@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { Secrets } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
-import type { Secrets } from '../../../functions/aws/secrets';
 import { sampleClaims, signJwt } from '../../../functions/providers/elements/sample';
 import { ELEMENTS_ACTIONS } from '../../../functions/providers/elements/schema';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';

@@ -2,10 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import { queueFromEnv, type EventQueue } from '../../../functions/aws/queue';
+import { type EventQueue, queueFromEnv } from '../../../functions/aws/queue';
 import { secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
@@ -17,7 +17,7 @@ import { readDevSecrets } from '../../../lib/local/devSecrets';
 import { startLocalStack } from '../../../lib/local/stack';
 import { HttpClient, pool } from '../http';
 import type { Check } from '../ordersPhase';
-import { FAMILIES, fuzzCases, type FuzzCase } from './cases';
+import { FAMILIES, type FuzzCase, fuzzCases } from './cases';
 import { fuzzContext } from './context';
 import { judge } from './oracle';
 
@@ -165,7 +165,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         if (problem) {
           problems++;
           if (report.failures.length < 50) {
-            report.failures.push({ index, family: c.family, label: c.label, ...(c.base ? { base: c.base } : {}), expect: c.expect.kind === 'reject' ? `reject (${c.expect.why})` : c.expect.kind, status, problem });
+            report.failures.push({
+              index,
+              family: c.family,
+              label: c.label,
+              ...(c.base ? { base: c.base } : {}),
+              expect: c.expect.kind === 'reject' ? `reject (${c.expect.why})` : c.expect.kind,
+              status,
+              problem,
+            });
           }
         }
       });
@@ -191,13 +199,32 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     rmSync(stateDir, { recursive: true, force: true });
   }
   report.ms = Date.now() - started;
-  const examples = (filter: (f: FuzzFailure) => boolean) => report.failures.filter(filter).map((f) => `#${f.index} ${f.family} "${f.label}" on ${f.base ?? 'no base'} (expected ${f.expect}): ${f.problem}`);
+  const examples = (filter: (f: FuzzFailure) => boolean) =>
+    report.failures.filter(filter).map((f) => `#${f.index} ${f.family} "${f.label}" on ${f.base ?? 'no base'} (expected ${f.expect}): ${f.problem}`);
   const check = (name: string, required: string, found: string, ok: boolean, ex: string[] = []): void => {
     report.checks.push({ name, required, found, ok, ...(ok ? {} : { examples: ex.slice(0, 10) }) });
   };
-  check('fuzz: no answer ≥ 500', '0', String(report.fivexx), report.fivexx === 0, examples((f) => f.status >= 500));
-  check('fuzz: nothing enqueued for a request that must be refused', '0 events', String(report.enqueued.reject + report.enqueued.unattributed), report.enqueued.reject + report.enqueued.unattributed === 0, examples((f) => f.problem.startsWith('enqueued')));
-  check('fuzz: every case judged as its expectation requires (4xx for refusals, only genuine events for signed requests)', '0 problems', String(problems), problems === 0, examples(() => true));
+  check(
+    'fuzz: no answer ≥ 500',
+    '0',
+    String(report.fivexx),
+    report.fivexx === 0,
+    examples((f) => f.status >= 500),
+  );
+  check(
+    'fuzz: nothing enqueued for a request that must be refused',
+    '0 events',
+    String(report.enqueued.reject + report.enqueued.unattributed),
+    report.enqueued.reject + report.enqueued.unattributed === 0,
+    examples((f) => f.problem.startsWith('enqueued')),
+  );
+  check(
+    'fuzz: every case judged as its expectation requires (4xx for refusals, only genuine events for signed requests)',
+    '0 problems',
+    String(problems),
+    problems === 0,
+    examples(() => true),
+  );
   check('fuzz: the worker received only events some accepted request enqueued', '0 unaccounted', String(report.workerUnaccounted), report.workerUnaccounted === 0);
   check('fuzz: no delivery-log record for a refused request', '0', String(report.deliveryLogForRefused), report.deliveryLogForRefused === 0);
   check('fuzz: DLQ empty', '0', String(report.dlq), report.dlq === 0);

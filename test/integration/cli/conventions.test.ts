@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { version } from '../../../package.json';
 import { writeRunFile } from '../../../lib/local/runFile';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
+import { version } from '../../../package.json';
 import { buildCli, cli } from './support';
 
 /**

@@ -11,9 +11,9 @@ import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { Entitlement } from '../../../functions/domain/entitlement';
 import { createWorker } from '../../../functions/worker/handler';
 import { localClientConfig } from '../../../lib/local/emulators';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
-import { eventually } from '../local/support';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
 import { silentLogger } from '../../helpers/memory';
+import { eventually } from '../local/support';
 import { buildCli, cli } from './support';
 
 /**

@@ -96,7 +96,10 @@ export async function startFakeAws(state: FakeAwsState): Promise<FakeAws> {
 }
 
 function queryAnswer(action: string, params: URLSearchParams, state: FakeAwsState): { xml: string; error?: { code: string; message: string } } | undefined {
-  const member = (fields: Record<string, string>): string => `<member>${Object.entries(fields).map(([k, v]) => `<${k}>${escape(v)}</${k}>`).join('')}</member>`;
+  const member = (fields: Record<string, string>): string =>
+    `<member>${Object.entries(fields)
+      .map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`)
+      .join('')}</member>`;
   switch (action) {
     case 'DescribeStacks':
       if (params.get('StackName') !== state.stackName) return { xml: '', error: { code: 'ValidationError', message: `Stack with id ${params.get('StackName')} does not exist` } };
@@ -110,7 +113,16 @@ function queryAnswer(action: string, params: URLSearchParams, state: FakeAwsStat
     case 'DescribeStackResources':
       return {
         xml: `<StackResources>${state.alarms
-          .map((id) => member({ StackName: state.stackName, LogicalResourceId: id, PhysicalResourceId: `${state.stackName}-${id}`, ResourceType: 'AWS::CloudWatch::Alarm', Timestamp: '2026-01-01T00:00:00Z', ResourceStatus: 'CREATE_COMPLETE' }))
+          .map((id) =>
+            member({
+              StackName: state.stackName,
+              LogicalResourceId: id,
+              PhysicalResourceId: `${state.stackName}-${id}`,
+              ResourceType: 'AWS::CloudWatch::Alarm',
+              Timestamp: '2026-01-01T00:00:00Z',
+              ResourceStatus: 'CREATE_COMPLETE',
+            }),
+          )
           .join('')}</StackResources>`,
       };
     case 'ListSubscriptionsByTopic':
@@ -120,7 +132,7 @@ function queryAnswer(action: string, params: URLSearchParams, state: FakeAwsStat
     case 'GetIdentityVerificationAttributes':
       return {
         xml: `<VerificationAttributes>${Object.entries(state.identities)
-          .map(([id, status]) => `<entry><key>${escape(id)}</key><value><VerificationStatus>${status}</VerificationStatus></value></entry>`)
+          .map(([id, status]) => `<entry><key>${xmlEscape(id)}</key><value><VerificationStatus>${status}</VerificationStatus></value></entry>`)
           .join('')}</VerificationAttributes>`,
       };
     case 'GetSendQuota':
@@ -156,7 +168,13 @@ function sesV2(method: string, url: string, state: FakeAwsState, calls: string[]
       res.end(JSON.stringify({ message: `Email identity <${id}> does not exist.` }));
       return;
     }
-    res.end(JSON.stringify({ IdentityType: id.includes('@') ? 'EMAIL_ADDRESS' : 'DOMAIN', VerifiedForSendingStatus: status === 'Success', VerificationStatus: status === 'Success' ? 'SUCCESS' : status.toUpperCase() }));
+    res.end(
+      JSON.stringify({
+        IdentityType: id.includes('@') ? 'EMAIL_ADDRESS' : 'DOMAIN',
+        VerifiedForSendingStatus: status === 'Success',
+        VerificationStatus: status === 'Success' ? 'SUCCESS' : status.toUpperCase(),
+      }),
+    );
     return;
   }
   res.statusCode = 400;
@@ -165,10 +183,10 @@ function sesV2(method: string, url: string, state: FakeAwsState, calls: string[]
 }
 
 function error(code: string, message: string): string {
-  return `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${escape(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`;
+  return `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>fake</RequestId></ErrorResponse>`;
 }
 
-function escape(text: string): string {
+function xmlEscape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -1,11 +1,11 @@
-import { appliedEvents } from '../../../functions/aws/store';
-import type { SQSRecord } from 'aws-lambda';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import type { Checkpoint } from '../../../functions/worker/processEvent';
-import { backoffSeconds } from '../../../functions/worker/handler';
+import type { SQSRecord } from 'aws-lambda';
+import { appliedEvents } from '../../../functions/aws/store';
 import { QUEUE } from '../../../functions/settings';
+import { backoffSeconds } from '../../../functions/worker/handler';
+import type { Checkpoint } from '../../../functions/worker/processEvent';
 import { injectFaults } from '../../helpers/faults';
-import { startHarness, type Harness } from './support';
+import { type Harness, startHarness } from './support';
 
 /**
  * Exactly-once effects through the whole local pipeline (HTTP → ingress → SQS → poller → worker

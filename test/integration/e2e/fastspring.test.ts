@@ -1,7 +1,7 @@
-import { appliedEvents, fromItem } from '../../../functions/aws/store';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { appliedEvents, fromItem } from '../../../functions/aws/store';
 import { keyHash } from '../../../functions/domain/licenses';
-import { startHarness, type Harness } from './support';
+import { type Harness, startHarness } from './support';
 
 /**
  * The walking skeleton's promise, end to end on the emulators with the code that ships: a signed

@@ -1,5 +1,5 @@
 import { emailAccounting } from '../../../scripts/emailAccounting';
-import { startHarness, type Harness } from './support';
+import { type Harness, startHarness } from './support';
 
 /**
  * Issue 9, item 5, through the local stack (real ingress, poller, worker, emulators), asserted on
@@ -23,7 +23,7 @@ describe('long genuine fields: acked, licensed and emailed (local stack)', () =>
 
   it('a 400-character name, a 320-character email and a 300-character product id: licensed and emailed', async () => {
     // Prepare
-    const email = `${Date.now()}`.padEnd(64, 'a') + `@${'b'.repeat(251)}.com`;
+    const email = `${`${Date.now()}`.padEnd(64, 'a')}@${'b'.repeat(251)}.com`;
     expect(email).toHaveLength(320);
     const request = await fastspringOrder((data) => {
       data.customer.first = 'F'.repeat(400);
@@ -45,7 +45,11 @@ describe('long genuine fields: acked, licensed and emailed (local stack)', () =>
     for (const license of order!.state.licenses) expect(mails[0]!.text).toContain(license.key);
     expect(mails[0]!.text).toContain(`Hello ${'F'.repeat(299)}…`);
     expect(await h.queueDepth(h.stack.dlqUrl)).toBe(0);
-    const account = await emailAccounting([{ provider: 'fastspring', orderId: request.orderId, to: email }], h.store, (await h.emails()).map((m) => ({ messageId: m.messageId, destination: { to: [m.to] } })));
+    const account = await emailAccounting(
+      [{ provider: 'fastspring', orderId: request.orderId, to: email }],
+      h.store,
+      (await h.emails()).map((m) => ({ messageId: m.messageId, destination: { to: [m.to] } })),
+    );
     expect(account).toMatchObject({ owed: 1, sent: 1, unaccounted: [] });
   });
 

@@ -1,6 +1,6 @@
 import { appliedEvents } from '../../../functions/aws/store';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
-import { startHarness, type Harness } from './support';
+import { type Harness, startHarness } from './support';
 
 /** Change the alphanumeric byte nearest the middle of the body (inside the signed content). */
 function flipMiddleCharacter(body: Buffer): Buffer {

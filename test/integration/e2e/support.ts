@@ -1,22 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
-import { DynamoEntitlementStore } from '../../../functions/aws/store';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SesMailer } from '../../../functions/aws/mailer';
 import { secretsFrom } from '../../../functions/aws/secrets';
+import { DynamoEntitlementStore } from '../../../functions/aws/store';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
-import { createWorker, type WorkerDeps } from '../../../functions/worker/handler';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import type { ProviderName } from '../../../functions/domain/events';
+import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import type { SampleOptions, SampleRequest } from '../../../functions/providers/sample';
+import { createWorker, type WorkerDeps } from '../../../functions/worker/handler';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
-import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../../lib/local/stack';
 import { localClientConfig } from '../../../lib/local/emulators';
-import { rawRequest, type RawResponse } from '../local/support';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../lib/local/stack';
 import { silentLogger } from '../../helpers/memory';
+import { type RawResponse, rawRequest } from '../local/support';
 
 /**
  * A local stack with the real handlers (or a real worker built with injected faults), plus the
@@ -40,7 +40,9 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: Omit<LocalStackOptions, 'port' | 'stateDir' | 'log'> & { worker?: (clients: { dynamo: DynamoDBClient; ses: SESClient }) => Partial<WorkerDeps> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: Omit<LocalStackOptions, 'port' | 'stateDir' | 'log'> & { worker?: (clients: { dynamo: DynamoDBClient; ses: SESClient }) => Partial<WorkerDeps> } = {},
+): Promise<Harness> {
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   const stateDir = mkdtempSync(join(tmpdir(), 'keysmith-e2e-'));
   let workerClients: { dynamo: DynamoDBClient; ses: SESClient } | undefined;

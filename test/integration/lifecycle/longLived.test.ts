@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { itemBytes } from '../../../functions/aws/itemSize';
 import { SqsEventQueue } from '../../../functions/aws/queue';
 import { appliedEvents } from '../../../functions/aws/store';
-import { itemBytes } from '../../../functions/aws/itemSize';
 import type { Entitlement } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import type { SampleRequest } from '../../../functions/providers/sample';
 import { manualEvent } from '../../../lib/cli/manual';
-import { startHarness, type Harness } from '../e2e/support';
-import { fastspringTraffic, writeSubscriptionCatalog, type Subscription } from '../../../scripts/soak/fastspringTraffic';
+import { fastspringTraffic, type Subscription, writeSubscriptionCatalog } from '../../../scripts/soak/fastspringTraffic';
+import { type Harness, startHarness } from '../e2e/support';
 
 /**
  * The second year, not the first day: long-lived orders through the local stack (real handlers,

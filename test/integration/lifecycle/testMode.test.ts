@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyLicense } from '../../../verifier';
-import { startHarness, type Harness } from '../e2e/support';
+import { type Harness, startHarness } from '../e2e/support';
 
 /**
  * Test mode end to end: a storefront's test order (`live: false`, as FastSpring's samples are)
@@ -19,7 +19,10 @@ describe('test orders through the local stack', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keysmith-testmode-'));
     const configPath = join(dir, 'keysmith.json');
-    writeFileSync(configPath, JSON.stringify({ sender: { from: 'licenses@example.com' }, products: { signed: { name: 'Signed App', license: { format: 'signed', duration: { days: 365 } } } }, defaultProduct: 'signed' }));
+    writeFileSync(
+      configPath,
+      JSON.stringify({ sender: { from: 'licenses@example.com' }, products: { signed: { name: 'Signed App', license: { format: 'signed', duration: { days: 365 } } } }, defaultProduct: 'signed' }),
+    );
     h = await startHarness({ configPath });
   }, 60_000);
   afterAll(async () => {

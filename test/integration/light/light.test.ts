@@ -5,13 +5,13 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { LightDeliveryLog } from '../../../functions/aws/deliveryLog';
-import { dynamodbClient, batchWriteItems } from '../../../functions/aws/light/dynamodb';
+import { batchWriteItems, dynamodbClient } from '../../../functions/aws/light/dynamodb';
 import { AwsCallError } from '../../../functions/aws/light/errors';
 import { sqsClient } from '../../../functions/aws/light/sqs';
 import { LightSqsEventQueue } from '../../../functions/aws/queue';
 import { forgetSecrets, loadSecrets, prefetchSecrets } from '../../../functions/aws/secrets';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
-import { startEmulators, type Emulators, localClientConfig } from '../../../lib/local/emulators';
+import { type Emulators, localClientConfig, startEmulators } from '../../../lib/local/emulators';
 import { backends, startTable, type TestTable } from '../../helpers/dynamodb';
 import { NodeSha256 } from '../../helpers/nodeSha256';
 
@@ -159,7 +159,13 @@ describe('light Secrets Manager client', () => {
       const signedHeaders = /SignedHeaders=([^,]+)/.exec(given)?.[1]?.split(';') ?? [];
       const headers: Record<string, string> = {};
       for (const name of signedHeaders) headers[name] = String(req.headers[name]);
-      const signer = new SignatureV4({ service: 'secretsmanager', region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret', sessionToken: 'test-token' }, sha256: NodeSha256, applyChecksum: false });
+      const signer = new SignatureV4({
+        service: 'secretsmanager',
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret', sessionToken: 'test-token' },
+        sha256: NodeSha256,
+        applyChecksum: false,
+      });
       const expected = await signer.sign(
         { method: req.method!, protocol: 'http:', hostname: '127.0.0.1', path: req.url!, query: {}, headers, body },
         { signingDate: new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`) },
@@ -229,7 +235,7 @@ describe('light Secrets Manager client', () => {
     expect(a.get('KEYSMITH_FASTSPRING_SECRET')).toBe('from-secrets-manager');
   });
 
-  it('reads the license secret and the provider\'s own secret, the provider\'s values winning', async () => {
+  it("reads the license secret and the provider's own secret, the provider's values winning", async () => {
     // Prepare: what an ingress Lambda gets since the secrets were split.
     forgetSecrets();
     seen.length = 0;

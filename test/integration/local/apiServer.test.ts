@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { createApiServer, PAYLOAD_LIMIT_BYTES, type ApiRoute } from '../../../lib/local/apiServer';
+import { type ApiRoute, createApiServer, PAYLOAD_LIMIT_BYTES } from '../../../lib/local/apiServer';
 import { closeServer, listen } from '../../../lib/local/emulators';
 import { rawRequest } from './support';
 
@@ -49,7 +49,24 @@ describe('local API server', () => {
     const res = await rawRequest(`${base}/webhooks/fastspring?a=1&b=x%20y&a=2`, {
       method: 'POST',
       // A raw header list (node adds no Host or Content-Length to one).
-      headers: ['Host', base.replace('http://', ''), 'Content-Length', String(Buffer.byteLength(body)), 'Content-Type', 'application/json', 'X-FS-Signature', 'c2ln', 'X-Dup', 'one', 'x-dup', 'two', 'Cookie', 'a=1; b=2', 'User-Agent', 'FS-Webhook/1.0'],
+      headers: [
+        'Host',
+        base.replace('http://', ''),
+        'Content-Length',
+        String(Buffer.byteLength(body)),
+        'Content-Type',
+        'application/json',
+        'X-FS-Signature',
+        'c2ln',
+        'X-Dup',
+        'one',
+        'x-dup',
+        'two',
+        'Cookie',
+        'a=1; b=2',
+        'User-Agent',
+        'FS-Webhook/1.0',
+      ],
       body,
     });
 
@@ -91,7 +108,11 @@ describe('local API server', () => {
 
   it.each([
     ['a form', 'application/x-www-form-urlencoded', Buffer.from('hottok=abc&name=J%C3%BCrgen&raw=\xff', 'latin1')],
-    ['a multipart', 'multipart/form-data; boundary=xyz', Buffer.concat([Buffer.from('--xyz\r\nContent-Disposition: form-data; name="f"\r\n\r\n'), Buffer.from([0, 0xff, 0xfe, 0x80]), Buffer.from('\r\n--xyz--\r\n')])],
+    [
+      'a multipart',
+      'multipart/form-data; boundary=xyz',
+      Buffer.concat([Buffer.from('--xyz\r\nContent-Disposition: form-data; name="f"\r\n\r\n'), Buffer.from([0, 0xff, 0xfe, 0x80]), Buffer.from('\r\n--xyz--\r\n')]),
+    ],
     ['a binary', 'application/octet-stream', Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00])],
     ['an untyped', undefined, Buffer.from('no content type')],
     // Declared text, but not UTF-8: decoding would change the bytes a signature covers.
@@ -173,7 +194,13 @@ describe('local API server', () => {
     };
     const failed = await rawRequest(`${base}/webhooks/fastspring`, { method: 'POST' });
 
-    reply = async () => ({ statusCode: 202, headers: { 'content-type': 'application/octet-stream', 'x-n': 7 }, cookies: ['s=1; Path=/'], body: Buffer.from([0, 0xff, 1]).toString('base64'), isBase64Encoded: true });
+    reply = async () => ({
+      statusCode: 202,
+      headers: { 'content-type': 'application/octet-stream', 'x-n': 7 },
+      cookies: ['s=1; Path=/'],
+      body: Buffer.from([0, 0xff, 1]).toString('base64'),
+      isBase64Encoded: true,
+    });
     const binary = await rawRequest(`${base}/webhooks/fastspring`, { method: 'POST' });
 
     reply = async () => 'plain string';

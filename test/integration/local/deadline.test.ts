@@ -10,7 +10,7 @@ import { fastspring } from '../../../functions/providers/fastspring';
 import { createApiServer } from '../../../lib/local/apiServer';
 import { closeServer, listen } from '../../../lib/local/emulators';
 import { fixture } from '../../helpers/fixtures';
-import { startHangingServer, type HangingServer } from '../../helpers/hangingServer';
+import { type HangingServer, startHangingServer } from '../../helpers/hangingServer';
 
 /**
  * Why the soak once saw 500s: the local API server, like API Gateway, answers 500 when the
@@ -61,7 +61,11 @@ describe('local API server + ingress handler against hung AWS endpoints', () => 
     // Assess: both were tried; the answer is the ingress's, in time.
     expect(dynamo.requests.length).toBeGreaterThan(0);
     expect(sqs.requests.length).toBeGreaterThan(0);
-    expect({ status: res.status, retryAfter: res.headers.get('retry-after'), reason: res.headers.get('x-keysmith-reason') }).toEqual({ status: 503, retryAfter: expect.stringMatching(/^\d+$/), reason: 'DEADLINE' });
+    expect({ status: res.status, retryAfter: res.headers.get('retry-after'), reason: res.headers.get('x-keysmith-reason') }).toEqual({
+      status: 503,
+      retryAfter: expect.stringMatching(/^\d+$/),
+      reason: 'DEADLINE',
+    });
     expect(text).toMatch(/could not be queued/);
     expect(took).toBeLessThan(6_000);
   });

@@ -5,7 +5,7 @@ import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import { TABLE } from '../../../functions/settings';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
 import { rawRequest } from './support';
 
 /**

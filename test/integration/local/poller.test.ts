@@ -5,15 +5,15 @@ import { join } from 'node:path';
 import {
   ChangeMessageVisibilityCommand,
   ListMessageMoveTasksCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
-  type Message,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
 import { eventually } from './support';
 
 /**
@@ -94,7 +94,10 @@ describe('local SQS event source (poller)', () => {
     return ids;
   };
   const deliveries = (): SQSRecord[] => invocations.flatMap((i) => i.records);
-  const bodiesOf = (group: string): string[] => deliveries().filter((r) => r.attributes.MessageGroupId === group).map((r) => r.body);
+  const bodiesOf = (group: string): string[] =>
+    deliveries()
+      .filter((r) => r.attributes.MessageGroupId === group)
+      .map((r) => r.body);
 
   it('builds the SQS event Lambda builds', async () => {
     // Prepare
@@ -268,10 +271,14 @@ describe('local SQS event source (poller)', () => {
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: stack.dlqUrl, ReceiptHandle: dead[0]!.ReceiptHandle!, VisibilityTimeout: 0 }));
     const dlqArn = 'arn:aws:sqs:us-east-1:000000000000:keysmith-events-dlq.fifo';
     await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }));
-    await eventually(async () => {
-      const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
-      return Results[0]?.Status === 'COMPLETED' ? true : undefined;
-    }, 10_000, 'the move task');
+    await eventually(
+      async () => {
+        const { Results = [] } = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+        return Results[0]?.Status === 'COMPLETED' ? true : undefined;
+      },
+      10_000,
+      'the move task',
+    );
     await stack.poller.drain(10_000);
 
     // Assess 2
@@ -280,8 +287,6 @@ describe('local SQS event source (poller)', () => {
 });
 
 async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All'], MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }),
-  );
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, AttributeNames: ['All'], MessageAttributeNames: ['All'], WaitTimeSeconds: 0 }));
   return Messages;
 }

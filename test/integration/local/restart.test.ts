@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readDevSecrets } from '../../../lib/local/devSecrets';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { readDevSecrets } from '../../../lib/local/devSecrets';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
 import { buildCli, cli } from '../cli/support';
 
 /**

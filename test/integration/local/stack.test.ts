@@ -2,13 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
 import { SECRET_NAMES } from '../../../functions/aws/secrets';
 import { QUEUE, TABLE } from '../../../functions/settings';
 import { tableIndexes } from '../../../lib/local/definitions';
-import { startLocalStack, type LocalStack } from '../../../lib/local/stack';
+import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
 import { rawRequest } from './support';
 
 /** The whole local stack with fake handlers that talk to the emulators through the SDK. */

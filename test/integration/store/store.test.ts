@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { appliedEvents, DynamoEntitlementStore, VersionConflict } from '../../../functions/aws/store';
-import { apply, type AppliedEvent, type ApplyContext } from '../../../functions/domain/entitlement';
-import { processEvent, type ProcessDeps } from '../../../functions/worker/processEvent';
+import { type AppliedEvent, type ApplyContext, apply } from '../../../functions/domain/entitlement';
+import { type ProcessDeps, processEvent } from '../../../functions/worker/processEvent';
 import { backends, startTable, type TestTable } from '../../helpers/dynamodb';
 import { injectFaults } from '../../helpers/faults';
 import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
@@ -128,8 +128,7 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
   describe('the worker state machine on this backend, with faults injected at the SDK client', () => {
     const deps = (mailer = new MemoryMailer()): ProcessDeps => ({ store, mailer, context: ctx, log: silentLogger() });
 
-    const freshClient = (maxAttempts: number) =>
-      new DynamoDBClient({ endpoint: table.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts });
+    const freshClient = (maxAttempts: number) => new DynamoDBClient({ endpoint: table.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts });
 
     it('DynamoDB throttling bursts are retried by the SDK and the event is applied once', async () => {
       const client = freshClient(5);
@@ -155,7 +154,9 @@ describe.each(backends())('DynamoDB store against %s', (backend) => {
       });
       const mailer = new MemoryMailer();
       const event = grantEvent({ scope: 'crash-put-1' });
-      await expect(processEvent(event, { ...deps(mailer), store: new DynamoEntitlementStore(crashingClient, table.tableName) }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(/injected crash/);
+      await expect(processEvent(event, { ...deps(mailer), store: new DynamoEntitlementStore(crashingClient, table.tableName) }, { firstDelivery: true, claimToken: 'm1' })).rejects.toThrow(
+        /injected crash/,
+      );
       const result = await processEvent(event, deps(mailer), { firstDelivery: false, claimToken: 'm1' });
       expect(result.outcome).toBe('duplicate');
       expect(result.state.licenses).toHaveLength(2);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { checkItemBudget, ItemBudgetExceeded, ITEM_BUDGET_BYTES, itemBytes } from '../../../functions/aws/itemSize';
+import { checkItemBudget, ITEM_BUDGET_BYTES, ItemBudgetExceeded, itemBytes } from '../../../functions/aws/itemSize';
 import { toItem } from '../../../functions/aws/store';
-import { apply, MAX_SIGNED_UNIT_LICENSES, MAX_UNIT_LICENSES, retirePending, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
+import { type ApplyContext, apply, type Entitlement, MAX_SIGNED_UNIT_LICENSES, MAX_UNIT_LICENSES, retirePending } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { processEvent } from '../../../functions/worker/processEvent';
 import { catalogWith, exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
@@ -40,7 +40,11 @@ function churn(state: Entitlement, ctx: ApplyContext, events: number): Entitleme
   ];
   let s = state;
   for (let i = 0; i < events; i++) {
-    const result = apply(s, worstCase({ ...kinds[i % kinds.length], eventId: `${longId('e', 500)}${String(i).padStart(12, '0')}`, businessKey: `${longId('b', 500)}${String(i).padStart(12, '0')}` }), ctx);
+    const result = apply(
+      s,
+      worstCase({ ...kinds[i % kinds.length], eventId: `${longId('e', 500)}${String(i).padStart(12, '0')}`, businessKey: `${longId('b', 500)}${String(i).padStart(12, '0')}` }),
+      ctx,
+    );
     s = result.state;
     retirePending(s, s.pending.slice(0, -1));
   }
@@ -71,7 +75,12 @@ describe('item size budget', () => {
 
   it('the largest signed-license order fits too (tokens do not compress)', () => {
     const { privateKey } = generateKeyPairSync('ed25519');
-    const ctx: ApplyContext = { catalog: catalogWith({ products: { s: { name: longId('S', 200), license: { format: 'signed', duration: 'subscription' } } }, defaultProduct: 's' }), licenseSecret: LICENSE_SECRET, signingKey: privateKey, now };
+    const ctx: ApplyContext = {
+      catalog: catalogWith({ products: { s: { name: longId('S', 200), license: { format: 'signed', duration: 'subscription' } } }, defaultProduct: 's' }),
+      licenseSecret: LICENSE_SECRET,
+      signingKey: privateKey,
+      now,
+    };
     const granted = apply(undefined, worstCase(), ctx).state;
     expect(granted.licenses).toHaveLength(MAX_SIGNED_UNIT_LICENSES + 1);
     const old = churn(granted, ctx, 100);

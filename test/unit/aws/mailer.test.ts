@@ -1,11 +1,11 @@
 import type { SESClient } from '@aws-sdk/client-ses';
 import { Deadline, DeadlineExceeded } from '../../../functions/aws/deadline';
 import { isSandboxRecipientRefusal, PermanentMailError, SES_SANDBOX_RECIPIENT, SesMailer } from '../../../functions/aws/mailer';
+import { applyContextFactory } from '../../../functions/config/applyContext';
 import type { RenderedEmail } from '../../../functions/domain/email';
 import { processEvent } from '../../../functions/worker/processEvent';
 import { exampleCatalog, grantEvent, testSecrets } from '../../helpers/fixtures';
 import { MemoryStore, silentLogger } from '../../helpers/memory';
-import { applyContextFactory } from '../../../functions/config/applyContext';
 
 /** How SesMailer classifies SES's refusals: what is retried, what is recorded on the order. */
 

@@ -1,5 +1,5 @@
 import { editDistance, parseCommandArgs, suggest } from '../../../lib/cli/args';
-import { CliError } from '../../../lib/cli/output';
+import type { CliError } from '../../../lib/cli/output';
 
 describe('option parsing for people', () => {
   it('suggests the close candidate for typos, swaps and prefixes, and nothing for unrelated words', () => {

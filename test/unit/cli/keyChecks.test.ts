@@ -41,14 +41,22 @@ describe('doctor key checks', () => {
     const notRsa = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString();
     expect(checkPaddleKey('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: good }, catalog)).toMatchObject({ status: 'ok' });
     expect(checkPaddleKey('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: good.replace(/\n/g, '\\n') }, catalog)).toMatchObject({ status: 'ok' });
-    expect(checkPaddleKey('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: notRsa }, catalog)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^KEYSMITH_PADDLE_PUBLIC_KEY cannot check Paddle signatures/) });
-    expect(checkPaddleKey('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, catalog)).toMatchObject({ status: 'fail' });
+    expect(checkPaddleKey('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: notRsa }, catalog)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^KEYSMITH_PADDLE_PUBLIC_KEY cannot check Paddle signatures/),
+    });
+    expect(checkPaddleKey('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, catalog)).toMatchObject({
+      status: 'fail',
+    });
   });
 
   it('the Elements offer table is read by the Elements parser, naming the offer without a usable key', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
     expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec }) })).toMatchObject({ status: 'ok' });
-    expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec, 'offer-b': 'not a key' }) })).toMatchObject({ status: 'fail', detail: expect.stringContaining('offer "offer-b"') });
+    expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec, 'offer-b': 'not a key' }) })).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('offer "offer-b"'),
+    });
     expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: '{not json' })).toMatchObject({ status: 'fail' });
   });
 

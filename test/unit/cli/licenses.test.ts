@@ -9,7 +9,11 @@ import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtur
 describe('keysmith licenses and test orders', () => {
   const catalog = exampleCatalog();
   const entitlement = (scope: string, live: boolean): StoredEntitlement => {
-    const { state } = apply(undefined, grantEvent({ scope, live, customer: { email: 'ada@example.com' }, items: [{ productId: 'app', quantity: 1 }] }), { catalog, licenseSecret: LICENSE_SECRET, now: new Date() });
+    const { state } = apply(undefined, grantEvent({ scope, live, customer: { email: 'ada@example.com' }, items: [{ productId: 'app', quantity: 1 }] }), {
+      catalog,
+      licenseSecret: LICENSE_SECRET,
+      now: new Date(),
+    });
     return { state, version: 1 };
   };
   // Only the lookup `licenses --email` makes.
@@ -17,7 +21,12 @@ describe('keysmith licenses and test orders', () => {
   const target = async () => ({ store }) as unknown as Target;
   const capture = (json: boolean) => {
     let printed = '';
-    const out = { json, result: (value: unknown, human: () => string) => void (printed = json ? JSON.stringify(value) : human()), note: () => undefined, progress: () => ({ update() {}, tick() {}, done() {} }) } as Output;
+    const out = {
+      json,
+      result: (value: unknown, human: () => string) => void (printed = json ? JSON.stringify(value) : human()),
+      note: () => undefined,
+      progress: () => ({ update() {}, tick() {}, done() {} }),
+    } as Output;
     return { out, printed: () => printed };
   };
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { confirm, readHidden, type PromptInput } from '../../../lib/cli/prompt';
+import { confirm, type PromptInput, readHidden } from '../../../lib/cli/prompt';
 
 /**
  * A fake terminal: records raw-mode switches and everything written, and types keys. The real
@@ -89,7 +89,13 @@ describe('readHidden', () => {
 
 describe('confirm', () => {
   it('is yes only for y or yes, and undefined without a terminal', async () => {
-    for (const [answer, expected] of [['y\n', true], ['YES\r\n', true], ['\n', false], ['no\n', false], ['yess\n', false]] as const) {
+    for (const [answer, expected] of [
+      ['y\n', true],
+      ['YES\r\n', true],
+      ['\n', false],
+      ['no\n', false],
+      ['yess\n', false],
+    ] as const) {
       const tty = new FakeTty();
       const result = confirm(tty, screen(), 'Send?');
       tty.type(answer);

@@ -92,9 +92,7 @@ const oddText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 700 }),
   fc.string({ unit: 'binary', maxLength: 400 }),
-  fc
-    .tuple(fc.constantFrom('a', 'é', '€', '😀', '\u0000', '\ud800', '\udc00', ' '), fc.oneof(fc.integer({ min: 1, max: 1300 }), fc.constantFrom(...BOUNDARIES)))
-    .map(([c, n]) => c.repeat(n)),
+  fc.tuple(fc.constantFrom('a', 'é', '€', '😀', '\u0000', '\ud800', '\udc00', ' '), fc.oneof(fc.integer({ min: 1, max: 1300 }), fc.constantFrom(...BOUNDARIES))).map(([c, n]) => c.repeat(n)),
 );
 /** Mostly valid values, sometimes anything at all. */
 const or = <T>(valid: fc.Arbitrary<T>) => fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: fc.anything() });
@@ -114,7 +112,22 @@ const eventLike = fc.record(
     live: or(fc.boolean()),
     indexed: optional(or(fc.array(fc.string({ maxLength: 70 }), { maxLength: 5 }))),
     customer: or(fc.record({ email: or(oddText), name: optional(or(oddText)), company: optional(or(oddText)), locale: optional(or(oddText)) }, { requiredKeys: ['email'] })),
-    items: or(fc.array(or(fc.record({ productId: or(oddText), sku: optional(or(oddText)), quantity: or(fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom(-1, 9_999, 10_000, 10_001, 1.5, Number.NaN, Infinity))), name: optional(or(oddText)) }, { requiredKeys: ['productId', 'quantity'] })), { maxLength: 4 })),
+    items: or(
+      fc.array(
+        or(
+          fc.record(
+            {
+              productId: or(oddText),
+              sku: optional(or(oddText)),
+              quantity: or(fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constantFrom(-1, 9_999, 10_000, 10_001, 1.5, Number.NaN, Infinity))),
+              name: optional(or(oddText)),
+            },
+            { requiredKeys: ['productId', 'quantity'] },
+          ),
+        ),
+        { maxLength: 4 },
+      ),
+    ),
     subscription: optional(or(fc.record({ id: or(oddText), periodEnd: optional(fc.constant('2026-02-01T00:00:00.000Z')) }, { requiredKeys: ['id'] }))),
   },
   { requiredKeys: ['provider', 'eventId', 'occurredAt', 'action', 'reason', 'scope', 'live', 'customer', 'items'] },
@@ -144,7 +157,7 @@ describe('canonicalEvent (properties)', () => {
   it('is idempotent through the queue: what the ingress enqueues, the worker reads back unchanged', () => {
     fc.assert(
       fc.property(eventLike, (input) => {
-        let event;
+        let event: ReturnType<typeof canonicalEvent>;
         try {
           event = canonicalEvent(input);
         } catch {

@@ -1,5 +1,5 @@
-import { apply } from '../../../functions/domain/entitlement';
 import { escapeHtml, instructionsText, renderEmail, sanitizeInstructions, TEST_NOTICE } from '../../../functions/domain/email';
+import { apply } from '../../../functions/domain/entitlement';
 import { catalogWith, exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 
 describe('email rendering', () => {
@@ -23,7 +23,9 @@ describe('email rendering', () => {
   });
 
   it('keeps only the allowed formatting tags in instructions', () => {
-    const html = sanitizeInstructions('Click <b>here</b> <a href="https://x.test/a" onclick="evil()">docs</a> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">js</a><br/><script>x</script>');
+    const html = sanitizeInstructions(
+      'Click <b>here</b> <a href="https://x.test/a" onclick="evil()">docs</a> <img src=x onerror=alert(1)> <a href="javascript:alert(1)">js</a><br/><script>x</script>',
+    );
     expect(html).toBe('Click <b>here</b> <a href="https://x.test/a">docs</a> &lt;img src=x onerror=alert(1)&gt; <a>js</a><br>&lt;script&gt;x&lt;/script&gt;');
     expect(escapeHtml('<&>')).toBe('&lt;&amp;&gt;');
   });

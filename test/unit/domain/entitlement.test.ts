@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { apply, effectiveStatus, MAX_UNIT_LICENSES, RECENT_KEYS, retirePending, type AppliedEvent, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
+import { type AppliedEvent, type ApplyContext, apply, type Entitlement, effectiveStatus, MAX_UNIT_LICENSES, RECENT_KEYS, retirePending } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { catalogWith, exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 
@@ -190,7 +190,10 @@ describe('apply: subscription terms', () => {
   it('a subscription license issued without a term gets one from the first TermsUpdate/Renew', () => {
     const catalog = catalogWith({ products: { sub: { name: 'Sub', license: { duration: 'subscription' } } }, defaultProduct: 'sub' });
     const state = run(
-      [grantEvent({ items: [{ productId: 'plan', quantity: 1 }], subscription: { id: 's' } }), grantEvent({ action: 'extend', reason: 'TermsUpdate', items: [], subscription: { id: 's', periodEnd: '2026-12-31T00:00:00.000Z' } })],
+      [
+        grantEvent({ items: [{ productId: 'plan', quantity: 1 }], subscription: { id: 's' } }),
+        grantEvent({ action: 'extend', reason: 'TermsUpdate', items: [], subscription: { id: 's', periodEnd: '2026-12-31T00:00:00.000Z' } }),
+      ],
       ctx({ catalog }),
     );
     expect(state.licenses[0]!.expiresAt).toBe('2026-12-31T00:00:00.000Z');

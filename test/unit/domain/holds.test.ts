@@ -1,4 +1,4 @@
-import { apply, effectiveStatus, type AppliedEvent, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
+import { type AppliedEvent, type ApplyContext, apply, type Entitlement, effectiveStatus } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { apply, effectiveStatus, retirePending, type ApplyContext, type Entitlement } from '../../../functions/domain/entitlement';
-import { PROVIDERS, type FulfillmentEvent, type ProviderName } from '../../../functions/domain/events';
+import { type ApplyContext, apply, type Entitlement, effectiveStatus, retirePending } from '../../../functions/domain/entitlement';
+import { type FulfillmentEvent, PROVIDERS, type ProviderName } from '../../../functions/domain/events';
 import { licenseIdFor } from '../../../functions/domain/licenses';
 import { exampleCatalog, LICENSE_SECRET } from '../../helpers/fixtures';
 
@@ -49,7 +49,9 @@ const FINAL = ['refund', 'seller-revoke'];
 const SUSPENDING = ['dispute', 'provider-suspend', 'seller-suspend'];
 
 function modelStep(m: Model, step: Step): void {
-  const everywhere = (hold: string) => [m.order, ...m.unit].forEach((s) => s.delete(hold));
+  const everywhere = (hold: string) => {
+    for (const s of [m.order, ...m.unit]) s.delete(hold);
+  };
   switch (step.kind) {
     case 'purchase':
       m.granted = true;
@@ -170,49 +172,43 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 describe('lifecycle: apply agrees with the reference model', () => {
   it('over random sequences of every event kind, manual operations, duplicates and out-of-order purchases', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(...PROVIDERS),
-        fc.array(stepArb, { minLength: 0, maxLength: 40 }),
-        fc.nat(40),
-        fc.boolean(),
-        (provider, tail, purchaseAt, retire) => {
-          // The purchase somewhere in the sequence: holds may arrive before it (a redrive, another FIFO group).
-          const steps: Step[] = [...tail];
-          steps.splice(Math.min(purchaseAt, steps.length), 0, { kind: 'purchase' });
-          const model: Model = { granted: false, order: new Set(), unit: Array.from({ length: UNITS }, () => new Set<string>()), periodEnd: null };
-          const sent: FulfillmentEvent[] = [];
-          const recorded = new Set<string>();
-          let state: Entitlement | undefined;
-          steps.forEach((step, i) => {
-            let event: FulfillmentEvent;
-            if (step.kind === 'duplicate') {
-              if (sent.length === 0) return;
-              event = sent[step.of % sent.length]!;
-            } else {
-              // Seller operations target licenses; before the purchase there is none to target.
-              event = toEvent(provider, step, i);
-              modelStep(model, step);
-            }
-            sent.push(event);
-            // The worker first asks the event's record item (records that left `pending`).
-            if (recorded.has(event.eventId)) return;
-            const result = apply(state, event, ctx);
-            if (step.kind === 'duplicate') expect(result.duplicate).toBe(true);
-            state = result.state;
-            // Half the runs let the worker retire finished records, as it does between events.
-            if (retire) {
-              const finished = state.pending.slice(0, -1);
-              retirePending(state, finished);
-              for (const r of finished) recorded.add(r.eventId);
-            }
-          });
-          const s = state!;
-          const later = new Date('2026-05-02T00:00:00Z');
-          const found = s.licenses.map((l) => effectiveStatus(l, later, s));
-          const expected = Array.from({ length: UNITS }, (_, u) => modelStatus(model, u, later));
-          expect(found).toEqual(expected);
-        },
-      ),
+      fc.property(fc.constantFrom(...PROVIDERS), fc.array(stepArb, { minLength: 0, maxLength: 40 }), fc.nat(40), fc.boolean(), (provider, tail, purchaseAt, retire) => {
+        // The purchase somewhere in the sequence: holds may arrive before it (a redrive, another FIFO group).
+        const steps: Step[] = [...tail];
+        steps.splice(Math.min(purchaseAt, steps.length), 0, { kind: 'purchase' });
+        const model: Model = { granted: false, order: new Set(), unit: Array.from({ length: UNITS }, () => new Set<string>()), periodEnd: null };
+        const sent: FulfillmentEvent[] = [];
+        const recorded = new Set<string>();
+        let state: Entitlement | undefined;
+        steps.forEach((step, i) => {
+          let event: FulfillmentEvent;
+          if (step.kind === 'duplicate') {
+            if (sent.length === 0) return;
+            event = sent[step.of % sent.length]!;
+          } else {
+            // Seller operations target licenses; before the purchase there is none to target.
+            event = toEvent(provider, step, i);
+            modelStep(model, step);
+          }
+          sent.push(event);
+          // The worker first asks the event's record item (records that left `pending`).
+          if (recorded.has(event.eventId)) return;
+          const result = apply(state, event, ctx);
+          if (step.kind === 'duplicate') expect(result.duplicate).toBe(true);
+          state = result.state;
+          // Half the runs let the worker retire finished records, as it does between events.
+          if (retire) {
+            const finished = state.pending.slice(0, -1);
+            retirePending(state, finished);
+            for (const r of finished) recorded.add(r.eventId);
+          }
+        });
+        const s = state!;
+        const later = new Date('2026-05-02T00:00:00Z');
+        const found = s.licenses.map((l) => effectiveStatus(l, later, s));
+        const expected = Array.from({ length: UNITS }, (_, u) => modelStatus(model, u, later));
+        expect(found).toEqual(expected);
+      }),
       { numRuns: 400 },
     );
   });

@@ -1,5 +1,5 @@
 import type { SNSEvent } from 'aws-lambda';
-import { sesTags, type MailTags } from '../../../functions/aws/mailer';
+import { type MailTags, sesTags } from '../../../functions/aws/mailer';
 import type { RenderedEmail } from '../../../functions/domain/email';
 import { createFeedbackHandler } from '../../../functions/feedback/handler';
 import { parseSesEvent } from '../../../functions/feedback/sesEvent';
@@ -69,7 +69,13 @@ const snsEvent = (message: unknown, messageId = 'sns-1'): SNSEvent =>
         EventSource: 'aws:sns',
         EventVersion: '1.0',
         EventSubscriptionArn: 'arn:aws:sns:us-east-1:123456789012:feedback:sub',
-        Sns: { Type: 'Notification', MessageId: messageId, TopicArn: 'arn:aws:sns:us-east-1:123456789012:feedback', Message: typeof message === 'string' ? message : JSON.stringify(message), Timestamp: '2026-01-10T12:00:06.000Z' },
+        Sns: {
+          Type: 'Notification',
+          MessageId: messageId,
+          TopicArn: 'arn:aws:sns:us-east-1:123456789012:feedback',
+          Message: typeof message === 'string' ? message : JSON.stringify(message),
+          Timestamp: '2026-01-10T12:00:06.000Z',
+        },
       },
     ],
   }) as unknown as SNSEvent;

@@ -1,5 +1,5 @@
 import type { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
-import { mailTagsFrom, SesMailer, sesTags, type MailTags } from '../../../functions/aws/mailer';
+import { type MailTags, mailTagsFrom, SesMailer, sesTags } from '../../../functions/aws/mailer';
 
 /** SES event publishing hands tags back as `name → [value]`. */
 const asPublished = (tags: { Name?: string; Value?: string }[]) => Object.fromEntries(tags.map((t) => [t.Name!, [t.Value!]]));
@@ -35,7 +35,12 @@ describe('SES message tags', () => {
   it('sends the tags and the configuration set with the email', async () => {
     // Prepare
     const sent: SendEmailCommand[] = [];
-    const client = { send: async (command: SendEmailCommand) => (sent.push(command), { MessageId: 'ses-1' }) } as unknown as SESClient;
+    const client = {
+      send: async (command: SendEmailCommand) => {
+        sent.push(command);
+        return { MessageId: 'ses-1' };
+      },
+    } as unknown as SESClient;
     const mailer = new SesMailer(client, { from: 'licenses@example.com', configurationSet: 'keysmith-set' });
     const tags = { provider: 'fastspring', scope: 'order-1', eventId: 'evt-1' };
     // Act
@@ -50,7 +55,12 @@ describe('SES message tags', () => {
   it('refuses, as a permanent failure to record, an address longer than any address can be (the license is issued all the same)', async () => {
     // Prepare
     const sent: SendEmailCommand[] = [];
-    const client = { send: async (command: SendEmailCommand) => (sent.push(command), { MessageId: 'ses-1' }) } as unknown as SESClient;
+    const client = {
+      send: async (command: SendEmailCommand) => {
+        sent.push(command);
+        return { MessageId: 'ses-1' };
+      },
+    } as unknown as SESClient;
     const mailer = new SesMailer(client, { from: 'licenses@example.com' });
     const longest = `${'a'.repeat(64)}@${'b'.repeat(251)}.com`;
     // Act

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { secretsFrom, type Secrets } from '../../../functions/aws/secrets';
+import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
 import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
@@ -27,7 +27,21 @@ const RUNS = Number(process.env.KEYSMITH_FUZZ_RUNS ?? 120);
 /** The signed content of each provider's default sample, as a JSON document `build({ file })` signs again. */
 const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): Record<string, unknown> }> = {
   fastspring: {
-    fields: ['events.0.id', 'events.0.data.id', 'events.0.data.reference', 'events.0.data.language', 'events.0.data.customer.first', 'events.0.data.customer.last', 'events.0.data.customer.email', 'events.0.data.customer.company', 'events.0.data.items.0.product', 'events.0.data.items.0.display', 'events.0.data.items.0.sku', 'events.0.data.items.1.product', 'events.0.data.items.1.display'],
+    fields: [
+      'events.0.id',
+      'events.0.data.id',
+      'events.0.data.reference',
+      'events.0.data.language',
+      'events.0.data.customer.first',
+      'events.0.data.customer.last',
+      'events.0.data.customer.email',
+      'events.0.data.customer.company',
+      'events.0.data.items.0.product',
+      'events.0.data.items.0.display',
+      'events.0.data.items.0.sku',
+      'events.0.data.items.1.product',
+      'events.0.data.items.1.display',
+    ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
   paddle: {
@@ -43,7 +57,16 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     content: (body) => JSON.parse(body.toString('utf8')),
   },
   selldone: {
-    fields: ['basket.receiver_info.name', 'basket.receiver_info.email', 'user.name', 'user.email', 'basket.updated_at', 'basket.items.0.product.title', 'basket.items.0.product_id', 'basket.items.1.product.title'],
+    fields: [
+      'basket.receiver_info.name',
+      'basket.receiver_info.email',
+      'user.name',
+      'user.email',
+      'basket.updated_at',
+      'basket.items.0.product.title',
+      'basket.items.0.product_id',
+      'basket.items.1.product.title',
+    ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
 };
@@ -121,7 +144,9 @@ describe('ingress → worker: every event acked after a 2xx is one the worker ac
       { numRuns: RUNS },
     );
     // The property means nothing if every request were refused.
-    expect(acked).toBeGreaterThan(RUNS / 4);
+    // (Some providers refuse about 3 in 4 random documents, e.g. Elements' odd emails; with ~30 of
+    // 120 expected, a bound of RUNS / 10 is ~4 standard deviations away, so it never flakes.)
+    expect(acked).toBeGreaterThanOrEqual(RUNS / 10);
   });
 
   it('a FastSpring order with a 400-character name, a 320-character email and a 300-character product id is acked and accepted whole', async () => {

@@ -4,14 +4,14 @@ import { Deadline } from '../../../functions/aws/deadline';
 import { LightDeliveryLog } from '../../../functions/aws/deliveryLog';
 import { dynamodbClient } from '../../../functions/aws/light/dynamodb';
 import { sqsClient } from '../../../functions/aws/light/sqs';
-import { LightSqsEventQueue, type EventQueue } from '../../../functions/aws/queue';
+import { type EventQueue, LightSqsEventQueue } from '../../../functions/aws/queue';
 import { forgetSecrets } from '../../../functions/aws/secrets';
 import { createIngressHandler } from '../../../functions/ingress/handler';
 import { DELIVERY_LOG_MS, LAST_MOMENT_MS, runIngress } from '../../../functions/ingress/pipeline';
 import type { WebhookRequest } from '../../../functions/ingress/types';
 import { fastspring } from '../../../functions/providers/fastspring';
 import { exampleCatalog, fixture, testSecrets } from '../../helpers/fixtures';
-import { startHangingServer, type HangingServer } from '../../helpers/hangingServer';
+import { type HangingServer, startHangingServer } from '../../helpers/hangingServer';
 import { MemoryQueue, silentLogger } from '../../helpers/memory';
 
 /**
@@ -52,7 +52,13 @@ describe('ingress deadlines against endpoints that never answer', () => {
 
     // Act
     const started = Date.now();
-    const answer = await runIngress(fastspring, request(), { queue, deliveries, catalog: exampleCatalog(), secrets: async () => testSecrets({ KEYSMITH_FASTSPRING_SECRET: SECRET }), log: silentLogger() });
+    const answer = await runIngress(fastspring, request(), {
+      queue,
+      deliveries,
+      catalog: exampleCatalog(),
+      secrets: async () => testSecrets({ KEYSMITH_FASTSPRING_SECRET: SECRET }),
+      log: silentLogger(),
+    });
     const took = Date.now() - started;
 
     // Assess

@@ -60,7 +60,11 @@ describe('delivery log and predicted lookups', () => {
     const log = new RecordingLog();
     const { queue } = await deliver(log);
     const store = new MemoryStore();
-    const result = await processEvent(queue.sent[0]!, { store, mailer: new MemoryMailer(), context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date() }), log: silentLogger() }, { firstDelivery: true, claimToken: 'm' });
+    const result = await processEvent(
+      queue.sent[0]!,
+      { store, mailer: new MemoryMailer(), context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date() }), log: silentLogger() },
+      { firstDelivery: true, claimToken: 'm' },
+    );
     expect(result.state.licenses.map((l) => [l.licenseId, l.key])).toEqual(log.records[0]!.predicted[0]!.licenses.map((l) => [l.licenseId, l.key]));
     expect(store.calls).toBe(2);
     expect(result.applied.lookups).toBe('done');

@@ -17,7 +17,14 @@ describe('SQS journal', () => {
     const send = (queue: string, id: string) => JSON.stringify({ op: 'send', queue, id, message: { MessageBody: `body-${id}`, MessageGroupId: 'g' } });
     writeFileSync(
       file,
-      [send('q.fifo', 'a'), send('q.fifo', 'b'), JSON.stringify({ op: 'delete', queue: 'q.fifo', id: 'a' }), send('dlq.fifo', 'a'), send('q.fifo', 'c'), '{"op":"send","queue":"q.fifo","id":"d","mess'].join('\n'),
+      [
+        send('q.fifo', 'a'),
+        send('q.fifo', 'b'),
+        JSON.stringify({ op: 'delete', queue: 'q.fifo', id: 'a' }),
+        send('dlq.fifo', 'a'),
+        send('q.fifo', 'c'),
+        '{"op":"send","queue":"q.fifo","id":"d","mess',
+      ].join('\n'),
     );
 
     // Act

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createLogger, maskEmail, redact, scrub } from '../../../functions/log/logger';
 import { WebhookRejection } from '../../../functions/ingress/types';
+import { createLogger, maskEmail, redact, scrub } from '../../../functions/log/logger';
 
 describe('logger redaction', () => {
   const capture = (level: 'debug' | 'info' = 'info') => {

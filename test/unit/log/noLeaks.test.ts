@@ -52,7 +52,12 @@ function toRequest(registration: ProviderRegistration, sample: SampleRequest): W
   for (const route of registration.routes) {
     if (route.method !== sample.method) continue;
     const names: string[] = [];
-    const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_m, name: string) => (names.push(name), '([^/]+)'))}$`);
+    const pattern = new RegExp(
+      `^${route.path.replace(/\{(\w+)\}/g, (_m, name: string) => {
+        names.push(name);
+        return '([^/]+)';
+      })}$`,
+    );
     const match = pattern.exec(path);
     if (!match) continue;
     const event = {

@@ -59,7 +59,9 @@ async function joseSign(claims: Record<string, unknown>, key: KeyObject, alg: st
 /** PyJWT + cryptography: an implementation that shares no code with jose or node:crypto's JWS handling. */
 function pySign(claims: Record<string, unknown>, privatePem: string, alg: string): string {
   const script = 'import sys, json, jwt\na = json.load(sys.stdin)\nsys.stdout.write(jwt.encode(a["claims"], a["key"], algorithm=a["alg"]))';
-  return execFileSync(PYTHON, ['-c', script], { input: JSON.stringify({ claims, key: privatePem, alg }) }).toString('utf8').trim();
+  return execFileSync(PYTHON, ['-c', script], { input: JSON.stringify({ claims, key: privatePem, alg }) })
+    .toString('utf8')
+    .trim();
 }
 
 function pyVerify(token: string, publicPem: string, algorithms: string[]): Record<string, unknown> {
@@ -197,7 +199,9 @@ describe('Marketplace Elements ingress', () => {
     ])('refuses HS256 signed with the %s public key PEM as the HMAC secret (algorithm confusion)', async (_name, offerId, secret) => {
       for (const alg of ['HS256', 'HS384', 'HS512'] as const) {
         const input = `${b64url(JSON.stringify({ alg, typ: 'JWT' }))}.${b64url(JSON.stringify(claims()))}`;
-        const mac = createHmac(`sha${alg.slice(2)}`, secret()).update(input).digest('base64url');
+        const mac = createHmac(`sha${alg.slice(2)}`, secret())
+          .update(input)
+          .digest('base64url');
         const { answer, queue } = await deliver(request(envelope(`${input}.${mac}`), offerId));
         expectRefused(answer, 401, 'UNAUTHORIZED', new RegExp(`algorithm "${alg}" is not accepted`));
         expect(queue.sent).toHaveLength(0);
@@ -211,7 +215,7 @@ describe('Marketplace Elements ingress', () => {
       expect(queue.sent).toHaveLength(0);
     });
 
-    it('narrows to the JWK\'s declared alg: RS256 is refused by a key that declares PS256', async () => {
+    it("narrows to the JWK's declared alg: RS256 is refused by a key that declares PS256", async () => {
       const { answer } = await deliver(request(envelope(pySign(claims(), pkcs8(rsa), 'RS256')), 'offer-rsa-jwk'));
       expectRefused(answer, 401, 'UNAUTHORIZED', /accepted: PS256\)/);
     });
@@ -230,7 +234,7 @@ describe('Marketplace Elements ingress', () => {
       expect(queue.sent).toHaveLength(0);
     });
 
-    it('refuses a token signed with another offer\'s key', async () => {
+    it("refuses a token signed with another offer's key", async () => {
       const token = await joseSign(claims(), other.privateKey, 'ES256');
       const { answer, queue } = await deliver(request(envelope(token), 'offer-ec'));
       const body = expectRefused(answer, 401, 'UNAUTHORIZED');
@@ -392,7 +396,11 @@ describe('Marketplace Elements ingress', () => {
     });
 
     it('covers exactly the nine documented actions', () => {
-      expect([...ELEMENTS_ACTIONS].sort()).toEqual(Object.keys(ACTIONS).filter((k) => !k.startsWith('_')).sort());
+      expect([...ELEMENTS_ACTIONS].sort()).toEqual(
+        Object.keys(ACTIONS)
+          .filter((k) => !k.startsWith('_'))
+          .sort(),
+      );
     });
 
     it('falls back to the offer id for the product and notificationEmail for the customer; quantity from the claims', async () => {

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { fastspring } from '../../../functions/providers/fastspring';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { runIngress } from '../../../functions/ingress/pipeline';
 import { toWebhookRequest } from '../../../functions/ingress/handler';
+import { runIngress } from '../../../functions/ingress/pipeline';
 import type { WebhookRequest } from '../../../functions/ingress/types';
+import { fastspring } from '../../../functions/providers/fastspring';
 import { exampleCatalog, fixture, testSecrets } from '../../helpers/fixtures';
 import { MemoryQueue, silentLogger } from '../../helpers/memory';
 
@@ -11,7 +11,17 @@ const SECRET = 'fs-test-secret';
 const sign = (body: Buffer, secret = SECRET) => createHmac('sha256', secret).update(body).digest('base64');
 
 function request(body: Buffer, headers: Record<string, string> = { 'x-fs-signature': sign(body), 'content-type': 'application/json' }): WebhookRequest {
-  return { method: 'POST', path: '/webhooks/fastspring', routeKey: 'POST /webhooks/fastspring', pathParameters: {}, headers, rawQuery: '', body, receivedAt: new Date('2026-01-01T00:00:00Z'), requestId: 'r1' };
+  return {
+    method: 'POST',
+    path: '/webhooks/fastspring',
+    routeKey: 'POST /webhooks/fastspring',
+    pathParameters: {},
+    headers,
+    rawQuery: '',
+    body,
+    receivedAt: new Date('2026-01-01T00:00:00Z'),
+    requestId: 'r1',
+  };
 }
 
 async function deliver(req: WebhookRequest, queue = new MemoryQueue(), secrets = testSecrets({ KEYSMITH_FASTSPRING_SECRET: SECRET })) {
@@ -114,7 +124,13 @@ describe('FastSpring ingress', () => {
     const body = Buffer.from(
       JSON.stringify({
         events: [
-          { id: 'e1', type: 'order.completed', live: true, created: 1, data: { id: 'o1', account: 'acc1', customer: { email: 'x@y.co', first: 'X' }, items: [{ product: 'p1', quantity: 2, subscription: 'sub1' }] } },
+          {
+            id: 'e1',
+            type: 'order.completed',
+            live: true,
+            created: 1,
+            data: { id: 'o1', account: 'acc1', customer: { email: 'x@y.co', first: 'X' }, items: [{ product: 'p1', quantity: 2, subscription: 'sub1' }] },
+          },
           { id: 'e2', type: 'order.canceled', data: { id: 'o2' } },
           { id: 'e3', type: 'subscription.charge.completed', data: { order: 'rebill-1', subscription: 'sub1' } },
         ],
@@ -170,7 +186,14 @@ describe('FastSpring ingress', () => {
   });
 
   it('leaves an unreadable event of a batch unacknowledged (202 without it)', async () => {
-    const body = Buffer.from(JSON.stringify({ events: [{ id: 'good', type: 'order.canceled', data: { id: 'o' } }, { id: 'bad', type: 'order.completed', data: { id: 'o2' } }] }));
+    const body = Buffer.from(
+      JSON.stringify({
+        events: [
+          { id: 'good', type: 'order.canceled', data: { id: 'o' } },
+          { id: 'bad', type: 'order.completed', data: { id: 'o2' } },
+        ],
+      }),
+    );
     const { answer, queue } = await deliver(request(body));
     expect(answer.status).toBe(202);
     expect(answer.body).toBe('good\n');

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { secretsFrom, type Secrets } from '../../../functions/aws/secrets';
+import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import { ensureDevSecrets } from '../../../lib/local/devSecrets';
-import { fuzzCases, type FuzzCase } from '../../../scripts/soak/fuzz/cases';
-import { fuzzContext, type FuzzContext } from '../../../scripts/soak/fuzz/context';
+import { type FuzzCase, fuzzCases } from '../../../scripts/soak/fuzz/cases';
+import { type FuzzContext, fuzzContext } from '../../../scripts/soak/fuzz/context';
 import { judge } from '../../../scripts/soak/fuzz/oracle';
 import { ingestInProcess } from '../../../scripts/soak/inProcess';
 import { exampleCatalog } from '../../helpers/fixtures';
@@ -72,10 +72,7 @@ describe('provider ingress under fuzzing (property)', () => {
       const genuine = await ingestInProcess(base.request, { secrets, catalog });
       expect({ base: base.name, status: genuine.answer.status < 300, events: genuine.enqueued.length }).toEqual({ base: base.name, status: true, events: base.genuine.length });
     }
-    const forged = fc.sample(
-      fuzzCases(ctx, { families: ['forged', 'jwt'] }),
-      { numRuns: 200, seed: 7 },
-    );
+    const forged = fc.sample(fuzzCases(ctx, { families: ['forged', 'jwt'] }), { numRuns: 200, seed: 7 });
     expect(forged.filter((c) => c.expect.kind === 'reject').length).toBeGreaterThan(150);
   });
 });

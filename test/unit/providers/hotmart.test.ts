@@ -1,13 +1,13 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Catalog } from '../../../functions/domain/catalog';
+import { apply, type Entitlement } from '../../../functions/domain/entitlement';
+import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
+import { toWebhookRequest } from '../../../functions/ingress/handler';
+import { runIngress } from '../../../functions/ingress/pipeline';
+import type { WebhookRequest } from '../../../functions/ingress/types';
 import { hotmart } from '../../../functions/providers/hotmart';
 import { hotmartSample } from '../../../functions/providers/hotmart/sample';
-import { runIngress } from '../../../functions/ingress/pipeline';
-import { toWebhookRequest } from '../../../functions/ingress/handler';
-import type { WebhookRequest } from '../../../functions/ingress/types';
-import type { FulfillmentEvent } from '../../../functions/domain/events';
-import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
-import { apply, type Entitlement } from '../../../functions/domain/entitlement';
-import type { Catalog } from '../../../functions/domain/catalog';
 import { catalogWith, exampleCatalog, fixture, LICENSE_SECRET, testSecrets } from '../../helpers/fixtures';
 import { MemoryQueue, silentLogger } from '../../helpers/memory';
 
@@ -206,9 +206,23 @@ describe('Hotmart ingress: envelope and transport', () => {
   });
 
   it('reads creationDate (camelCase) as the event time', async () => {
-    const { answer, event } = await deliver(request({ id: 'club-1', creationDate: 1700000000000, event: 'CLUB_FIRST_ACCESS', version: '2.0.0', data: { product: { id: PRODUCT, name: 'Course' }, user: { email: 'u@example.com', name: 'U' } } }));
+    const { answer, event } = await deliver(
+      request({
+        id: 'club-1',
+        creationDate: 1700000000000,
+        event: 'CLUB_FIRST_ACCESS',
+        version: '2.0.0',
+        data: { product: { id: PRODUCT, name: 'Course' }, user: { email: 'u@example.com', name: 'U' } },
+      }),
+    );
     expect(answer.status).toBe(200);
-    expect(event).toMatchObject({ occurredAt: new Date(1700000000000).toISOString(), action: 'record', reason: 'CLUB_FIRST_ACCESS', customer: { email: 'u@example.com', name: 'U' }, scope: 'event:club-1' });
+    expect(event).toMatchObject({
+      occurredAt: new Date(1700000000000).toISOString(),
+      action: 'record',
+      reason: 'CLUB_FIRST_ACCESS',
+      customer: { email: 'u@example.com', name: 'U' },
+      scope: 'event:club-1',
+    });
   });
 
   it('falls back to the receive time when the envelope has no date', async () => {
@@ -310,7 +324,12 @@ describe('Hotmart mapping', () => {
 
   it('UPDATE_SUBSCRIPTION_CHARGE_DATE records the new period end (ISO or ms)', async () => {
     const { event } = await deliver(
-      request({ id: 'chg', creation_date: 1, event: 'UPDATE_SUBSCRIPTION_CHARGE_DATE', data: { subscriber: { code: 'QO4THU04', email: 's@example.com' }, subscription: { product: { id: PRODUCT }, date_next_charge: '2026-02-20T12:00:00.000Z' } } }),
+      request({
+        id: 'chg',
+        creation_date: 1,
+        event: 'UPDATE_SUBSCRIPTION_CHARGE_DATE',
+        data: { subscriber: { code: 'QO4THU04', email: 's@example.com' }, subscription: { product: { id: PRODUCT }, date_next_charge: '2026-02-20T12:00:00.000Z' } },
+      }),
     );
     expect(event).toMatchObject({ action: 'record', scope: 'sub:QO4THU04:3526906', subscription: { id: 'QO4THU04', periodEnd: '2026-02-20T12:00:00.000Z' } });
   });

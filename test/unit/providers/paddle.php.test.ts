@@ -24,7 +24,13 @@ describe('PHP serialize(ksort($fields))', () => {
     [[['a', 'ü']], 'a:1:{s:1:"a";s:2:"ü";}'],
     [[], 'a:0:{}'],
     [[['empty', '']], 'a:1:{s:5:"empty";s:0:"";}'],
-    [[['b', '2'], ['a', '1']], 'a:2:{s:1:"a";s:1:"1";s:1:"b";s:1:"2";}'],
+    [
+      [
+        ['b', '2'],
+        ['a', '1'],
+      ],
+      'a:2:{s:1:"a";s:1:"1";s:1:"b";s:1:"2";}',
+    ],
     [[['name', 'Jürgen Müller']], 'a:1:{s:4:"name";s:15:"Jürgen Müller";}'],
     [[['x', '😀']], 'a:1:{s:1:"x";s:4:"😀";}'],
     [[['q', 'say "hi";}']], 'a:1:{s:1:"q";s:10:"say "hi";}";}'],
@@ -34,11 +40,26 @@ describe('PHP serialize(ksort($fields))', () => {
 
   it('orders keys by bytes, not by UTF-16 code units or locale', () => {
     // U+FF5E (EF BD 9E) sorts after U+1F600 (F0 9F 98 80) in UTF-16 but before it in UTF-8.
-    expect(serialize([['😀', '1'], ['～', '2'], ['Z', '3'], ['a', '4'], ['_', '5']])).toBe('a:5:{s:1:"Z";s:1:"3";s:1:"_";s:1:"5";s:1:"a";s:1:"4";s:3:"～";s:1:"2";s:4:"😀";s:1:"1";}');
+    expect(
+      serialize([
+        ['😀', '1'],
+        ['～', '2'],
+        ['Z', '3'],
+        ['a', '4'],
+        ['_', '5'],
+      ]),
+    ).toBe('a:5:{s:1:"Z";s:1:"3";s:1:"_";s:1:"5";s:1:"a";s:1:"4";s:3:"～";s:1:"2";s:4:"😀";s:1:"1";}');
   });
 
   it('writes integer-like names as PHP integer keys and sorts numeric names numerically', () => {
-    expect(serialize([['10', 'x'], ['9', 'y'], ['b', '1'], ['007', 'o']])).toBe('a:4:{s:3:"007";s:1:"o";i:9;s:1:"y";i:10;s:1:"x";s:1:"b";s:1:"1";}');
+    expect(
+      serialize([
+        ['10', 'x'],
+        ['9', 'y'],
+        ['b', '1'],
+        ['007', 'o'],
+      ]),
+    ).toBe('a:4:{s:3:"007";s:1:"o";i:9;s:1:"y";i:10;s:1:"x";s:1:"b";s:1:"1";}');
   });
 
   it.each(vectors.serializer.map((v) => [JSON.stringify(v.fields), v] as const))('matches the PHP-made vector %s', (_name, vector) => {

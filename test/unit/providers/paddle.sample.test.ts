@@ -23,7 +23,17 @@ const HAS_PHP = spawnSync('php', ['-v']).status === 0;
 const registration = PROVIDER_REGISTRY.find((p) => p.name === 'paddle')!;
 
 function toRequest(sample: SampleRequest): WebhookRequest {
-  return { method: sample.method, path: sample.path, routeKey: `${sample.method} ${sample.path}`, pathParameters: {}, headers: sample.headers, rawQuery: '', body: sample.body, receivedAt: new Date(), requestId: 'r' };
+  return {
+    method: sample.method,
+    path: sample.path,
+    routeKey: `${sample.method} ${sample.path}`,
+    pathParameters: {},
+    headers: sample.headers,
+    rawQuery: '',
+    body: sample.body,
+    receivedAt: new Date(),
+    requestId: 'r',
+  };
 }
 
 async function deliver(sample: SampleRequest) {

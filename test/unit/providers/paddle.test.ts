@@ -1,12 +1,11 @@
-import { MAX_SIGNED_UNIT_LICENSES, MAX_UNIT_LICENSES } from '../../../functions/domain/entitlement';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { Catalog } from '../../../functions/domain/catalog';
 import { applyContextFactory } from '../../../functions/config/applyContext';
-import { apply, type Entitlement } from '../../../functions/domain/entitlement';
+import type { Catalog } from '../../../functions/domain/catalog';
+import { apply, type Entitlement, MAX_SIGNED_UNIT_LICENSES, MAX_UNIT_LICENSES } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { toWebhookRequest } from '../../../functions/ingress/handler';
 import { runIngress } from '../../../functions/ingress/pipeline';
@@ -200,7 +199,10 @@ describe('Paddle fulfillment', () => {
     ['an empty signature', () => post(`${encodeForm(pilotmoon)}&p_signature=`)],
     ['a signature that is not base64', () => post(`${encodeForm(pilotmoon)}&p_signature=${encodeURIComponent('not*base64!')}`)],
     ['truncated base64', () => post(signed(pilotmoon).replace(/%3D$/, ''))],
-    ['the real Paddle sandbox signature of the captured sample (a key we do not hold)', () => post(encodeForm(Object.entries(JSON.parse(fixture('paddle-fulfillment-pilotmoon.json').toString()) as Record<string, string>).filter(([n]) => !n.startsWith('_'))))],
+    [
+      'the real Paddle sandbox signature of the captured sample (a key we do not hold)',
+      () => post(encodeForm(Object.entries(JSON.parse(fixture('paddle-fulfillment-pilotmoon.json').toString()) as Record<string, string>).filter(([n]) => !n.startsWith('_')))),
+    ],
     ['a signature copied onto another order', () => post(encodeForm([...withFields(pilotmoon, { p_order_id: '1' }), ['p_signature', signFields(new Map(pilotmoon), live.privateKey)]]))],
     ['an empty body', () => post('')],
   ])('rejects %s with 401 and enqueues nothing', async (_name, make) => {
@@ -309,7 +311,11 @@ describe('Paddle fulfillment', () => {
 
     const store = new MemoryStore();
     const mailer = new MemoryMailer();
-    await processEvent(events[0]!, { store, mailer, context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date() }), log: silentLogger() }, { firstDelivery: true, claimToken: 'm1' });
+    await processEvent(
+      events[0]!,
+      { store, mailer, context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date() }), log: silentLogger() },
+      { firstDelivery: true, claimToken: 'm1' },
+    );
     const stored = store.items.get('paddle#424242')!.state as Entitlement;
     expect(stored.licenses.map((l) => l.key)).toEqual(keys);
     // Paddle emails our answer itself; the worker sends nothing.
@@ -477,9 +483,26 @@ describe('Paddle alerts', () => {
 
   it('records every other alert, on its order, subscription or own id', async () => {
     const other = (fields: Fields) => deliver(alert(fields)).then((d) => d.events[0]!);
-    expect(await other([['alert_name', 'payment_succeeded'], ['alert_id', '3001'], ['order_id', '573239']])).toMatchObject({ action: 'record', reason: 'payment_succeeded', scope: '573239' });
-    expect(await other([['alert_name', 'subscription_created'], ['alert_id', '3002'], ['subscription_id', '77']])).toMatchObject({ action: 'record', scope: '77' });
-    expect(await other([['alert_name', 'high_risk_transaction_created'], ['alert_id', '3003']])).toMatchObject({ action: 'record', scope: 'alert#3003' });
+    expect(
+      await other([
+        ['alert_name', 'payment_succeeded'],
+        ['alert_id', '3001'],
+        ['order_id', '573239'],
+      ]),
+    ).toMatchObject({ action: 'record', reason: 'payment_succeeded', scope: '573239' });
+    expect(
+      await other([
+        ['alert_name', 'subscription_created'],
+        ['alert_id', '3002'],
+        ['subscription_id', '77'],
+      ]),
+    ).toMatchObject({ action: 'record', scope: '77' });
+    expect(
+      await other([
+        ['alert_name', 'high_risk_transaction_created'],
+        ['alert_id', '3003'],
+      ]),
+    ).toMatchObject({ action: 'record', scope: 'alert#3003' });
   });
 
   it('verifies alerts like fulfillments: wrong key → 401, sandbox key → test order, trailing slash routed', async () => {

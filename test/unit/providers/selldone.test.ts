@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { Catalog } from '../../../functions/domain/catalog';
+import { apply, type Entitlement } from '../../../functions/domain/entitlement';
+import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
+import { toWebhookRequest } from '../../../functions/ingress/handler';
+import { runIngress } from '../../../functions/ingress/pipeline';
+import type { WebhookRequest } from '../../../functions/ingress/types';
 import { selldone } from '../../../functions/providers/selldone';
 import { selldoneSample } from '../../../functions/providers/selldone/sample';
-import { runIngress } from '../../../functions/ingress/pipeline';
-import { toWebhookRequest } from '../../../functions/ingress/handler';
-import type { WebhookRequest } from '../../../functions/ingress/types';
-import type { FulfillmentEvent } from '../../../functions/domain/events';
-import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
-import { apply, type Entitlement } from '../../../functions/domain/entitlement';
-import type { Catalog } from '../../../functions/domain/catalog';
 import { catalogWith, exampleCatalog, fixture, LICENSE_SECRET, testSecrets } from '../../helpers/fixtures';
 import { MemoryQueue, silentLogger } from '../../helpers/memory';
 
@@ -311,7 +311,11 @@ describe('Selldone events applied to one entitlement', () => {
       ['1203', 1, 'revoked'],
       ['1377', 0, 'active'],
     ]);
-    const cancelled = await run([order(), delivery('ReturnOrder', { items, updated_at: '2025-03-10T00:00:00Z' }), delivery('CancelProduct', { status: 'Canceled', updated_at: '2025-03-11T00:00:00Z' })]);
+    const cancelled = await run([
+      order(),
+      delivery('ReturnOrder', { items, updated_at: '2025-03-10T00:00:00Z' }),
+      delivery('CancelProduct', { status: 'Canceled', updated_at: '2025-03-11T00:00:00Z' }),
+    ]);
     expect(cancelled.licenses.every((l) => l.status === 'revoked')).toBe(true);
     expect(cancelled.status).toBe('revoked');
   });

@@ -1,6 +1,6 @@
 import type { StoredEntitlement } from '../../../functions/aws/store';
 import { apply } from '../../../functions/domain/entitlement';
-import { emailAccounting, unaccountedMessage, type AccountingStore, type OwedEmail } from '../../../scripts/emailAccounting';
+import { type AccountingStore, emailAccounting, type OwedEmail, unaccountedMessage } from '../../../scripts/emailAccounting';
 import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 
 /**

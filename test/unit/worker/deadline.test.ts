@@ -1,13 +1,13 @@
-import type { SQSRecord } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
+import type { SQSRecord } from 'aws-lambda';
 import { DeadlineHttpHandler } from '../../../functions/aws/deadline';
 import type { FailureRecord } from '../../../functions/aws/failureLog';
-import { SES_TIMEOUT_MS, SesMailer, type Mailer } from '../../../functions/aws/mailer';
+import { type Mailer, SES_TIMEOUT_MS, SesMailer } from '../../../functions/aws/mailer';
 import { DynamoEntitlementStore } from '../../../functions/aws/store';
 import { createWorker, FINAL_MARGIN_MS } from '../../../functions/worker/handler';
 import { grantEvent, testSecrets } from '../../helpers/fixtures';
-import { startHangingServer, type HangingServer } from '../../helpers/hangingServer';
+import { type HangingServer, startHangingServer } from '../../helpers/hangingServer';
 import { MemoryMailer, MemoryStore, silentLogger } from '../../helpers/memory';
 
 /**
@@ -48,7 +48,12 @@ describe('worker deadlines', () => {
 
   it('a hung SES call ends before the invocation does, and the message comes back as a failure', async () => {
     // Prepare: the production SES client shape (request timeout 10 s) against an endpoint that never answers.
-    const ses = new SESClient({ endpoint: hang.url, region: 'us-east-1', credentials: CREDENTIALS, requestHandler: new DeadlineHttpHandler({ requestTimeout: SES_TIMEOUT_MS, throwOnRequestTimeout: true }) });
+    const ses = new SESClient({
+      endpoint: hang.url,
+      region: 'us-east-1',
+      credentials: CREDENTIALS,
+      requestHandler: new DeadlineHttpHandler({ requestTimeout: SES_TIMEOUT_MS, throwOnRequestTimeout: true }),
+    });
     const failures: FailureRecord[] = [];
     const delays: [string, number][] = [];
     const worker = createWorker({

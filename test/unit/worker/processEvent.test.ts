@@ -1,6 +1,6 @@
 import { PermanentMailError } from '../../../functions/aws/mailer';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
-import { EMAIL_CLAIM_LEASE_MS, EmailInFlight, processEvent, type Checkpoint, type ProcessDeps } from '../../../functions/worker/processEvent';
+import { type Checkpoint, EMAIL_CLAIM_LEASE_MS, EmailInFlight, type ProcessDeps, processEvent } from '../../../functions/worker/processEvent';
 import { exampleCatalog, grantEvent, LICENSE_SECRET } from '../../helpers/fixtures';
 import { MemoryMailer, MemoryStore, silentLogger } from '../../helpers/memory';
 

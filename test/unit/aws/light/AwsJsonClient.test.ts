@@ -45,7 +45,9 @@ describe('AwsJsonClient', () => {
     expect(request!.headers['x-amz-target']).toBe('secretsmanager.GetSecretValue');
     expect(request!.headers['content-type']).toBe('application/x-amz-json-1.1');
     expect(request!.headers['x-amz-security-token']).toBe('token');
-    expect(request!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/);
+    expect(request!.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
+    );
     expect(JSON.parse(request!.body)).toEqual({ SecretId: 'arn:secret' });
   });
 
@@ -151,7 +153,13 @@ describe('AwsJsonClient', () => {
 describe('light DynamoDB and SQS calls', () => {
   it('sends binary attribute values as base64, nested too', () => {
     // Act
-    const wire = toWireItem({ payload: { B: Buffer.from('hello') }, set: { BS: [Buffer.from('a'), 'Yg=='] }, doc: { M: { inner: { B: new Uint8Array([1, 2]) } } }, list: { L: [{ S: 'x' }, { B: Buffer.from('z') }] }, n: { N: '1' } });
+    const wire = toWireItem({
+      payload: { B: Buffer.from('hello') },
+      set: { BS: [Buffer.from('a'), 'Yg=='] },
+      doc: { M: { inner: { B: new Uint8Array([1, 2]) } } },
+      list: { L: [{ S: 'x' }, { B: Buffer.from('z') }] },
+      n: { N: '1' },
+    });
 
     // Assess
     expect(wire).toEqual({ payload: { B: 'aGVsbG8=' }, set: { BS: ['YQ==', 'Yg=='] }, doc: { M: { inner: { B: 'AQI=' } } }, list: { L: [{ S: 'x' }, { B: 'eg==' }] }, n: { N: '1' } });

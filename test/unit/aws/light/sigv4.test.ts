@@ -1,6 +1,6 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import * as fc from 'fast-check';
-import { sign, type Credentials } from '../../../../functions/aws/light/sigv4';
+import { type Credentials, sign } from '../../../../functions/aws/light/sigv4';
 import { NodeSha256 } from '../../../helpers/nodeSha256';
 
 /**
@@ -48,7 +48,13 @@ const SUITE: SuiteCase[] = [
     headers: { 'My-Header1': ' value1', 'My-Header2': ' "a   b   c"' },
     authz: AUTHZ('host;my-header1;my-header2;x-amz-date', 'acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736'),
   },
-  { name: 'post-header-key-sort', method: 'POST', path: '/', headers: { 'My-Header1': 'value1' }, authz: AUTHZ('host;my-header1;x-amz-date', 'c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c') },
+  {
+    name: 'post-header-key-sort',
+    method: 'POST',
+    path: '/',
+    headers: { 'My-Header1': 'value1' },
+    authz: AUTHZ('host;my-header1;x-amz-date', 'c5410059b04c1ee005303aed430f6e6645f61f4dc9e1461ec8f8916fdf18852c'),
+  },
   {
     name: 'post-x-www-form-urlencoded',
     method: 'POST',
