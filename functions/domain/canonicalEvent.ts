@@ -1,3 +1,4 @@
+import { withoutTerminalControls } from './terminalText';
 import { createHash } from 'node:crypto';
 import { EVENT_BOUNDS as B, ELLIPSIS, HASHED_ID_PREFIX, utf8Bytes } from './eventBounds';
 import { ACTIONS, type FulfillmentEvent, PROVIDERS } from './events';
@@ -55,13 +56,14 @@ export function canonicalId(id: string): string {
 }
 
 /**
- * Display text as the event carries it: control characters removed, at most
+ * Display text as the event carries it: escape sequences and control characters removed (the same
+ * rules as the CLI's output, terminalText.ts — a name is shown in terminals, emails and the
+ * console, and must drive none of them), at most
  * `EVENT_BOUNDS.displayChars` characters; longer text is cut (never inside a surrogate pair) and
  * ends with "…".
  */
 export function displayText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = toWellFormed(text).replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  const clean = withoutTerminalControls(toWellFormed(text)).replace(/[\t\n]/g, ' ');
   if (clean.length <= B.displayChars) return clean;
   let cut = B.displayChars - ELLIPSIS.length;
   if (/[\ud800-\udbff]/.test(clean.charAt(cut - 1))) cut--;

@@ -1,3 +1,4 @@
+import { withoutTerminalControls } from '../../functions/domain/terminalText';
 /** Human output by default, `--json` for scripts; errors go to stderr with a non-zero exit. */
 
 /**
@@ -143,26 +144,13 @@ export function shortTime(iso: string | null | undefined): string {
 // ---- terminal safety ------------------------------------------------------------------------
 
 /**
- * Escape sequences: CSI (`ESC [` … final byte), OSC / DCS / SOS / PM / APC strings (up to BEL or
- * ST), and two-byte escapes; also their 8-bit C1 forms. Removed whole, so no parameter bytes are
- * left behind.
- */
-const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]?|\u009b[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\s\S]?/g;
-
-/**
- * What a terminal would act on rather than show: C0 controls (but tab and newline), DEL, C1, and
- * the Unicode bidi controls that reorder what is shown (a "Trojan Source" name or link text).
- */
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
  * Text for a terminal: escape sequences (clipboard writes, screen clears, hyperlinks, cursor
  * moves) and control characters removed. Every human output of the CLI passes through here, so
  * a customer name or a provider's answer cannot drive the operator's terminal. `singleLine` also
  * turns newlines and tabs into spaces (table cells, one-line values).
  */
 export function sanitize(text: string, options: { singleLine?: boolean } = {}): string {
-  const cleaned = text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+  const cleaned = withoutTerminalControls(text);
   return options.singleLine ? cleaned.replace(/[\t\n]/g, ' ') : cleaned;
 }
 

