@@ -1,7 +1,7 @@
-import { withoutTerminalControls } from './terminalText';
 import { createHash } from 'node:crypto';
 import { EVENT_BOUNDS as B, ELLIPSIS, HASHED_ID_PREFIX, utf8Bytes } from './eventBounds';
 import { ACTIONS, type FulfillmentEvent, PROVIDERS } from './events';
+import { withoutTerminalControls } from './terminalText';
 
 /**
  * The one gate every canonical event passes, at both ends of the queue: the ingress runs it on

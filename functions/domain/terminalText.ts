@@ -9,7 +9,8 @@
  * ST), and two-byte escapes; also their 8-bit C1 forms. Removed whole, so no parameter bytes (an
  * OSC 52 clipboard payload, an OSC 8 link target) are left behind.
  */
-export const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]?|\u009b[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\s\S]?/g;
+export const ESCAPE_SEQUENCE =
+  /\u001b\[[0-?]*[ -/]*[@-~]?|\u009b[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d\u009e\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[\s\S]?/g;
 
 /**
  * C0 controls (but tab and newline), DEL, C1, and the Unicode bidi controls that reorder what is
