@@ -226,14 +226,15 @@ describe('light client configuration', () => {
     expect(() => regionFromEnv({})).toThrow('AWS_REGION');
   });
 
-  it('resolves endpoints: service override, global override, partitions, FIPS', () => {
+  it('resolves endpoints: service override, global override, partitions, FIPS, dual-stack (all regions: endpoints.test.ts)', () => {
     expect(endpointFor('sqs', 'us-east-1', { AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324/', AWS_ENDPOINT_URL: 'http://other' })).toBe('http://127.0.0.1:9324');
     expect(endpointFor('secretsmanager', 'us-east-1', { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://sm' })).toBe('http://sm');
     expect(endpointFor('dynamodb', 'us-east-1', { AWS_ENDPOINT_URL: 'http://all' })).toBe('http://all');
     expect(endpointFor('dynamodb', 'eu-central-1', {})).toBe('https://dynamodb.eu-central-1.amazonaws.com');
     expect(endpointFor('sqs', 'cn-north-1', {})).toBe('https://sqs.cn-north-1.amazonaws.com.cn');
     expect(endpointFor('secretsmanager', 'us-gov-west-1', { AWS_USE_FIPS_ENDPOINT: 'true' })).toBe('https://secretsmanager-fips.us-gov-west-1.amazonaws.com');
-    expect(() => endpointFor('sqs', 'us-east-1', { AWS_USE_DUALSTACK_ENDPOINT: 'true' })).toThrow('AWS_ENDPOINT_URL_SQS');
+    expect(endpointFor('sqs', 'us-east-1', { AWS_USE_DUALSTACK_ENDPOINT: 'true' })).toBe('https://sqs.us-east-1.api.aws');
+    expect(endpointFor('dynamodb', 'eusc-de-east-1', {})).toBe('https://dynamodb.eusc-de-east-1.amazonaws.eu');
   });
 
   it('fails a call without credentials with a configuration error, without retrying', async () => {
