@@ -71,7 +71,8 @@ const PRODUCT = 'sub-pro';
 function planSubscription(i: number, options: SubscriptionsOptions, random: Random, traffic: ReturnType<typeof fastspringTraffic>): Plan {
   const stamp = `${Date.now().toString(36)}${i}`;
   const sub = { order: `SOAK-S-${stamp}`, subscription: `SUB-${stamp}`, product: PRODUCT, email: `sub-${stamp}@example.com` };
-  const quantity = random.int(1, 6);
+  // Most subscriptions are a few seats; one in 50 is a fleet of 100–500 (its item is the largest).
+  const quantity = i % 50 === 0 ? random.int(100, 500) : random.int(1, 6);
   const ids = Array.from({ length: quantity }, (_, unit) => licenseIdFor({ provider: 'fastspring', scope: sub.order, providerProductId: PRODUCT, unit }));
   const copies = () => (random.chance(0.15) ? 2 : 1);
   const steps: Step[] = [{ request: traffic.order(sub, quantity), copies: copies() }];
