@@ -184,12 +184,26 @@ describe('keysmith CLI against the local stack', () => {
       const id = licenses[1]!.licenseId;
       const suspended = await run('suspend', id, '--reason', 'payment dispute', '--json');
       expect(suspended.code).toBe(0);
+      const suspendedEvent = suspended.json<{ eventId: string }>().eventId;
       expect(suspended.json()).toMatchObject({ licenseId: id, action: 'suspend', applied: true, ok: true, reason: 'manual: payment dispute', license: { status: 'suspended' } });
+      // show says why it is not active: the hold, on this license, with the event that set it.
+      const [held, heldHuman] = await Promise.all([run('show', id, '--json'), run('show', id)]);
+      expect(held.json<{ license: { holds: unknown[] } }>().license.holds).toEqual([
+        { kind: 'seller-suspended', on: 'license', since: expect.any(String), eventId: suspendedEvent, reason: 'manual: payment dispute' },
+      ]);
+      expect(heldHuman.stdout).toMatch(
+        /^holds {5}why it is not active:\n {2}- suspended by you \(lifted only by `keysmith reinstate`\); on the license, since .* by manual: payment dispute \(manual#/m,
+      );
       const reinstated = await run('reinstate', id, '--reason', 'dispute won');
       expect(reinstated.code).toBe(0);
       expect(reinstated.stdout).toMatch(/suspended → active/);
       const history = (await run('show', id, '--json')).json<{ license: { history: { action: string; reason: string }[] } }>().license.history;
       expect(history.map((h) => `${h.action}:${h.reason}`)).toEqual(['issue:order.completed', 'suspend:manual: payment dispute', 'reinstate:manual: dispute won']);
+      expect((await run('show', id, '--json')).json<{ license: { holds: unknown[] } }>().license.holds).toEqual([]);
+      // A second reinstatement lifts nothing: recorded, and said, as "no change".
+      const again = await run('reinstate', id, '--reason', 'nothing to lift');
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/no change, still active/);
     });
 
     it('revokes (also without waiting); a revocation is final, so reinstate exits 1', async () => {
