@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { SECRET_NAMES, type SecretName } from '../../functions/aws/secrets';
+import { SECRET_NAMES, SECRET_OWNER, type SecretName } from '../../functions/aws/secrets';
 import { parseOfferKeys } from '../../functions/providers/elements/keys';
 import { MIN_PATH_SECRET_LENGTH } from '../../functions/providers/selldone/verify';
 
@@ -11,15 +11,8 @@ import { MIN_PATH_SECRET_LENGTH } from '../../functions/providers/selldone/verif
 /** The shared secrets that accept a `<NAME>_PREVIOUS` during a rotation (see functions/aws/secrets.ts). */
 export const ROTATABLE: readonly SecretName[] = ['KEYSMITH_FASTSPRING_SECRET', 'KEYSMITH_HOTMART_HOTTOK', 'KEYSMITH_SELLDONE_PATH_SECRET'];
 
-/** Which provider a secret belongs to (the rest are the license keys). */
-export const SECRET_PROVIDER: Partial<Record<SecretName, string>> = {
-  KEYSMITH_FASTSPRING_SECRET: 'fastspring',
-  KEYSMITH_HOTMART_HOTTOK: 'hotmart',
-  KEYSMITH_SELLDONE_PATH_SECRET: 'selldone',
-  KEYSMITH_PADDLE_PUBLIC_KEY: 'paddle',
-  KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: 'paddle',
-  KEYSMITH_ELEMENTS_OFFER_KEYS: 'elements',
-};
+/** Which provider a secret belongs to (the rest are the license keys): SECRET_OWNER without them. */
+export const SECRET_PROVIDER: Partial<Record<SecretName, string>> = Object.fromEntries(Object.entries(SECRET_OWNER).filter(([, owner]) => owner !== 'license'));
 
 /** A name `secrets set` accepts: one of SECRET_NAMES, or `<NAME>_PREVIOUS` of a rotatable one. */
 export function secretBaseName(name: string): SecretName | undefined {
