@@ -122,16 +122,11 @@ export class DynamoEntitlementStore implements EntitlementStore {
     const pk = entitlementPk(provider, scope);
     const keys = [key(pk, ENT_SK), key(pk, recordSk(eventId)), ...(businessKey !== undefined ? [key(pk, businessKeySk(businessKey))] : [])];
     const items: Record<string, AttributeValue>[] = [];
-    let request: Record<string, AttributeValue>[] = keys;
-    for (let attempt = 0; request.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > 8) throw new Error(`DynamoDB left ${request.length} reads unprocessed`);
-        await sleep(Math.min(50 * 2 ** attempt, 2000));
-      }
+    await untilProcessed(keys, 'reads', async (request) => {
       const result = await this.client.send(new BatchGetItemCommand({ RequestItems: { [this.tableName]: { Keys: request, ConsistentRead: true } } }));
       items.push(...(result.Responses?.[this.tableName] ?? []));
-      request = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-    }
+      return result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    });
     const view: EventView = {};
     for (const item of items) {
       const sk = item[TABLE.sortKey]?.S;
@@ -390,15 +385,22 @@ export function lookupRequests(state: Pick<Entitlement, 'provider' | 'scope' | '
 /** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed. */
 export async function batchWrite(client: DynamoDBClient, tableName: string, requests: WriteRequest[]): Promise<void> {
   for (let i = 0; i < requests.length; i += 25) {
-    let pending: WriteRequest[] = requests.slice(i, i + 25);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) {
-        if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} writes unprocessed`);
-        await sleep(Math.min(50 * 2 ** attempt, 2000));
-      }
+    await untilProcessed(requests.slice(i, i + 25), 'writes', async (pending) => {
       const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
-      pending = result.UnprocessedItems?.[tableName] ?? [];
+      return result.UnprocessedItems?.[tableName] ?? [];
+    });
+  }
+}
+
+/** Call `batch` with `first`, then with what DynamoDB left unprocessed, backing off, up to 8 retries. */
+async function untilProcessed<T>(first: T[], what: string, batch: (request: T[]) => Promise<T[]>): Promise<void> {
+  let request = first;
+  for (let attempt = 0; request.length > 0; attempt++) {
+    if (attempt > 0) {
+      if (attempt > 8) throw new Error(`DynamoDB left ${request.length} ${what} unprocessed`);
+      await sleep(Math.min(50 * 2 ** attempt, 2000));
     }
+    request = await batch(request);
   }
 }
 
