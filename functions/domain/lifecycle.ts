@@ -165,14 +165,12 @@ function setHold(state: Entitlement, event: FulfillmentEvent, hold: Hold, applie
 
 /** Lift holds of these kinds where the event aims; lifting nothing is recorded as "no change". */
 function lift(state: Entitlement, event: FulfillmentEvent, kinds: readonly HoldKind[], applied: AppliedEvent): void {
-  if (aimsAtOrder(event)) {
-    liftEverywhere(state, kinds, applied);
-  } else {
-    const targets = selectLicenses(state, event);
-    liftFrom(targets, kinds, applied);
+  const targets = aimsAtOrder(event) ? 'all' : selectLicenses(state, event);
+  if (targets === 'all') liftEverywhere(state, kinds, applied);
+  else liftFrom(targets, kinds, applied);
+  if (!applied.changes?.some((c) => c.what === 'lifted')) {
+    change(applied, { licenses: targets === 'all' ? 'all' : targets.map((l) => l.licenseId), what: 'no change', detail: `no ${kinds.join(' or ')} hold to lift` });
   }
-  if (!applied.changes?.some((c) => c.what === 'lifted'))
-    change(applied, { licenses: aimsAtOrder(event) ? 'all' : selectLicenses(state, event).map((l) => l.licenseId), what: 'no change', detail: `no ${kinds.join(' or ')} hold to lift` });
 }
 
 function liftEverywhere(state: Entitlement, kinds: readonly HoldKind[], applied: AppliedEvent): void {

@@ -2,7 +2,7 @@ import { ItemBudgetExceeded } from '../aws/itemSize';
 import { type Mailer, PermanentMailError } from '../aws/mailer';
 import { type EntitlementStore, type EventView, type StoredEntitlement, VersionConflict } from '../aws/store';
 import { renderEmail } from '../domain/email';
-import { type AppliedEvent, type ApplyContext, apply, type Entitlement, recentlyApplied, retirePending } from '../domain/entitlement';
+import { type AppliedEvent, type ApplyContext, apply, type Entitlement, emptyEntitlement, recentlyApplied, retirePending } from '../domain/entitlement';
 import type { FulfillmentEvent } from '../domain/events';
 import type { Logger } from '../log/logger';
 import { maskEmail } from '../log/logger';
@@ -157,7 +157,7 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
  */
 async function refuseOversized(event: FulfillmentEvent, current: StoredEntitlement | undefined, error: ItemBudgetExceeded, deps: ProcessDeps, ctx: ApplyContext): Promise<WriteOutcome> {
   deps.log.error('event would outgrow the entitlement item; recorded, not applied', { provider: event.provider, scope: event.scope, eventId: event.eventId, bytes: error.bytes });
-  const state = current?.state ?? apply(undefined, { ...event, action: 'record' }, ctx).state;
+  const state = current?.state ?? emptyEntitlement(event, ctx.now);
   const record: AppliedEvent = {
     eventId: event.eventId,
     seq: 0,
@@ -191,7 +191,7 @@ async function finishApplied(event: FulfillmentEvent, stored: StoredEntitlement,
 /** A duplicate: finish whatever its record still owes (lookups, the email), from the record item. */
 async function finishDuplicate(event: FulfillmentEvent, seen: EventView, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<ProcessResult> {
   const view = seen.stored ? seen : { ...seen, stored: await deps.store.get(event.provider, event.scope) };
-  const state = view.stored?.state ?? apply(undefined, { ...event, action: 'record' }, ctx).state;
+  const state = view.stored?.state ?? emptyEntitlement(event, ctx.now);
   let record = view.record ?? (await recordItemOf(event, view, deps));
   if (!record) {
     // A business-key duplicate (same order, new event id): nothing is owed.
