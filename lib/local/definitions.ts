@@ -8,7 +8,14 @@ import { LOCAL, QUEUE, TABLE } from '../../functions/settings';
  * defaults are always the settings.
  */
 
-/** Test knobs: a 1-second visibility timeout turns a 3-minute retry into a 1-second one. */
+/**
+ * Test knobs: a 1-second visibility timeout turns a 3-minute retry into a 1-second one.
+ *
+ * Careful: AWS refuses a visibility timeout below the worker's timeout, and for good reason. Below
+ * it, a message whose invocation runs long (a busy machine) is handed out again while still being
+ * processed, and each such hand-out counts toward `maxReceiveCount`. Use it only where messages
+ * are meant to fail (the DLQ tests); the worker's own retries set their delay explicitly.
+ */
 export interface QueueOverrides {
   /** @default QUEUE.visibilityTimeoutSeconds */
   visibilityTimeoutSeconds?: number;

@@ -12,6 +12,13 @@ import { type Harness, startHarness } from './support';
  * → DynamoDB/SES emulators), with faults injected into the worker's real SDK clients and crashes
  * at the state machine's checkpoints. Retry delays are the worker's real backoff scaled down ten
  * times (10 s → 1 s) so a 30-second storm takes three seconds of test time.
+ *
+ * The queue keeps its production visibility timeout. A shorter one (this file once used 1 s) is a
+ * configuration AWS refuses — visibility below the worker's timeout — and on a busy machine it let
+ * SQS hand a message out again while its first invocation was still running, so slow but healthy
+ * deliveries used up `maxReceiveCount` and were dead-lettered. Every failure here comes back after
+ * the worker's own (scaled) backoff; a message that waited out the full visibility timeout would
+ * mean the worker lost one, and would fail the 60-second drain.
  */
 
 const SCALE = 10;
@@ -25,7 +32,6 @@ describe('exactly-once effects under faults, on the local stack', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({
-      queueOverrides: { visibilityTimeoutSeconds: 1 },
       worker: ({ dynamo, ses }) => {
         let n = 0;
         injectFaults(dynamo, () => (dynamoThrottleEvery > 0 && ++n % dynamoThrottleEvery === 0 ? 'throttle' : undefined));
@@ -76,7 +82,7 @@ describe('exactly-once effects under faults, on the local stack', () => {
     expect(await h.queueDepth(h.stack.dlqUrl)).toBe(0);
   }
 
-  it('crash after the state write, before the email → SQS redelivers after the visibility timeout → one license set, one email', async () => {
+  it('crash after the state write, before the email → redelivered after the worker backoff → one license set, one email', async () => {
     const o = await order('crash-state');
     crashes.set(o.scope, 'after-state-write');
     expect((await h.send(o.request)).status).toBe(200);
