@@ -1,7 +1,7 @@
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { CallsResult } from './awsCalls';
-import type { ColdResult, ColdRun } from './coldStart';
+import { type ColdResult, type ColdRun, LICENSING } from './coldStart';
 import type { CpuResult, SdkCostResult } from './cpu';
 import type { EmulatorFloor, EndToEndResult } from './endToEnd';
 import { fmtKb, fmtMs, fmtRatio, verdict } from './stats';
@@ -15,6 +15,14 @@ export const GOALS = {
   workerCallsPerDuplicate: 1,
   ordersPerSecond: 200,
   ackP99Ms: 25,
+  // Issue 11 ("Numbers"): the license API's function, held to the ingress standard.
+  licensingBundleBytes: 100 * 1024,
+  licensingCpuRatio: 3,
+  /** DynamoDB calls per validate (one Query of the license's partition). */
+  validateCalls: 1,
+  /** Per activate: at most one read and one conditional write. */
+  activateReads: 1,
+  activateWrites: 1,
 } as const;
 
 export interface Machine {
@@ -86,6 +94,10 @@ export function verdicts(results: Results): Verdict[] {
     out.push({ figure: `bundle size ${r.name}`, met: r.bytes <= GOALS.bundleBytes });
     out.push({ figure: `cold start ${r.name}`, met: r.ratio <= GOALS.coldRatio });
   }
+  for (const r of (results.cold?.results ?? []).filter((x) => x.name === LICENSING)) {
+    out.push({ figure: 'bundle size licensing', met: r.bytes <= GOALS.licensingBundleBytes });
+    out.push({ figure: 'cold start licensing', met: r.ratio <= GOALS.coldRatio });
+  }
   if (results.calls) {
     for (const [provider, c] of Object.entries(results.calls.newOrder)) out.push({ figure: `AWS calls new order ${provider}`, met: c.ingress + c.worker <= GOALS.callsPerNewOrder });
     out.push({ figure: 'worker calls per redelivered duplicate', met: results.calls.redelivered.worker <= GOALS.workerCallsPerDuplicate });
@@ -97,7 +109,7 @@ export function verdicts(results: Results): Verdict[] {
   return out;
 }
 
-const isIngress = (r: ColdResult): boolean => r.name !== 'worker' && !r.sdkVariant && !r.sizeOnly;
+const isIngress = (r: ColdResult): boolean => r.name !== 'worker' && r.name !== LICENSING && !r.sdkVariant && !r.sizeOnly;
 
 export function render(input: ReportInput): string {
   const { machine: m, results: r } = input;
@@ -185,10 +197,22 @@ export function render(input: ReportInput): string {
           (x) =>
             `| ${x.name} ingress | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.bundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`,
         ),
+      ...c.results
+        .filter((x) => x.name === LICENSING)
+        .map(
+          (x) =>
+            `| licensing (license API; goal ≤ ${fmtKb(GOALS.licensingBundleBytes)}) | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.licensingBundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`,
+        ),
       ...c.results.filter((x) => x.name === 'worker').map((x) => `| worker | ${fmtKb(x.bytes)} | no goal | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio)} | no goal | ${cleanRatio(x.name)} |`),
       ...c.results.filter((x) => x.sizeOnly).map((x) => `| ${x.name} (SES feedback; size only) | ${fmtKb(x.bytes)} | no goal | — | — | no goal | — |`),
       '',
     );
+    if (c.results.some((x) => x.name === LICENSING)) {
+      push(
+        `The **licensing** row is the license API's function (issue 11: bundle ≤ ${fmtKb(GOALS.licensingBundleBytes)}, cold start ≤ ${GOALS.coldRatio}× bare node, the ingress's method). Its first request is an app's \`validate\` of a key the worker issued for a live order: one GetSecretValue (the license signing key), one DynamoDB Query that the stub answers with that license's VIEW item — built by the worker's own code (licenseView, apiPartition, the store's item layout) — and the answer with a freshly signed license file. The run fails unless the answer is \`valid: true\`. The floor row is the ingress's, not this function's.`,
+        '',
+      );
+    }
     const sdk = c.results.find((x) => x.sdkVariant);
     const light = c.results.find((x) => x.name === 'fastspring');
     if (sdk && light) {
