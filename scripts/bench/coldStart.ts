@@ -44,6 +44,8 @@ export interface ColdResult extends BundleResult {
 export const LIGHT_CLIENT_DIR = 'functions/aws/light';
 /** The license API's function in the bundle list (not an ingress: goals of its own). */
 export const LICENSING = 'licensing';
+/** Its floor process's name among the timed candidates (clean-env timing: `clean.results`). */
+export const LICENSING_FLOOR = 'licensing-floor';
 
 export async function bundles(dir: string): Promise<BundleResult[]> {
   mkdirSync(dir, { recursive: true });
@@ -74,6 +76,8 @@ export interface ColdRun {
   results: ColdResult[];
   /** The floor process (coldFloor.cjs): modules and AWS calls any ingress needs, nothing else. */
   floor: Timing;
+  /** The license API's floor (coldFloorLicensing.cjs): what any validate needs, nothing else. */
+  licensingFloor: Timing;
   /** The same measurements with a clean environment (PATH and the function's variables only). */
   clean: { results: Map<string, Timing>; floor: Timing };
   /** NODE_* variables inherited from the caller's environment (they change every process's startup). */
@@ -122,6 +126,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
     const candidates: { name: string; args: string[] }[] = [
       { name: 'bare', args: ['-e', '0'] },
       { name: 'floor', args: [floorScript, events.get('fastspring')!] },
+      { name: LICENSING_FLOOR, args: [resolve(BENCH_DIR, 'coldFloorLicensing.cjs'), events.get(LICENSING)!] },
       ...built.map((b) => ({ name: b.name, args: [child, b.file, events.get(b.name)!] })),
     ];
     const measure = async (env: NodeJS.ProcessEnv): Promise<Map<string, Timing>> => {
@@ -144,6 +149,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
         return { ...b, coldMs: t.ms, bareMs: t.bareMs, ratio: t.ratio, runs };
       }),
       floor: inheritedTimes.get('floor')!,
+      licensingFloor: inheritedTimes.get(LICENSING_FLOOR)!,
       clean: { results: cleanTimes, floor: cleanTimes.get('floor')! },
       inheritedNodeVariables: Object.keys(process.env).filter((name) => name.startsWith('NODE_')),
       runs,

@@ -1,7 +1,7 @@
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { CallsResult, LicensingCall } from './awsCalls';
-import { type ColdResult, type ColdRun, LICENSING } from './coldStart';
+import { type ColdResult, type ColdRun, LICENSING, LICENSING_FLOOR } from './coldStart';
 import type { CpuResult, SdkCostResult } from './cpu';
 import type { EmulatorFloor, EndToEndResult } from './endToEnd';
 import type { LicensingCpuResult } from './licensingCpu';
@@ -232,6 +232,9 @@ export function render(input: ReportInput): string {
           (x) =>
             `| ${x.name} ingress | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.bundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`,
         ),
+      ...(c.results.some((x) => x.name === LICENSING) && c.licensingFloor
+        ? [`| licensing floor (reference) | — | — | ${fmtMs(c.licensingFloor.ms)} | ${fmtRatio(c.licensingFloor.ratio)} | — | ${cleanRatio(LICENSING_FLOOR)} |`]
+        : []),
       ...c.results
         .filter((x) => x.name === LICENSING)
         .map(
@@ -244,7 +247,7 @@ export function render(input: ReportInput): string {
     );
     if (c.results.some((x) => x.name === LICENSING)) {
       push(
-        `The **licensing** row is the license API's function (issue 11: bundle ≤ ${fmtKb(GOALS.licensingBundleBytes)}, cold start ≤ ${GOALS.coldRatio}× bare node, the ingress's method). Its first request is an app's \`validate\` of a key the worker issued for a live order: one GetSecretValue (the license signing key), one DynamoDB Query that the stub answers with that license's VIEW item — built by the worker's own code (licenseView, apiPartition, the store's item layout) — and the answer with a freshly signed license file. The run fails unless the answer is \`valid: true\`. The floor row is the ingress's, not this function's.`,
+        `The **licensing** row is the license API's function (issue 11: bundle ≤ ${fmtKb(GOALS.licensingBundleBytes)}, cold start ≤ ${GOALS.coldRatio}× bare node, the ingress's method). Its first request is an app's \`validate\` of a key the worker issued for a live order: one GetSecretValue (the license signing key), one DynamoDB Query that the stub answers with that license's VIEW item — built by the worker's own code (licenseView, apiPartition, the store's item layout) — and the answer with a freshly signed license file. The run fails unless the answer is \`valid: true\`. Its own floor, the **licensing floor** row, is a script that loads node:crypto, node:http and node:https, hashes the key, makes the same two AWS calls in a row (GetSecretValue, Query), reads the view, parses the signing key and makes one Ed25519 signature — nothing else.`,
         '',
       );
     }
@@ -269,7 +272,7 @@ export function render(input: ReportInput): string {
     push(
       '## 3. AWS calls per order',
       '',
-      `Over the local stack (\`npm start\`'s code: real handlers, emulators, event-source poller), one order at a time. Counted where calls leave the process: an SDK middleware on every AWS SDK client (\`initialize\` step) and, for the ingress's light client, node:http's \`http.client.request.start\` diagnostics channel — each handler runs in an AsyncLocalStorage scope, so every call is attributed to the ingress or the worker; the poller's own calls (ReceiveMessage, DeleteMessageBatch — the event source mapping's, not ours) are not counted. Worst of ${c.ordersPerProvider} orders per provider. Secrets come from the environment locally; in AWS each function adds one GetSecretValue per cold start, not per order. **Goals: ≤ ${GOALS.callsPerNewOrder} per new order end to end; a duplicate costs the worker ≤ ${GOALS.workerCallsPerDuplicate}.**`,
+      `Over the local stack (\`npm start\`'s code: real handlers, emulators, event-source poller), one order at a time. Counted where calls leave the process: an SDK middleware on every AWS SDK client (\`initialize\` step) and, for the ingress's light client, node:http's \`http.client.request.start\` diagnostics channel — each handler runs in an AsyncLocalStorage scope, so every call is attributed to the ingress, the worker or the licensing function; the poller's own calls (ReceiveMessage, DeleteMessageBatch — the event source mapping's, not ours) are not counted. Worst of ${c.ordersPerProvider} orders per provider. Secrets come from the environment locally; in AWS each function adds one GetSecretValue per cold start, not per order. **Goals: ≤ ${GOALS.callsPerNewOrder} per new order end to end; a duplicate costs the worker ≤ ${GOALS.workerCallsPerDuplicate}.**`,
       '',
       `Since issue 11 the worker also writes one **license view** per license of a new order (a conditional PutItem of the license's \`VIEW\` item, which the license API reads — functions/domain/licenseView.ts): a new order now costs the worker its earlier calls **plus 1 PutItem per license** (the two columns after the worker's). The total column counts them and the goal is judged on that total, unchanged; the "without views" column is issue 6's scope, shown so the cause of any miss is plain. Views are counted by the SDK middleware (PutItem of an item whose sort key is \`VIEW\`), licenses read back from the table.`,
       '',
@@ -290,7 +293,7 @@ export function render(input: ReportInput): string {
       push(
         '### License API: DynamoDB calls per request',
         '',
-        `A live FastSpring order (${o.licenses ?? '?'} license(s); ingress ${o.ingress}, worker ${o.worker}: ${o.workerOps}, of which ${o.workerViews} license view(s)), then the license API on its key through the local stack's licensing route, one request at a time, in this order. Calls are counted on the wire in the licensing function's scope (node:http diagnostics channel, the light client's \`X-Amz-Target\`); a write counts as conditional when the body it sent carries a \`ConditionExpression\`. Each request must get the answer named in the table, or the run fails. In AWS the function adds one GetSecretValue per cold start (the license signing key; section 2), none per request. **Goals (issue 11): validate = ${GOALS.validateCalls} DynamoDB read; activate ≤ ${GOALS.activateReads} read + ${GOALS.activateWrites} conditional write.**`,
+        `A live FastSpring order (${o.licenses ?? '?'} license(s); ingress ${o.ingress}, worker ${o.worker}: ${o.workerOps}, of which ${o.workerViews} license view(s)), then the license API on its key through the local stack's licensing route, one request at a time, in this order. Calls are counted on the wire in the licensing function's scope (node:http diagnostics channel, the light client's \`X-Amz-Target\`); a write counts as conditional when the light client's call carried a \`ConditionExpression\` (read from its input at \`AwsJsonClient.call\`, scripts/bench/instrument.ts). Each request must get the answer named in the table, or the run fails. In AWS the function adds one GetSecretValue per cold start (the license signing key; section 2), none per request. **Goals (issue 11): validate = ${GOALS.validateCalls} DynamoDB read; activate ≤ ${GOALS.activateReads} read + ${GOALS.activateWrites} conditional write.**`,
         '',
         '| request | answer | DynamoDB calls | reads | writes (conditional) | goal | |',
         '|---|---|---|---|---|---|---|',
