@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
-import type { ProviderName } from '../../functions/domain/events';
+import type { StorefrontName } from '../../functions/domain/events';
 import { LICENSING_ENTRY } from '../../functions/licensing/routes';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import { FEEDBACK_ENTRY, WORKER_ENTRY } from '../../lib/keysmith-stack';
@@ -117,7 +117,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
     const events = new Map<string, string>();
     for (const b of built) {
       const file = join(dir, `${b.name}.event.json`);
-      const provider = b.name.replace(/-sdk$/, '') as ProviderName;
+      const provider = b.name.replace(/-sdk$/, '') as StorefrontName;
       writeFileSync(file, JSON.stringify(await firstEvent(b.name, provider, secrets, license)));
       events.set(b.name, file);
     }
@@ -160,7 +160,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
 }
 
 /** What each function is started with: a sample webhook, an SQS batch, or an app's validate. */
-async function firstEvent(name: string, provider: ProviderName, secrets: BenchSecrets, license: LicenseFixture): Promise<unknown> {
+async function firstEvent(name: string, provider: StorefrontName, secrets: BenchSecrets, license: LicenseFixture): Promise<unknown> {
   if (name === 'worker') return workerEvent(secrets);
   // coldChild.cjs exits 0 only on a 2xx: a validate that finds the license (a 404 would fail the run).
   if (name === LICENSING) return licensingApiEvent('validate', { license_key: license.key }, 'cold-licensing');

@@ -7,7 +7,7 @@ import { viewItem } from '../../functions/aws/store';
 import { applyContextFactory } from '../../functions/config/applyContext';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
 import { apply, type Entitlement, type License } from '../../functions/domain/entitlement';
-import type { ProviderName } from '../../functions/domain/events';
+import type { StorefrontName } from '../../functions/domain/events';
 import { apiPartition, licenseView } from '../../functions/domain/licenseView';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import type { WebhookRequest } from '../../functions/ingress/types';
@@ -23,7 +23,7 @@ import { ROOT } from './paths';
  * temporary folder) and signed sample requests built by each provider's own sample builder.
  */
 
-export const PROVIDERS: readonly ProviderName[] = PROVIDER_REGISTRY.map((r) => r.name);
+export const PROVIDERS: readonly StorefrontName[] = PROVIDER_REGISTRY.map((r) => r.name);
 
 export interface BenchSecrets {
   /** Every dev secret, including the private halves the samples sign with. */
@@ -45,7 +45,7 @@ export function benchSecrets(): BenchSecrets {
 }
 
 /** `count` signed samples (fresh order and event ids each) for one provider. */
-export async function samples(provider: ProviderName, secrets: BenchSecrets, count: number, email?: (i: number) => string): Promise<SampleRequest[]> {
+export async function samples(provider: StorefrontName, secrets: BenchSecrets, count: number, email?: (i: number) => string): Promise<SampleRequest[]> {
   const builder = await PROVIDER_REGISTRY.find((r) => r.name === provider)!.sample();
   const out: SampleRequest[] = [];
   for (let i = 0; i < count; i++) out.push(builder.build({ secrets: secrets.all, ...(email ? { email: email(i) } : {}) }));
