@@ -9,6 +9,7 @@ import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import { FEEDBACK_ENTRY, WORKER_ENTRY } from '../../lib/keysmith-stack';
 import { bundleLikeCdk } from './bundle';
 import { type BenchSecrets, benchSecrets, type LicenseFixture, licenseFixture, licensingApiEvent, samples, toApiEvent } from './fixtures';
+import { LICENSING, LICENSING_FLOOR } from './names';
 import { BENCH_DIR, ROOT as root } from './paths';
 import { median } from './stats';
 import { startStubAws } from './stubAws';
@@ -42,10 +43,6 @@ export interface ColdResult extends BundleResult {
 }
 
 export const LIGHT_CLIENT_DIR = 'functions/aws/light';
-/** The license API's function in the bundle list (not an ingress: goals of its own). */
-export const LICENSING = 'licensing';
-/** Its floor process's name among the timed candidates (clean-env timing: `clean.results`). */
-export const LICENSING_FLOOR = 'licensing-floor';
 
 export async function bundles(dir: string): Promise<BundleResult[]> {
   mkdirSync(dir, { recursive: true });

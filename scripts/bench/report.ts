@@ -1,10 +1,11 @@
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import type { CallsResult, LicensingCall } from './awsCalls';
-import { type ColdResult, type ColdRun, LICENSING, LICENSING_FLOOR } from './coldStart';
+import type { ColdResult, ColdRun } from './coldStart';
 import type { CpuResult, SdkCostResult } from './cpu';
 import type { EmulatorFloor, EndToEndResult } from './endToEnd';
 import type { LicensingCpuResult } from './licensingCpu';
+import { LICENSING, LICENSING_FLOOR } from './names';
 import { fmtKb, fmtMs, fmtRatio, verdict } from './stats';
 
 /** The goals of issue 6, in one place: the report prints each next to its figure. */
