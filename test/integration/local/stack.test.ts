@@ -73,6 +73,7 @@ describe('local stack', () => {
 
       expect(info).toEqual({
         url: stack.url,
+        licensingUrl: stack.url,
         port: stack.port,
         endpoints: stack.endpoints,
         queueUrl: stack.queueUrl,
