@@ -14,6 +14,7 @@ import type { Construct, IConstruct } from 'constructs';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCatalog';
 import type { Catalog } from '../functions/domain/catalog';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../functions/providers/registry';
+import { isWebhookProvider } from '../functions/providers/types';
 import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath } from './catalogWarnings';
 import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
 import { KeysmithDashboard } from './constructs/KeysmithDashboard';
@@ -140,7 +141,8 @@ export class KeysmithStack extends Stack {
     }
 
     // ── build ───────────────────────────────────────────────────────────────────────────────
-    const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => p.name) });
+    const webhookProviders = providers.filter(isWebhookProvider);
+    const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => ({ name: p.name, secretNames: p.secrets.map((s) => s.name) })) });
     // Settings (never secrets) every function gets; each construct adds the ARNs its functions need.
     const environment = {
       KEYSMITH_TABLE_NAME: store.table.tableName,
@@ -151,10 +153,10 @@ export class KeysmithStack extends Stack {
     const shared = { store, catalog: props.catalog, projectRoot, logRetention, environment };
     const mail = new KeysmithMailFeedback(this, 'MailFeedback', { ...shared, ...(props.sesConfigurationSetName ? { sesConfigurationSetName: props.sesConfigurationSetName } : {}) });
     const pipeline = new KeysmithEventPipeline(this, 'Pipeline', { ...shared, sesConfigurationSetName: mail.configurationSet.configurationSetName });
-    const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
+    const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers: webhookProviders, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
     const alarms = new KeysmithAlerting(this, 'Alerting', {
       service: this.stackName,
-      providers: providers.map((p) => p.name),
+      providers: webhookProviders.map((p) => p.name),
       deadLetterQueue: pipeline.deadLetterQueue,
       worker: pipeline.worker,
       ingressFunctions: webhooks.ingressFunctions,
@@ -168,7 +170,7 @@ export class KeysmithStack extends Stack {
       // Dashboards are global: the region keeps two deployments of one stack name apart.
       dashboardName: `${this.stackName}-${this.region}`,
       service: this.stackName,
-      providers: providers.map((p) => p.name),
+      providers: webhookProviders.map((p) => p.name),
       api: webhooks.api,
       queue: pipeline.queue,
       deadLetterQueue: pipeline.deadLetterQueue,
@@ -199,7 +201,7 @@ export class KeysmithStack extends Stack {
     this.acknowledgeNagFindings();
     const endpoint = this.api.apiEndpoint;
     new CfnOutput(this, 'ApiUrl', { value: endpoint, description: 'HTTP API base URL (no trailing slash)' });
-    for (const provider of providers) {
+    for (const provider of webhookProviders) {
       const paths = [...new Set(provider.routes.map((r) => r.path))];
       new CfnOutput(this, `WebhookUrl${capitalize(provider.name)}`, { value: paths.map((path) => `${endpoint}${path}`).join(' '), description: `Webhook URL to configure at ${provider.name}` });
     }

@@ -4,11 +4,11 @@ import { resolve } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { forgetDeliveryLog } from '../../functions/aws/deliveryLog';
 import { forgetQueue } from '../../functions/aws/queue';
-import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
+import { forgetSecrets } from '../../functions/aws/secrets';
 import { EXAMPLE_CONFIG_PATH, forgetCatalog, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
 import { createLogger } from '../../functions/log/logger';
-import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
+import { SECRET_NAMES, WEBHOOK_PROVIDERS, type WebhookRegistration } from '../../functions/providers/registry';
 import { LOCAL } from '../../functions/settings';
 import { forgetWorker } from '../../functions/worker/handler';
 import { type ApiRoute, createApiServer, type HttpApiHandler } from './apiServer';
@@ -40,7 +40,7 @@ export interface LocalStackOptions {
   /**
    * Handlers to use instead of the real ones (tests). With `ingress` given, only the providers
    * named in it are served; the others' routes answer 404.
-   * @default every provider from PROVIDER_REGISTRY and functions/worker/handler.ts
+   * @default every webhook provider from PROVIDER_REGISTRY and functions/worker/handler.ts
    */
   handlers?: { ingress?: Partial<Record<ProviderName, HttpApiHandler>>; worker?: WorkerHandler };
   /** Request and poller logs on stdout (JSON lines). @default true */
@@ -234,14 +234,14 @@ function applyEnvironment(env: Record<string, string>): () => void {
   };
 }
 
-function servedProviders(injected: Partial<Record<ProviderName, HttpApiHandler>> | undefined): ProviderRegistration[] {
-  if (!injected) return [...PROVIDER_REGISTRY];
-  const unknown = Object.keys(injected).filter((name) => !PROVIDER_REGISTRY.some((r) => r.name === name));
-  if (unknown.length > 0) throw new Error(`no provider named ${unknown.join(', ')} in PROVIDER_REGISTRY`);
-  return PROVIDER_REGISTRY.filter((r) => injected[r.name] !== undefined);
+function servedProviders(injected: Partial<Record<ProviderName, HttpApiHandler>> | undefined): WebhookRegistration[] {
+  if (!injected) return [...WEBHOOK_PROVIDERS];
+  const unknown = Object.keys(injected).filter((name) => !WEBHOOK_PROVIDERS.some((r) => r.name === name));
+  if (unknown.length > 0) throw new Error(`no webhook provider named ${unknown.join(', ')} in PROVIDER_REGISTRY`);
+  return WEBHOOK_PROVIDERS.filter((r) => injected[r.name] !== undefined);
 }
 
-async function loadRoutes(registrations: ProviderRegistration[], injected?: Partial<Record<ProviderName, HttpApiHandler>>): Promise<ApiRoute[]> {
+async function loadRoutes(registrations: WebhookRegistration[], injected?: Partial<Record<ProviderName, HttpApiHandler>>): Promise<ApiRoute[]> {
   const routes: ApiRoute[] = [];
   for (const registration of registrations) {
     let handler = injected?.[registration.name];
@@ -257,7 +257,7 @@ async function loadRoutes(registrations: ProviderRegistration[], injected?: Part
   return routes;
 }
 
-function routeInfo(registrations: ProviderRegistration[], url: string): Partial<Record<ProviderName, LocalStackRoute[]>> {
+function routeInfo(registrations: WebhookRegistration[], url: string): Partial<Record<ProviderName, LocalStackRoute[]>> {
   const out: Partial<Record<ProviderName, LocalStackRoute[]>> = {};
   for (const registration of registrations) {
     out[registration.name] = registration.routes.map((route) => ({ method: route.method, path: route.path, url: `${url}${route.path}` }));

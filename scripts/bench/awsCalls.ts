@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { type BenchStack, startBenchStack } from './benchStack';
 import { rawRequest } from './http';
@@ -39,7 +39,7 @@ export async function awsCalls(ordersPerProvider = 3): Promise<CallsResult> {
   try {
     const newOrder = {} as Record<ProviderName, CallCounts>;
     let last: { sample: SampleRequest; record?: SQSRecord } | undefined;
-    for (const registration of PROVIDER_REGISTRY) {
+    for (const registration of WEBHOOK_PROVIDERS) {
       const builder = await registration.sample();
       let worst: CallCounts | undefined;
       for (let i = 0; i < ordersPerProvider; i++) {

@@ -5,7 +5,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { build, type Plugin } from 'esbuild';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import { bundledConfigDefine } from '../../lib/constructs/bundledConfigDefine';
 import { KEYSMITH_RUNTIME } from '../../lib/constructs/KeysmithFunction';
 import { FEEDBACK_ENTRY, WORKER_ENTRY } from '../../lib/keysmith-stack';
@@ -78,7 +78,7 @@ export async function bundleLikeCdk(entry: string, outfile: string, options: { s
 
 export async function bundles(dir: string): Promise<BundleResult[]> {
   mkdirSync(dir, { recursive: true });
-  const entries = [...PROVIDER_REGISTRY.map((r) => ({ name: r.name, entry: r.entry })), { name: 'worker', entry: WORKER_ENTRY }];
+  const entries = [...WEBHOOK_PROVIDERS.map((r) => ({ name: r.name, entry: r.entry })), { name: 'worker', entry: WORKER_ENTRY }];
   const out: BundleResult[] = [];
   for (const { name, entry } of entries) {
     const file = join(dir, `${name}.js`);
@@ -87,7 +87,7 @@ export async function bundles(dir: string): Promise<BundleResult[]> {
   const feedback = join(dir, 'feedback.js');
   out.push({ name: 'feedback', entry: FEEDBACK_ENTRY, file: feedback, bytes: await bundleLikeCdk(FEEDBACK_ENTRY, feedback), sizeOnly: true });
   if (existsSync(resolve(root, LIGHT_CLIENT_DIR))) {
-    const fastspring = PROVIDER_REGISTRY.find((r) => r.name === 'fastspring')!;
+    const fastspring = WEBHOOK_PROVIDERS.find((r) => r.name === 'fastspring')!;
     const file = join(dir, 'fastspring-sdk.js');
     out.push({ name: 'fastspring-sdk', entry: fastspring.entry, file, bytes: await bundleLikeCdk(fastspring.entry, file, { sdkVariant: true }), sdkVariant: true });
   }

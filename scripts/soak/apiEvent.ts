@@ -1,7 +1,7 @@
 import type { ProviderName } from '../../functions/domain/events';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import type { WebhookRequest } from '../../functions/ingress/types';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { type ApiRoute, matchRoute, toHttpApiEvent } from '../../lib/local/apiServer';
 import type { RawRequest } from './http';
@@ -13,7 +13,7 @@ import type { RawRequest } from './http';
  * compute what a genuine request means; the property tests feed it straight into `runIngress`.
  */
 
-const ROUTES: ApiRoute[] = PROVIDER_REGISTRY.flatMap((r) =>
+const ROUTES: ApiRoute[] = WEBHOOK_PROVIDERS.flatMap((r) =>
   r.routes.map((route) => ({ provider: r.name, method: route.method, path: route.path, handler: () => Promise.reject(new Error('not served in-process')) })),
 );
 

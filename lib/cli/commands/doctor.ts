@@ -1,5 +1,5 @@
-import { SECRET_NAMES, type SecretName, secretOwner } from '../../../functions/aws/secrets';
 import { configPath, loadCatalog } from '../../../functions/config/loadCatalog';
+import { SECRET_NAMES, secretOwner, secretSpec } from '../../../functions/providers/registry';
 import { exampleCatalogProblem } from '../../catalogWarnings';
 import { keyCheck } from '../keyChecks';
 import { CliError, EXIT, type Output } from '../output';
@@ -141,12 +141,13 @@ async function secretPlacement(t: Target, add: Add): Promise<void> {
   }
 }
 
-function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict, string] {
+function missing(name: string, usesSigned: boolean, where: string): [Verdict, string] {
   if (name === 'KEYSMITH_LICENSE_SECRET') return ['fail', `${name} not set ${where}: no license can be issued`];
   if (name === 'KEYSMITH_LICENSE_SIGNING_KEY') {
     return usesSigned ? ['fail', `${name} not set ${where}: the catalog has signed-license products`] : ['skip', `${name} not set (n/a: only signed licenses need it)`];
   }
-  if (name === 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY') return ['skip', `${name} not set (n/a: only Paddle sandbox orders need it)`];
+  const optional = secretSpec(name)?.optionalBecause;
+  if (optional) return ['skip', `${name} not set (n/a: ${optional})`];
   return ['warn', `${name} not set ${where}: ${SECRET_PROVIDER[name]} webhooks are refused (fine if you do not sell there)`];
 }
 

@@ -5,7 +5,7 @@ import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } 
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
-import { SECRET_NAMES } from '../../../functions/aws/secrets';
+import { SECRET_NAMES } from '../../../functions/providers/registry';
 import { QUEUE, TABLE } from '../../../functions/settings';
 import { tableIndexes } from '../../../lib/local/definitions';
 import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
