@@ -15,7 +15,7 @@ import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCa
 import type { Catalog } from '../functions/domain/catalog';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../functions/providers/registry';
 import { isWebhookProvider } from '../functions/providers/types';
-import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath } from './catalogWarnings';
+import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath, unknownCatalogProviders } from './catalogWarnings';
 import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
 import { KeysmithDashboard } from './constructs/KeysmithDashboard';
 import { KeysmithEventPipeline } from './constructs/KeysmithEventPipeline';
@@ -135,6 +135,16 @@ export class KeysmithStack extends Stack {
     validateProviders(providers);
     const projectRoot = props.projectRoot ?? findProjectRoot(__dirname);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+    const unknownProviders = unknownCatalogProviders(
+      props.catalog,
+      providers.map((p) => p.name),
+    );
+    if (unknownProviders.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'keysmith:catalog-providers',
+        `Catalog: products match ids of ${unknownProviders.join(', ')}, which no registered provider is (one of ${providers.map((p) => p.name).join(', ')}); those entries match no order.`,
+      );
+    }
     const exampleProblem = exampleCatalogProblem(props.catalog);
     if (exampleProblem) {
       Annotations.of(this).addWarningV2('keysmith:example-catalog', `Catalog: ${exampleProblem}. Deployed, every order would get an "Example App" license mailed from an address nobody owns.`);

@@ -1,6 +1,6 @@
 import { configPath, loadCatalog } from '../../../functions/config/loadCatalog';
-import { SECRET_NAMES, secretOwner, secretSpec } from '../../../functions/providers/registry';
-import { exampleCatalogProblem } from '../../catalogWarnings';
+import { PROVIDER_NAMES, SECRET_NAMES, secretOwner, secretSpec } from '../../../functions/providers/registry';
+import { exampleCatalogProblem, unknownCatalogProviders } from '../../catalogWarnings';
 import { keyCheck } from '../keyChecks';
 import { CliError, EXIT, type Output } from '../output';
 import { SECRET_PROVIDER, secretProblem } from '../secretChecks';
@@ -120,9 +120,12 @@ async function secretChecks(t: Target, add: Add): Promise<void> {
  * example): the example licenses any product id, from an address nobody owns.
  */
 function catalogCheck(add: Add): void {
-  const problem = exampleCatalogProblem(loadCatalog());
+  const catalog = loadCatalog();
+  const unknown = unknownCatalogProviders(catalog, PROVIDER_NAMES);
+  if (unknown.length > 0) add('catalog', 'fail', `${configPath()}: products match ids of ${unknown.join(', ')}, which no registered provider is (one of ${PROVIDER_NAMES.join(', ')})`);
+  const problem = exampleCatalogProblem(catalog);
   if (problem) add('catalog', 'warn', `${configPath()}: ${problem}`);
-  else add('catalog', 'ok', `${configPath()}`);
+  else if (unknown.length === 0) add('catalog', 'ok', `${configPath()}`);
 }
 
 /**
