@@ -6,9 +6,6 @@ import { SECRETS, secretBaseName, secretSpec } from '../../functions/providers/r
  * functions/config/licenseSecrets.ts). Messages never contain the value.
  */
 
-/** The shared secrets that accept a `<NAME>_PREVIOUS` during a rotation (see functions/aws/secrets.ts). */
-export const ROTATABLE: readonly string[] = SECRETS.filter((s) => s.rotatable).map((s) => s.name);
-
 /** Which provider a secret belongs to (the rest are the license keys). */
 export const SECRET_PROVIDER: Readonly<Record<string, string>> = Object.fromEntries(SECRETS.filter((s) => s.owner !== 'license').map((s) => [s.name, s.owner]));
 

@@ -9,7 +9,7 @@ import { PROVIDER_NAME_PATTERN } from '../../../functions/domain/events';
 import type { WebhookRequest } from '../../../functions/ingress/types';
 import { DEV_ONLY_NAMES, findWebhookProvider, PROVIDER_NAMES, PROVIDER_REGISTRY, SECRET_NAMES, SECRETS, secretBaseName, secretOwner, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
-import type { ProviderRegistration } from '../../../functions/providers/types';
+import type { ProviderRegistration, WebhookRegistration } from '../../../functions/providers/types';
 import { secretProblem } from '../../../lib/cli/secretChecks';
 import { KeysmithStack } from '../../../lib/keysmith-stack';
 import { ensureDevSecrets, formatEnvFile, parseEnvFile } from '../../../lib/local/devSecrets';
@@ -103,6 +103,22 @@ describe('the CDK stack builds from the registry', () => {
         items: [{ productId: 'p', quantity: 1 }],
       }).provider,
     ).toBe('manual');
+  });
+  it('takes a webhook provider whose name has a dash (construct ids and alarm metric ids stay valid)', () => {
+    const fastspring = findWebhookProvider('fastspring')!;
+    const dashed: WebhookRegistration = {
+      ...fastspring,
+      name: 'acme-pay',
+      title: 'Acme Pay',
+      routes: [{ method: 'POST', path: '/webhooks/acme-pay' }],
+      secrets: [{ ...fastspring.secrets[0]!, name: 'KEYSMITH_ACME_PAY_SECRET' }],
+    };
+    const { stack, template } = synth([...PROVIDER_REGISTRY, dashed]);
+    expect(stack.ingressFunctions.has('acme-pay')).toBe(true);
+    template.hasOutput('SecretArnAcmePay', {});
+    template.hasOutput('WebhookUrlAcmePay', {});
+    const expressions = JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(expressions).toContain('acme_pay');
   });
 });
 
