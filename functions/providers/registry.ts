@@ -2,6 +2,7 @@ import { LICENSE_SECRETS } from '../config/licenseSecrets';
 import { elementsRegistration } from './elements/registration';
 import { fastspringRegistration } from './fastspring/registration';
 import { hotmartRegistration } from './hotmart/registration';
+import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
 import { selldoneRegistration } from './selldone/registration';
 import { isWebhookProvider, type ProviderRegistration, type SecretSpec, type WebhookRegistration } from './types';

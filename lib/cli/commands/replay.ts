@@ -129,7 +129,7 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
 /** Parse + normalize the logged payload with the provider's own code. */
 async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<FulfillmentEvent[]> {
   const registration = findWebhookProvider(delivery.provider);
-  if (!registration) throw new CliError(`provider ${delivery.provider} is not registered`);
+  if (!registration) throw new CliError(`cannot replay delivery ${delivery.deliveryId}: ${delivery.provider} receives no webhooks (a seller’s own grant is not a webhook delivery)`);
   const provider = await registration.provider();
   const [method = 'POST', path = ''] = delivery.route.split(' ');
   const request: WebhookRequest = {

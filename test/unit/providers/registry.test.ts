@@ -61,7 +61,7 @@ describe('the registry itself', () => {
 });
 
 describe('the CDK stack builds from the registry', () => {
-  const manual: ProviderRegistration = { name: 'manual', title: 'Operator grants', routes: [], secrets: [] };
+  const routeless: ProviderRegistration = { name: 'routeless-test', title: 'A provider without webhooks', routes: [], secrets: [] };
   const synth = (providers: readonly ProviderRegistration[]) => {
     const stack = new KeysmithStack(appWithoutBundling(), 'Registry', { catalog: exampleCatalog(), providers });
     return { stack, template: Template.fromStack(stack) };
@@ -85,9 +85,11 @@ describe('the CDK stack builds from the registry', () => {
   });
 
   it('takes a provider without routes or secrets (operator grants) without an ingress, a route or a secret for it', () => {
-    const { stack, template } = synth([...PROVIDER_REGISTRY, manual]);
-    expect(stack.ingressFunctions.has('manual')).toBe(false);
-    expect(stack.providerSecrets.has('manual')).toBe(false);
+    const { stack, template } = synth([...PROVIDER_REGISTRY, routeless]);
+    for (const name of ['routeless-test', 'manual']) {
+      expect(stack.ingressFunctions.has(name)).toBe(false);
+      expect(stack.providerSecrets.has(name)).toBe(false);
+    }
     template.resourceCountIs('AWS::ApiGatewayV2::Route', WEBHOOK_PROVIDERS.flatMap((r) => r.routes).length);
     // The domain takes its events like any provider's.
     expect(
