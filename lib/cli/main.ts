@@ -128,6 +128,16 @@ const COMMANDS: Record<string, Command> = {
       await grant({ ...pick(ctx.values, ['email', 'product', 'seats', 'days', 'note', 'name']), wait: ctx.wait, timeoutSeconds: ctx.timeoutSeconds }, ctx.target, ctx.out);
     },
   },
+  migrate: {
+    help: `keysmith migrate
+    After upgrading keysmith: bring stored orders up to date (the license API's view of every
+    license issued before it existed). Safe to run again, and while orders arrive.`,
+    options: {},
+    async run(ctx) {
+      const { migrate } = await import('./commands/migrate');
+      await migrate(ctx.target, ctx.out);
+    },
+  },
   export: {
     help: `keysmith export [--format csv|json]
     Every license with its status, to stdout (reads every order: a table scan).`,

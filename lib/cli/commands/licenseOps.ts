@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type AttributeValue, QueryCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { parseActivations } from '../../../functions/aws/licenseApiStore';
-import { fromItem } from '../../../functions/aws/store';
 import { INSTANCES_SK } from '../../../functions/aws/storeKeys';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { Entitlement, License } from '../../../functions/domain/entitlement';
@@ -11,6 +10,7 @@ import { type Activations, activationLimit } from '../../../functions/licensing/
 import { TABLE } from '../../../functions/settings';
 import { enqueue, waitForEvents } from '../manual';
 import { CliError, EXIT, notFound, type Output, shortTime, table, usageError } from '../output';
+import { scanOrders } from '../scanOrders';
 import type { Target } from '../target';
 import { type LicenseRow, licenseRow } from './licenses';
 import { findLicense } from './show';
@@ -236,24 +236,10 @@ export async function exportLicenses(options: { format?: string }, target: () =>
   const t = await target();
   const rows: LicenseRow[] = [];
   const progress = out.progress('reading orders');
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await t.dynamodb.send(
-      new ScanCommand({
-        TableName: t.tableName,
-        FilterExpression: '#sk = :ent',
-        ExpressionAttributeNames: { '#sk': TABLE.sortKey },
-        ExpressionAttributeValues: { ':ent': { S: 'ENT' } },
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const { state } = fromItem(item);
-      for (const license of state.licenses) rows.push(licenseRow(state, license));
-    }
-    progress.tick(page.Items?.length ?? 0);
-    start = page.LastEvaluatedKey;
-  } while (start);
+  await scanOrders(t.dynamodb, t.tableName, (states) => {
+    for (const state of states) for (const license of state.licenses) rows.push(licenseRow(state, license));
+    progress.tick(states.length);
+  });
   progress.done(`${rows.length} license(s)`);
   rows.sort((a, b) => a.issuedAt.localeCompare(b.issuedAt) || a.licenseId.localeCompare(b.licenseId));
   if (format === 'json' || out.json) {

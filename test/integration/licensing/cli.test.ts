@@ -1,3 +1,6 @@
+import { readCatalogFile } from '../../../functions/config/loadCatalog';
+import { apply } from '../../../functions/domain/entitlement';
+import { grantEvent } from '../../helpers/fixtures';
 import { buildCli, cli } from '../cli/support';
 import type { Harness } from '../e2e/support';
 import { buyOrder, LICENSING_CONFIG, licenseApi, startLicensingHarness } from './support';
@@ -85,6 +88,22 @@ describe('keysmith CLI: activations, deactivate, grant, export', () => {
     expect(badSeats.code).toBe(2);
     expect(badSeats.stderr).toContain('--seats must be a whole number');
     expect(await h.queueDepth(h.stack.queueUrl)).toBe(0);
+  });
+
+  it('migrate: an order stored by a keysmith without license views answers NOT_FOUND until `keysmith migrate` writes them', async () => {
+    // What an older worker left: the order and its lookups, no views.
+    const ctx = { catalog: readCatalogFile(LICENSING_CONFIG), licenseSecret: h.secrets.KEYSMITH_LICENSE_SECRET!, now: new Date() };
+    const state = apply(undefined, grantEvent({ scope: `legacy-${Date.now()}`, live: true, items: [{ productId: 'ks-seats', quantity: 2 }] }), ctx).state;
+    const stored = await h.store.put(state, 0);
+    await h.store.putLookups(stored.state, stored.state.licenses);
+    const key = stored.state.licenses[0]!.key;
+    expect((await licenseApi(h, 'validate', { license_key: key })).status).toBe(404);
+    const migrated = await run('migrate', '--json');
+    expect(migrated.code).toBe(0);
+    expect(migrated.json<{ orders: number; views: number }>().views).toBeGreaterThanOrEqual(1);
+    expect((await licenseApi(h, 'validate', { license_key: key })).body).toMatchObject({ valid: true, license_key: { activation_limit: 2 } });
+    // Again: nothing changes (each write is conditional on the order's version).
+    expect((await run('migrate', '--json')).code).toBe(0);
   });
 
   it('export: every license with its status, as CSV (spreadsheet-safe) or JSON', async () => {
