@@ -81,6 +81,8 @@ describe('local stack', () => {
         region: 'us-east-1',
         secretsFile: join(stateDir, 'dev-secrets.env'),
         inboxUrl: `${stack.endpoints.ses}/`,
+        // Locally the license API is served on the same port as the webhooks.
+        licensingUrl: stack.url,
         routes: { fastspring: [{ method: 'POST', path: '/webhooks/fastspring', url: `${stack.url}/webhooks/fastspring` }] },
       });
       expect(stack.url).toBe(`http://127.0.0.1:${stack.port}`);
