@@ -3,8 +3,9 @@ import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEV_ELEMENTS_OFFER } from '../../../functions/providers/elements/registration';
 import { SECRET_NAMES } from '../../../functions/providers/registry';
-import { DEV_ELEMENTS_OFFER, DEV_ONLY_NAMES, ensureDevSecrets, readDevSecrets } from '../../../lib/local/devSecrets';
+import { DEV_ONLY_NAMES, ensureDevSecrets, readDevSecrets } from '../../../lib/local/devSecrets';
 
 describe('local dev secrets', () => {
   let stateDir: string;
