@@ -15,7 +15,15 @@ export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration }
  * soak, the fuzzing, the benchmarks and the docs all read this list. Never imported by a Lambda
  * entry (each handler imports only its own folder).
  */
-export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [fastspringRegistration, paddleRegistration, elementsRegistration, hotmartRegistration, selldoneRegistration, manualRegistration];
+export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
+  // One line each (the comment keeps the formatter from joining them), so additions merge cleanly.
+  fastspringRegistration, // docs/providers (README § FastSpring)
+  paddleRegistration, // docs/providers/paddle.md
+  elementsRegistration, // docs/providers/elements.md
+  hotmartRegistration, // docs/providers/hotmart.md
+  selldoneRegistration, // docs/providers/selldone.md
+  manualRegistration, // keysmith grant: no webhooks
+];
 
 // ---- views every consumer shares ------------------------------------------------------------
 
