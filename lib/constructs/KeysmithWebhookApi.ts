@@ -1,6 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,6 +8,7 @@ import { Construct } from 'constructs';
 import type { Catalog } from '../../functions/domain/catalog';
 import type { ProviderRegistration, WebhookRegistration } from '../../functions/providers/registry';
 import { FUNCTIONS } from '../../functions/settings';
+import { accessLogSettings } from './accessLogs';
 import { KeysmithFunction } from './KeysmithFunction';
 import { capitalize, type KeysmithStore } from './KeysmithStore';
 import { groupOnly } from './stableIds';
@@ -93,24 +93,7 @@ export class KeysmithWebhookApi extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle ?? DEFAULT_THROTTLE,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // routeKey, never the path: a path may carry a shared secret (Selldone), a route key never.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTimeEpoch',
-            ip: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            latencyMs: '$context.responseLatency',
-            integrationLatencyMs: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-            userAgent: '$context.identity.userAgent',
-          }),
-        ),
-      },
+      accessLogSettings: accessLogSettings(accessLogs),
     });
 
     // ── wire ──
