@@ -183,6 +183,9 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
     stateDir,
     log: false,
     configPath: catalogPath,
+    // It checks every license of every order as fast as it can: the license API's throttle (tested
+    // on its own in test/integration/licensing/throttle.test.ts) would only answer 429s here.
+    licensingThrottle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
     queueOverrides: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxConcurrency: options.workerConcurrency },
     handlers: { worker: (event, context) => (worker ? worker.handler(event, context) : Promise.reject(new Error('the soak worker is not ready'))) },
   });
