@@ -15,7 +15,7 @@ export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration }
  * soak, the fuzzing, the benchmarks and the docs all read this list. Never imported by a Lambda
  * entry (each handler imports only its own folder).
  */
-export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [fastspringRegistration, paddleRegistration, elementsRegistration, hotmartRegistration, selldoneRegistration];
+export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [fastspringRegistration, paddleRegistration, elementsRegistration, hotmartRegistration, selldoneRegistration, manualRegistration];
 
 // ---- views every consumer shares ------------------------------------------------------------
 
