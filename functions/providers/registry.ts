@@ -2,6 +2,7 @@ import { LICENSE_SECRETS } from '../config/licenseSecrets';
 import { elementsRegistration } from './elements/registration';
 import { fastspringRegistration } from './fastspring/registration';
 import { hotmartRegistration } from './hotmart/registration';
+import { lemonsqueezyRegistration } from './lemonsqueezy/registration';
 import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
 import { selldoneRegistration } from './selldone/registration';
@@ -15,7 +16,15 @@ export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration }
  * soak, the fuzzing, the benchmarks and the docs all read this list. Never imported by a Lambda
  * entry (each handler imports only its own folder).
  */
-export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [fastspringRegistration, paddleRegistration, elementsRegistration, hotmartRegistration, selldoneRegistration, manualRegistration];
+export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
+  fastspringRegistration,
+  paddleRegistration,
+  elementsRegistration,
+  hotmartRegistration,
+  selldoneRegistration,
+  lemonsqueezyRegistration,
+  manualRegistration,
+];
 
 // ---- views every consumer shares ------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { appliedEvents } from '../../../functions/aws/store';
 import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { type Harness, startHarness } from './support';
@@ -61,5 +62,38 @@ describe.each(WEBHOOK_PROVIDERS.map((r) => r.name))('%s on the local stack', (pr
     expect(await h.queueDepth(h.stack.queueUrl)).toBe(0);
     await h.stack.poller.drain();
     expect(await h.store.findByEmail(email)).toHaveLength(0);
+  });
+});
+
+/**
+ * The newer storefronts through the local stack with signers that are not keysmith's code, and
+ * the refusals each scheme allows — forged, tampered and, where the scheme has a timestamp,
+ * stale. A refusal leaves nothing queued or stored.
+ */
+describe('independent signers, forged and stale requests', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.stop());
+
+  /** Send, let the worker finish, and say what the stack did with it. */
+  async function outcome(request: { path: string; headers: Record<string, string>; body: Buffer; method: 'POST' }, email: string) {
+    const answer = await h.send({ ...request, orderId: '', eventIds: [], testFlag: false });
+    const queued = await h.queueDepth(h.stack.queueUrl);
+    await h.stack.poller.drain();
+    const found = await h.store.findByEmail(email);
+    return { status: answer.status, queued, licenses: found.flatMap((e) => e.state.licenses) };
+  }
+
+  it('Lemon Squeezy: signed with node:crypto → 200 and a license; another secret → 401, nothing stored', async () => {
+    const email = `ls-${Date.now()}@example.com`;
+    const built = await h.sample('lemonsqueezy', { email });
+    const sign = (secret: string) => createHmac('sha256', secret).update(built.body).digest('hex');
+    const forged = await outcome({ ...built, method: 'POST', headers: { ...built.headers, 'x-signature': sign('not-the-secret') } }, email);
+    expect(forged).toEqual({ status: 401, queued: 0, licenses: [] });
+    const good = await outcome({ ...built, method: 'POST', headers: { ...built.headers, 'x-signature': sign(h.secrets.KEYSMITH_LEMONSQUEEZY_SECRET!) } }, email);
+    expect(good.status).toBe(200);
+    expect(good.licenses.length).toBeGreaterThan(0);
   });
 });

@@ -69,6 +69,18 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
+  lemonsqueezy: {
+    fields: [
+      'data.id',
+      'data.attributes.identifier',
+      'data.attributes.user_name',
+      'data.attributes.user_email',
+      'data.attributes.updated_at',
+      'data.attributes.first_order_item.product_name',
+      'data.attributes.first_order_item.variant_name',
+    ],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
 };
 
 /** Lengths at and around the bounds of eventBounds.ts. */
