@@ -5,6 +5,7 @@ import { hotmartRegistration } from './hotmart/registration';
 import { lemonsqueezyRegistration } from './lemonsqueezy/registration';
 import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
+import { polarRegistration } from './polar/registration';
 import { selldoneRegistration } from './selldone/registration';
 import { isWebhookProvider, type ProviderRegistration, type SecretSpec, type WebhookRegistration } from './types';
 
@@ -23,6 +24,7 @@ export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
   hotmartRegistration,
   selldoneRegistration,
   lemonsqueezyRegistration,
+  polarRegistration,
   manualRegistration,
 ];
 

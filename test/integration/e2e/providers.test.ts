@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { appliedEvents } from '../../../functions/aws/store';
 import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { type Harness, startHarness } from './support';
@@ -93,6 +94,30 @@ describe('independent signers, forged and stale requests', () => {
     const forged = await outcome({ ...built, method: 'POST', headers: { ...built.headers, 'x-signature': sign('not-the-secret') } }, email);
     expect(forged).toEqual({ status: 401, queued: 0, licenses: [] });
     const good = await outcome({ ...built, method: 'POST', headers: { ...built.headers, 'x-signature': sign(h.secrets.KEYSMITH_LEMONSQUEEZY_SECRET!) } }, email);
+    expect(good.status).toBe(200);
+    expect(good.licenses.length).toBeGreaterThan(0);
+  });
+
+  it('Polar: signed by standardwebhooks → 200 and a license; stale, future or forged → 401, nothing stored', async () => {
+    const email = `polar-${Date.now()}@example.com`;
+    const built = await h.sample('polar', { email });
+    // As Polar's server signs: the shown secret's UTF-8 bytes, base64-encoded, as the library's key.
+    const key = Buffer.from(h.secrets.KEYSMITH_POLAR_WEBHOOK_SECRET!, 'utf8').toString('base64');
+    const signedAt = (at: Date, webhookKey = key) => {
+      const id = `msg_${randomUUID()}`;
+      const headers = {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': new Webhook(webhookKey).sign(id, at, built.body.toString()),
+      };
+      return { ...built, method: 'POST' as const, headers };
+    };
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+    expect(await outcome(signedAt(minutes(-10)), email)).toEqual({ status: 401, queued: 0, licenses: [] });
+    expect(await outcome(signedAt(minutes(10)), email)).toEqual({ status: 401, queued: 0, licenses: [] });
+    expect(await outcome(signedAt(new Date(), Buffer.from('whsec_someone-else').toString('base64')), email)).toEqual({ status: 401, queued: 0, licenses: [] });
+    const good = await outcome(signedAt(new Date()), email);
     expect(good.status).toBe(200);
     expect(good.licenses.length).toBeGreaterThan(0);
   });

@@ -81,6 +81,10 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
+  polar: {
+    fields: ['timestamp', 'data.id', 'data.product_id', 'data.product.name', 'data.customer.email', 'data.customer.name', 'data.customer.locale'],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
 };
 
 /** Lengths at and around the bounds of eventBounds.ts. */
