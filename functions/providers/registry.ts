@@ -1,6 +1,7 @@
 import { LICENSE_SECRETS } from '../config/licenseSecrets';
 import { elementsRegistration } from './elements/registration';
 import { fastspringRegistration } from './fastspring/registration';
+import { gumroadRegistration } from './gumroad/registration';
 import { hotmartRegistration } from './hotmart/registration';
 import { lemonsqueezyRegistration } from './lemonsqueezy/registration';
 import { manualRegistration } from './manual/registration';
@@ -25,6 +26,7 @@ export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
   selldoneRegistration,
   lemonsqueezyRegistration,
   polarRegistration,
+  gumroadRegistration,
   manualRegistration,
 ];
 

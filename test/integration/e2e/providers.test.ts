@@ -53,7 +53,7 @@ describe.each(WEBHOOK_PROVIDERS.map((r) => r.name))('%s on the local stack', (pr
     // Flip one byte of the signed material: the body, or for a GET/path-secret/header-token
     // provider the credential itself.
     const tampered =
-      provider === 'selldone'
+      provider === 'selldone' || provider === 'gumroad'
         ? { ...request, path: request.path.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')) }
         : provider === 'hotmart'
           ? { ...request, headers: { ...request.headers, 'x-hotmart-hottok': `${request.headers['x-hotmart-hottok']}x` } }
@@ -118,6 +118,16 @@ describe('independent signers, forged and stale requests', () => {
     expect(await outcome(signedAt(minutes(10)), email)).toEqual({ status: 401, queued: 0, licenses: [] });
     expect(await outcome(signedAt(new Date(), Buffer.from('whsec_someone-else').toString('base64')), email)).toEqual({ status: 401, queued: 0, licenses: [] });
     const good = await outcome(signedAt(new Date()), email);
+    expect(good.status).toBe(200);
+    expect(good.licenses.length).toBeGreaterThan(0);
+  });
+
+  it('Gumroad: a ping to the secret URL → 200 and a license; to another URL → 401, nothing stored', async () => {
+    const email = `gumroad-${Date.now()}@example.com`;
+    const built = await h.sample('gumroad', { email });
+    const wrong = await outcome({ ...built, method: 'POST', path: '/webhooks/gumroad/not-the-secret-0123456789012345678901234' }, email);
+    expect(wrong).toEqual({ status: 401, queued: 0, licenses: [] });
+    const good = await outcome({ ...built, method: 'POST' }, email);
     expect(good.status).toBe(200);
     expect(good.licenses.length).toBeGreaterThan(0);
   });
