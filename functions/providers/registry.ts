@@ -1,9 +1,12 @@
 import { LICENSE_SECRETS } from '../config/licenseSecrets';
 import { elementsRegistration } from './elements/registration';
 import { fastspringRegistration } from './fastspring/registration';
+import { gumroadRegistration } from './gumroad/registration';
 import { hotmartRegistration } from './hotmart/registration';
+import { lemonsqueezyRegistration } from './lemonsqueezy/registration';
 import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
+import { polarRegistration } from './polar/registration';
 import { selldoneRegistration } from './selldone/registration';
 import { isWebhookProvider, type ProviderRegistration, type SecretSpec, type WebhookRegistration } from './types';
 
@@ -22,6 +25,9 @@ export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
   elementsRegistration, // docs/providers/elements.md
   hotmartRegistration, // docs/providers/hotmart.md
   selldoneRegistration, // docs/providers/selldone.md
+  lemonsqueezyRegistration, // docs/providers/lemonsqueezy.md
+  polarRegistration, // docs/providers/polar.md
+  gumroadRegistration, // docs/providers/gumroad.md
   manualRegistration, // keysmith grant: no webhooks
 ];
 

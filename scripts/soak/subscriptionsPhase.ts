@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsEventQueue } from '../../functions/aws/queue';
+import { appliedEvents, DynamoEntitlementStore } from '../../functions/aws/store';
 import { readCatalogFile } from '../../functions/config/loadCatalog';
 import { DEFAULT_LICENSE_API } from '../../functions/domain/catalog';
-import { appliedEvents, DynamoEntitlementStore } from '../../functions/aws/store';
 import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { licenseIdFor } from '../../functions/domain/licenses';
 import { licenseView } from '../../functions/domain/licenseView';
@@ -269,7 +269,9 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
         const answer = JSON.parse(res.body.toString() || '{}') as { code?: string; license_key?: { activation_limit?: number } };
         const expected = licenseCode(licenseView(state, license), catalog.products[license.product]?.licenseApi ?? DEFAULT_LICENSE_API, new Date());
         if (answer.code !== expected || answer.license_key?.activation_limit !== activationLimit(license))
-          wrongAnswers.push(`${plan.provider} ${plan.order} ${license.licenseId}: API says ${answer.code} (limit ${answer.license_key?.activation_limit}), the order says ${expected} (${license.seats} seats)`);
+          wrongAnswers.push(
+            `${plan.provider} ${plan.order} ${license.licenseId}: API says ${answer.code} (limit ${answer.license_key?.activation_limit}), the order says ${expected} (${license.seats} seats)`,
+          );
       }
       const got = mailTo.get(plan.email) ?? 0;
       const allowed = worker.stats.windowCrashes.get(plan.email.toLowerCase()) ?? 0;
@@ -302,12 +304,7 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
         wrongEmails.length === 0 ? 'as required' : `${wrongEmails.length} wrong`,
         wrongEmails,
       ),
-      check(
-        'long-lived: the license API answers what the order says',
-        `${validations} validations`,
-        wrongAnswers.length === 0 ? 'all agree' : `${wrongAnswers.length} disagree`,
-        wrongAnswers,
-      ),
+      check('long-lived: the license API answers what the order says', `${validations} validations`, wrongAnswers.length === 0 ? 'all agree' : `${wrongAnswers.length} disagree`, wrongAnswers),
       check('long-lived: DLQ empty', '0', String(dlq), dlq === 0 ? [] : [`${dlq} message(s) dead-lettered`]),
       check(
         'long-lived: largest item written under 100 KB',

@@ -1,5 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Webhook } from 'standardwebhooks';
 import { appliedEvents } from '../../../functions/aws/store';
 import { findWebhookProvider, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
@@ -63,5 +64,72 @@ describe.each(WEBHOOK_PROVIDERS.map((r) => r.name))('%s on the local stack', (pr
     expect(await h.queueDepth(h.stack.queueUrl)).toBe(0);
     await h.stack.poller.drain();
     expect(await h.store.findByEmail(email)).toHaveLength(0);
+  });
+});
+
+/**
+ * The newer storefronts through the local stack with signers that are not keysmith's code, and
+ * the refusals each scheme allows — forged, tampered and, where the scheme has a timestamp,
+ * stale. A refusal leaves nothing queued or stored.
+ */
+describe('independent signers, forged and stale requests', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.stop());
+
+  /** Send, let the worker finish, and say what the stack did with it. */
+  async function outcome(request: { path: string; headers: Record<string, string>; body: Buffer; method: 'POST' }, email: string) {
+    const answer = await h.send({ ...request, orderId: '', eventIds: [], testFlag: false });
+    const queued = await h.queueDepth(h.stack.queueUrl);
+    await h.stack.poller.drain();
+    const found = await h.store.findByEmail(email);
+    return { status: answer.status, queued, licenses: found.flatMap((e) => e.state.licenses) };
+  }
+
+  it('Lemon Squeezy: signed with node:crypto → 200 and a license; another secret → 401, nothing stored', async () => {
+    const email = `ls-${Date.now()}@example.com`;
+    const built = await h.sample('lemonsqueezy', { email });
+    const sign = (secret: string) => createHmac('sha256', secret).update(built.body).digest('hex');
+    const forged = await outcome({ ...built, method: 'POST', headers: { ...built.headers, 'x-signature': sign('not-the-secret') } }, email);
+    expect(forged).toEqual({ status: 401, queued: 0, licenses: [] });
+    const good = await outcome({ ...built, method: 'POST', headers: { ...built.headers, 'x-signature': sign(h.secrets.KEYSMITH_LEMONSQUEEZY_SECRET!) } }, email);
+    expect(good.status).toBe(200);
+    expect(good.licenses.length).toBeGreaterThan(0);
+  });
+
+  it('Polar: signed by standardwebhooks → 200 and a license; stale, future or forged → 401, nothing stored', async () => {
+    const email = `polar-${Date.now()}@example.com`;
+    const built = await h.sample('polar', { email });
+    // As Polar's server signs: the shown secret's UTF-8 bytes, base64-encoded, as the library's key.
+    const key = Buffer.from(h.secrets.KEYSMITH_POLAR_WEBHOOK_SECRET!, 'utf8').toString('base64');
+    const signedAt = (at: Date, webhookKey = key) => {
+      const id = `msg_${randomUUID()}`;
+      const headers = {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': new Webhook(webhookKey).sign(id, at, built.body.toString()),
+      };
+      return { ...built, method: 'POST' as const, headers };
+    };
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+    expect(await outcome(signedAt(minutes(-10)), email)).toEqual({ status: 401, queued: 0, licenses: [] });
+    expect(await outcome(signedAt(minutes(10)), email)).toEqual({ status: 401, queued: 0, licenses: [] });
+    expect(await outcome(signedAt(new Date(), Buffer.from('whsec_someone-else').toString('base64')), email)).toEqual({ status: 401, queued: 0, licenses: [] });
+    const good = await outcome(signedAt(new Date()), email);
+    expect(good.status).toBe(200);
+    expect(good.licenses.length).toBeGreaterThan(0);
+  });
+
+  it('Gumroad: a ping to the secret URL → 200 and a license; to another URL → 401, nothing stored', async () => {
+    const email = `gumroad-${Date.now()}@example.com`;
+    const built = await h.sample('gumroad', { email });
+    const wrong = await outcome({ ...built, method: 'POST', path: '/webhooks/gumroad/not-the-secret-0123456789012345678901234' }, email);
+    expect(wrong).toEqual({ status: 401, queued: 0, licenses: [] });
+    const good = await outcome({ ...built, method: 'POST' }, email);
+    expect(good.status).toBe(200);
+    expect(good.licenses.length).toBeGreaterThan(0);
   });
 });

@@ -69,6 +69,27 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
+  lemonsqueezy: {
+    fields: [
+      'data.id',
+      'data.attributes.identifier',
+      'data.attributes.user_name',
+      'data.attributes.user_email',
+      'data.attributes.updated_at',
+      'data.attributes.first_order_item.product_name',
+      'data.attributes.first_order_item.variant_name',
+    ],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
+  polar: {
+    fields: ['timestamp', 'data.id', 'data.product_id', 'data.product.name', 'data.customer.email', 'data.customer.name', 'data.customer.locale'],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
+  // The form's fields as a JSON object: `build({ file })` sends that as a JSON ping.
+  gumroad: {
+    fields: ['sale_id', 'product_id', 'short_product_id', 'product_name', 'email', 'full_name', 'sale_timestamp', 'variants[Tier]'],
+    content: (body) => Object.fromEntries(new URLSearchParams(body.toString('utf8'))),
+  },
 };
 
 /** Lengths at and around the bounds of eventBounds.ts. */
