@@ -1,5 +1,6 @@
-import type { Provider } from '../../ingress/types';
+import type { Provider, ProviderContext } from '../../ingress/types';
 import { parseJson } from '../shared/json';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { type CustomerLookup, lookupCustomer } from './customer';
 import { PADDLE_BILLING_SECRETS, PROVIDER } from './names';
 import { customDataContact, HANDLED_TYPES, type NormalizeInput, normalizeNotification } from './normalize';
@@ -22,23 +23,16 @@ import { type VerifiedPaddleBilling, verifyPaddleBilling } from './verify';
  * answer  200 once the events are in SQS (503 otherwise: Paddle retries with backoff).
  */
 
-interface VerifiedWithCustomer extends VerifiedPaddleBilling {
+export interface VerifiedWithCustomer extends VerifiedPaddleBilling {
   customer?: CustomerLookup;
 }
 
 export const paddleBilling: Provider<VerifiedWithCustomer, NormalizeInput> = {
   name: PROVIDER,
-  // A transaction with many items is tens of KB.
-  maxBodyBytes: 1024 * 1024,
-  contentTypes: ['application/json'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
-  async verify(request, ctx) {
-    const verified = verifyPaddleBilling(request, ctx);
-    const apiKey = ctx.secrets.get(PADDLE_BILLING_SECRETS.apiKey);
-    const customerId = apiKey ? customerToLookUp(verified.body) : undefined;
-    if (!apiKey || !customerId) return verified;
-    return { ...verified, customer: await lookupCustomer(customerId, apiKey) };
-  },
+  verify: (request, ctx) => enrich(verifyPaddleBilling(request, ctx), ctx),
 
   parse: (verified) => ({ envelope: parseJson(verified.body, envelopeSchema), live: verified.live, ...(verified.customer ? { customer: verified.customer } : {}) }),
 
@@ -52,6 +46,17 @@ export const paddleBilling: Provider<VerifiedWithCustomer, NormalizeInput> = {
     return { status: 200, body: 'OK\n' };
   },
 };
+
+/**
+ * After authentication: the customer's email for a transaction that does not name it, when an API
+ * key is configured (./customer.ts). Anything else passes through untouched.
+ */
+export async function enrich(verified: VerifiedPaddleBilling, ctx: ProviderContext): Promise<VerifiedWithCustomer> {
+  const apiKey = ctx.secrets.get(PADDLE_BILLING_SECRETS.apiKey);
+  const customerId = apiKey ? customerToLookUp(verified.body) : undefined;
+  if (!apiKey || !customerId) return verified;
+  return { ...verified, customer: await lookupCustomer(customerId, apiKey) };
+}
 
 /**
  * The customer id of a transaction.completed whose custom_data names no email; undefined for

@@ -1,5 +1,6 @@
 import type { Provider } from '../../ingress/types';
 import { parseJson } from '../shared/json';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { PROVIDER } from './names';
 import { HANDLED_TYPES, normalizeEvent } from './normalize';
 import { envelopeSchema, type StripeEnvelope } from './schema';
@@ -18,9 +19,8 @@ import { verifyStripe } from './verify';
  */
 export const stripe: Provider<Buffer, StripeEnvelope> = {
   name: PROVIDER,
-  // Stripe events are a few KB; an invoice with many lines stays far below this.
-  maxBodyBytes: 512 * 1024,
-  contentTypes: ['application/json'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
   verify: verifyStripe,
 
