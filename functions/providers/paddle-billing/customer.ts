@@ -13,6 +13,7 @@ import { API_KEY } from './names';
  *   retries the notification later (nothing was enqueued).
  * - 401/403/404 are the seller's configuration, not worth a retry: the license is issued without
  *   an email and the answer says why (Paddle's notification log shows it).
+ * - The local stack's generated key (`pdl_local_apikey_…`) never leaves the machine: no lookup.
  */
 
 export const LOOKUP_TIMEOUT_MS = 2_500;
@@ -38,7 +39,11 @@ export function apiBase(apiKey: string, override = process.env.KEYSMITH_PADDLE_B
   return apiKey.startsWith('pdl_sdbx_') ? 'https://sandbox-api.paddle.com' : 'https://api.paddle.com';
 }
 
+/** The prefix of the API key the local stack generates: there is no Paddle API to ask locally. */
+export const LOCAL_KEY_PREFIX = 'pdl_local_apikey_';
+
 export async function lookupCustomer(customerId: string, apiKey: string, fetchImpl: Fetch = fetch as unknown as Fetch, timeoutMs = LOOKUP_TIMEOUT_MS): Promise<CustomerLookup> {
+  if (apiKey.startsWith(LOCAL_KEY_PREFIX)) return { problem: 'the local stack has no Paddle API to ask (development key)' };
   if (!/^ctm_[a-z0-9]{1,64}$/i.test(customerId)) return { problem: `customer id "${customerId.slice(0, 80)}" is not a Paddle customer id` };
   let response: Awaited<ReturnType<Fetch>>;
   try {

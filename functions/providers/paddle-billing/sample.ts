@@ -78,6 +78,7 @@ export const paddleBillingSample: SampleBuilder = {
     let body: Buffer;
     let order: string;
     let eventId: string;
+    const extraIds: string[] = [];
     if (file) {
       body = file;
       const parsed = JSON.parse(file.toString('utf8')) as { event_id?: unknown; data?: { id?: unknown; transaction_id?: unknown } };
@@ -89,8 +90,11 @@ export const paddleBillingSample: SampleBuilder = {
       const ids = idsFor(orderId ?? (sample.subscription ? randomId('sub_') : randomId('txn_')));
       const now = new Date();
       eventId = randomId('evt_');
-      body = Buffer.from(JSON.stringify({ event_id: eventId, event_type: sample.type, occurred_at: now.toISOString(), notification_id: randomId('ntf_'), data: sample.build(ids, email, now) }));
+      const data = sample.build(ids, email, now);
+      body = Buffer.from(JSON.stringify({ event_id: eventId, event_type: sample.type, occurred_at: now.toISOString(), notification_id: randomId('ntf_'), data }));
       order = ids.bySubscription ? ids.subscription : ids.transaction;
+      // subscription.updated becomes two canonical events (normalize.ts): the plan, then the status.
+      if (sample.type === 'subscription.updated') extraIds.push(`${eventId}#${(data.scheduled_change as { action?: string } | undefined)?.action === 'cancel' ? 'revoke' : 'reinstate'}`);
     }
     return {
       method: 'POST',
@@ -98,7 +102,7 @@ export const paddleBillingSample: SampleBuilder = {
       headers: { 'content-type': 'application/json', 'paddle-signature': signatureHeader(body, secret) },
       body,
       orderId: order,
-      eventIds: [eventId],
+      eventIds: [eventId, ...extraIds],
       // Paddle Billing has no test flag in its payloads: the sandbox account's secret is the mark.
       testFlag: sandbox !== undefined && !file,
     };
