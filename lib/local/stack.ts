@@ -1,17 +1,20 @@
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { forgetDeliveryLog } from '../../functions/aws/deliveryLog';
 import { forgetQueue } from '../../functions/aws/queue';
 import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
+import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { EXAMPLE_CONFIG_PATH, forgetCatalog, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
+import { LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
 import { createLogger } from '../../functions/log/logger';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
 import { LOCAL } from '../../functions/settings';
 import { forgetWorker } from '../../functions/worker/handler';
-import { type ApiRoute, createApiServer, type HttpApiHandler } from './apiServer';
+import { type ApiRoute, createApiServer, type HttpApiHandler, TokenBucket } from './apiServer';
 import { effectiveQueueSettings, type QueueOverrides } from './definitions';
 import { ensureDevSecrets } from './devSecrets';
 import { closeServer, DUMMY_CREDENTIALS, type EmulatorEndpoints, type EmulatorOptions, type Emulators, LOOPBACK, listen, localClientConfig, startEmulators } from './emulators';
@@ -42,7 +45,9 @@ export interface LocalStackOptions {
    * named in it are served; the others' routes answer 404.
    * @default every provider from PROVIDER_REGISTRY and functions/worker/handler.ts
    */
-  handlers?: { ingress?: Partial<Record<ProviderName, HttpApiHandler>>; worker?: WorkerHandler };
+  handlers?: { ingress?: Partial<Record<ProviderName, HttpApiHandler>>; worker?: WorkerHandler; licensing?: HttpApiHandler };
+  /** The license API's throttling, as API Gateway applies it. @default LICENSING_THROTTLE */
+  licensingThrottle?: { rateLimit: number; burstLimit: number };
   /** Request and poller logs on stdout (JSON lines). @default true */
   log?: boolean;
   /** Shorter queue timings for tests. @default the settings */
@@ -74,6 +79,8 @@ export interface LocalStackInfo {
   /** The SES emulator's inbox web UI. */
   inboxUrl: string;
   routes: Partial<Record<ProviderName, LocalStackRoute[]>>;
+  /** The license API's base URL (`{licensingUrl}/v1/licenses/validate`, …): the `LicensingUrl` of a deployed stack. */
+  licensingUrl: string;
   /** Where the table and queue journal are kept; absent when the stack keeps them in memory. */
   dataDir?: string;
 }
@@ -125,6 +132,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const registrations = servedProviders(options.handlers?.ingress);
     const routes = await loadRoutes(registrations, options.handlers?.ingress);
     const worker = options.handlers?.worker ?? (await import('../../functions/worker/handler')).handler;
+    // The license API: its own routes and its own throttle (in AWS, an HTTP API of its own).
+    const licensing = options.handlers?.licensing ?? (await import('../../functions/licensing/handler')).handler;
+    const licensingBucket = new TokenBucket(options.licensingThrottle ?? LICENSING_THROTTLE);
+    for (const path of LICENSING_ROUTES) routes.push({ provider: 'licensing', method: 'POST', path, handler: licensing, throttle: licensingBucket });
 
     const sqs = new SQSClient(localClientConfig(emulators.endpoints.sqs));
     undo.push(() => sqs.destroy());
@@ -139,6 +150,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     poller.start();
     undo.push(() => poller.stop());
+    if (options.persist) {
+      // Orders kept from an older keysmith have no license views yet: write them (idempotent,
+      // conditional on each order's version), in the background so the stack is ready at once.
+      void upgradeStoredData(emulators.endpoints.dynamodb, emulators.tableName, log);
+    }
 
     let info: LocalStackInfo | undefined;
     const api = createApiServer({ routes, stackInfo: () => info, onAccepted: () => poller.nudge(), ...(log ? { log } : {}) });
@@ -156,6 +172,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsFile: secrets.file,
       inboxUrl: `${emulators.endpoints.ses}/`,
       routes: routeInfo(registrations, url),
+      licensingUrl: url,
       ...(options.persist && dataDir ? { dataDir } : {}),
     };
 
@@ -172,6 +189,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (error) {
     await runUndo();
     throw error;
+  }
+}
+
+async function upgradeStoredData(endpoint: string, tableName: string, log: ReturnType<typeof createLogger> | undefined): Promise<void> {
+  const dynamodb = new DynamoDBClient(localClientConfig(endpoint));
+  try {
+    const { backfillViews } = await import('../cli/commands/migrate');
+    const result = await backfillViews(dynamodb, tableName, new DynamoEntitlementStore(dynamodb, tableName));
+    if (result.orders > 0) log?.info('stored orders checked: every license has its license API view', result);
+  } catch (error) {
+    log?.warn('could not write the license views of stored orders; run `keysmith migrate`', { error });
+  } finally {
+    dynamodb.destroy();
   }
 }
 
