@@ -3,7 +3,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { VIEW_SK } from '../../functions/aws/storeKeys';
 import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { localClientConfig } from '../../lib/local/emulators';
 import { type BenchStack, startBenchStack } from './benchStack';
@@ -74,7 +74,7 @@ export async function awsCalls(ordersPerProvider = 3): Promise<CallsResult> {
     };
     const newOrder = {} as Record<ProviderName, CallCounts>;
     let last: { sample: SampleRequest; record?: SQSRecord } | undefined;
-    for (const registration of PROVIDER_REGISTRY) {
+    for (const registration of WEBHOOK_PROVIDERS) {
       const builder = await registration.sample();
       let worst: CallCounts | undefined;
       for (let i = 0; i < ordersPerProvider; i++) {

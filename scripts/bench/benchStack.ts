@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { HttpApiHandler } from '../../lib/local/apiServer';
 import type { QueueOverrides } from '../../lib/local/definitions';
 import { readDevSecrets } from '../../lib/local/devSecrets';
@@ -51,7 +51,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
   const delivered: SQSRecord[] = [];
   const workerDone: number[] = [];
   const ingress: Partial<Record<ProviderName, HttpApiHandler>> = {};
-  for (const registration of PROVIDER_REGISTRY) {
+  for (const registration of WEBHOOK_PROVIDERS) {
     const { handler } = await registration.load();
     ingress[registration.name] = (event, context) => inScope('ingress', () => handler(event, context));
   }

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
-import type { StorefrontName } from '../../functions/domain/events';
+import type { ProviderName } from '../../functions/domain/events';
 import { LICENSING_ENTRY } from '../../functions/licensing/routes';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import { FEEDBACK_ENTRY, WORKER_ENTRY } from '../../lib/keysmith-stack';
 import { bundleLikeCdk } from './bundle';
 import { type BenchSecrets, benchSecrets, type LicenseFixture, licenseFixture, licensingApiEvent, samples, toApiEvent } from './fixtures';
@@ -46,7 +46,7 @@ export const LIGHT_CLIENT_DIR = 'functions/aws/light';
 
 export async function bundles(dir: string): Promise<BundleResult[]> {
   mkdirSync(dir, { recursive: true });
-  const entries = [...PROVIDER_REGISTRY.map((r) => ({ name: r.name, entry: r.entry })), { name: 'worker', entry: WORKER_ENTRY }, { name: LICENSING, entry: LICENSING_ENTRY }];
+  const entries = [...WEBHOOK_PROVIDERS.map((r) => ({ name: r.name, entry: r.entry })), { name: 'worker', entry: WORKER_ENTRY }, { name: LICENSING, entry: LICENSING_ENTRY }];
   const out: BundleResult[] = [];
   for (const { name, entry } of entries) {
     const file = join(dir, `${name}.js`);
@@ -55,7 +55,7 @@ export async function bundles(dir: string): Promise<BundleResult[]> {
   const feedback = join(dir, 'feedback.js');
   out.push({ name: 'feedback', entry: FEEDBACK_ENTRY, file: feedback, bytes: await bundleLikeCdk(FEEDBACK_ENTRY, feedback), sizeOnly: true });
   if (existsSync(resolve(root, LIGHT_CLIENT_DIR))) {
-    const fastspring = PROVIDER_REGISTRY.find((r) => r.name === 'fastspring')!;
+    const fastspring = WEBHOOK_PROVIDERS.find((r) => r.name === 'fastspring')!;
     const file = join(dir, 'fastspring-sdk.js');
     out.push({ name: 'fastspring-sdk', entry: fastspring.entry, file, bytes: await bundleLikeCdk(fastspring.entry, file, { sdkVariant: true }), sdkVariant: true });
   }
@@ -114,7 +114,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
     const events = new Map<string, string>();
     for (const b of built) {
       const file = join(dir, `${b.name}.event.json`);
-      const provider = b.name.replace(/-sdk$/, '') as StorefrontName;
+      const provider = b.name.replace(/-sdk$/, '') as ProviderName;
       writeFileSync(file, JSON.stringify(await firstEvent(b.name, provider, secrets, license)));
       events.set(b.name, file);
     }
@@ -157,7 +157,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
 }
 
 /** What each function is started with: a sample webhook, an SQS batch, or an app's validate. */
-async function firstEvent(name: string, provider: StorefrontName, secrets: BenchSecrets, license: LicenseFixture): Promise<unknown> {
+async function firstEvent(name: string, provider: ProviderName, secrets: BenchSecrets, license: LicenseFixture): Promise<unknown> {
   if (name === 'worker') return workerEvent(secrets);
   // coldChild.cjs exits 0 only on a 2xx: a validate that finds the license (a 404 would fail the run).
   if (name === LICENSING) return licensingApiEvent('validate', { license_key: license.key }, 'cold-licensing');

@@ -2,17 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { SECRET_NAMES, secretsFrom } from '../../functions/aws/secrets';
+import { secretsFrom } from '../../functions/aws/secrets';
 import { viewItem } from '../../functions/aws/store';
 import { applyContextFactory } from '../../functions/config/applyContext';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
 import { apply, type Entitlement, type License } from '../../functions/domain/entitlement';
-import type { StorefrontName } from '../../functions/domain/events';
+import type { ProviderName } from '../../functions/domain/events';
 import { apiPartition, licenseView } from '../../functions/domain/licenseView';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import type { WebhookRequest } from '../../functions/ingress/types';
 import { fastspring } from '../../functions/providers/fastspring';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { SECRET_NAMES, WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { type ApiRoute, encodeBody, matchRoute } from '../../lib/local/apiServer';
 import { type DevSecretName, ensureDevSecrets } from '../../lib/local/devSecrets';
@@ -23,7 +23,7 @@ import { ROOT } from './paths';
  * temporary folder) and signed sample requests built by each provider's own sample builder.
  */
 
-export const PROVIDERS: readonly StorefrontName[] = PROVIDER_REGISTRY.map((r) => r.name);
+export const PROVIDERS: readonly ProviderName[] = WEBHOOK_PROVIDERS.map((r) => r.name);
 
 export interface BenchSecrets {
   /** Every dev secret, including the private halves the samples sign with. */
@@ -45,14 +45,14 @@ export function benchSecrets(): BenchSecrets {
 }
 
 /** `count` signed samples (fresh order and event ids each) for one provider. */
-export async function samples(provider: StorefrontName, secrets: BenchSecrets, count: number, email?: (i: number) => string): Promise<SampleRequest[]> {
-  const builder = await PROVIDER_REGISTRY.find((r) => r.name === provider)!.sample();
+export async function samples(provider: ProviderName, secrets: BenchSecrets, count: number, email?: (i: number) => string): Promise<SampleRequest[]> {
+  const builder = await WEBHOOK_PROVIDERS.find((r) => r.name === provider)!.sample();
   const out: SampleRequest[] = [];
   for (let i = 0; i < count; i++) out.push(builder.build({ secrets: secrets.all, ...(email ? { email: email(i) } : {}) }));
   return out;
 }
 
-const ROUTES: ApiRoute[] = PROVIDER_REGISTRY.flatMap((r) => r.routes.map((route) => ({ provider: r.name, method: route.method, path: route.path, handler: async () => ({ statusCode: 500 }) })));
+const ROUTES: ApiRoute[] = WEBHOOK_PROVIDERS.flatMap((r) => r.routes.map((route) => ({ provider: r.name, method: route.method, path: route.path, handler: async () => ({ statusCode: 500 }) })));
 
 /** The API Gateway HTTP API (v2) event API Gateway would hand the Lambda for this sample. */
 export function toApiEvent(sample: SampleRequest, requestId: string, now = new Date()): APIGatewayProxyEventV2 {
@@ -112,7 +112,7 @@ export interface LicenseFixture {
  * the path every real app takes.
  */
 export async function liveFastspringOrder(secrets: Record<string, string | undefined>, email: string): Promise<SampleRequest> {
-  const builder = await PROVIDER_REGISTRY.find((r) => r.name === 'fastspring')!.sample();
+  const builder = await WEBHOOK_PROVIDERS.find((r) => r.name === 'fastspring')!.sample();
   const payload = JSON.parse(builder.build({ secrets, email }).body.toString('utf8')) as { events: { live: boolean; data: { live: boolean } }[] };
   for (const event of payload.events) {
     event.live = true;

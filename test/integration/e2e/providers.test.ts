@@ -1,5 +1,5 @@
 import { appliedEvents } from '../../../functions/aws/store';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { type Harness, startHarness } from './support';
 
 /** Change the alphanumeric byte nearest the middle of the body (inside the signed content). */
@@ -20,7 +20,7 @@ function flipMiddleCharacter(body: Buffer): Buffer {
  * Every provider through the local stack: a signed sample delivered twice gets the identical
  * answer and has one effect; a tampered copy is refused and leaves nothing behind.
  */
-describe.each(PROVIDER_REGISTRY.map((r) => r.name))('%s on the local stack', (provider) => {
+describe.each(WEBHOOK_PROVIDERS.map((r) => r.name))('%s on the local stack', (provider) => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();

@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SECRET_NAMES } from '../../../functions/aws/secrets';
+import { SECRET_NAMES } from '../../../functions/providers/registry';
 import { DEV_ELEMENTS_OFFER, DEV_ONLY_NAMES, ensureDevSecrets, readDevSecrets } from '../../../lib/local/devSecrets';
 
 describe('local dev secrets', () => {
@@ -31,26 +31,26 @@ describe('local dev secrets', () => {
     const { values: v } = ensureDevSecrets(stateDir, {});
 
     for (const name of ['KEYSMITH_FASTSPRING_SECRET', 'KEYSMITH_HOTMART_HOTTOK', 'KEYSMITH_LICENSE_SECRET'] as const) {
-      expect(Buffer.from(v[name], 'base64url')).toHaveLength(32);
+      expect(Buffer.from(v[name]!, 'base64url')).toHaveLength(32);
     }
-    expect(v.KEYSMITH_SELLDONE_PATH_SECRET).toMatch(/^[A-Za-z0-9]{32,}$/);
+    expect(v.KEYSMITH_SELLDONE_PATH_SECRET!).toMatch(/^[A-Za-z0-9]{32,}$/);
 
     const data = Buffer.from('signed by the dev sender');
-    const paddle = createPublicKey(v.KEYSMITH_PADDLE_PUBLIC_KEY);
+    const paddle = createPublicKey(v.KEYSMITH_PADDLE_PUBLIC_KEY!);
     expect(paddle.asymmetricKeyType).toBe('rsa');
     expect(paddle.asymmetricKeyDetails?.modulusLength).toBe(2048);
-    expect(verify('sha1', data, paddle, sign('sha1', data, createPrivateKey(v.KEYSMITH_DEV_PADDLE_PRIVATE_KEY)))).toBe(true);
-    expect(v.KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY).toBe(v.KEYSMITH_PADDLE_PUBLIC_KEY);
+    expect(verify('sha1', data, paddle, sign('sha1', data, createPrivateKey(v.KEYSMITH_DEV_PADDLE_PRIVATE_KEY!)))).toBe(true);
+    expect(v.KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY!).toBe(v.KEYSMITH_PADDLE_PUBLIC_KEY!);
 
-    const offerPublic = createPublicKey(JSON.parse(v.KEYSMITH_ELEMENTS_OFFER_KEYS)[DEV_ELEMENTS_OFFER]);
-    const offerPrivate = createPrivateKey(JSON.parse(v.KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS)[DEV_ELEMENTS_OFFER]);
+    const offerPublic = createPublicKey(JSON.parse(v.KEYSMITH_ELEMENTS_OFFER_KEYS!)[DEV_ELEMENTS_OFFER]);
+    const offerPrivate = createPrivateKey(JSON.parse(v.KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS!)[DEV_ELEMENTS_OFFER]);
     expect(offerPublic.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(verify('sha256', data, offerPublic, sign('sha256', data, offerPrivate))).toBe(true);
 
-    expect(v.KEYSMITH_LICENSE_SIGNING_KEY).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
-    const license = createPrivateKey(v.KEYSMITH_LICENSE_SIGNING_KEY);
+    expect(v.KEYSMITH_LICENSE_SIGNING_KEY!).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    const license = createPrivateKey(v.KEYSMITH_LICENSE_SIGNING_KEY!);
     expect(license.asymmetricKeyType).toBe('ed25519');
-    expect(verify(null, data, createPublicKey(v.KEYSMITH_DEV_LICENSE_PUBLIC_KEY), sign(null, data, license))).toBe(true);
+    expect(verify(null, data, createPublicKey(v.KEYSMITH_DEV_LICENSE_PUBLIC_KEY!), sign(null, data, license))).toBe(true);
   });
 
   it('prefers the environment and fills in secrets missing from an older file', () => {

@@ -1,5 +1,5 @@
 import type { LicensingCall } from '../../../scripts/bench/awsCalls';
-import { licensingCallsMet, type Results, verdicts } from '../../../scripts/bench/report';
+import { licensingCallsMet, newOrderMet, type Results, verdicts } from '../../../scripts/bench/report';
 
 /**
  * The license API's goal lines in `npm run bench` (issue 11, "Numbers"): a validate is exactly one
@@ -57,5 +57,14 @@ describe('bench: license API call goals', () => {
       { figure: 'license API DynamoDB calls: validate', met: true },
       { figure: 'license API DynamoDB calls: activate, new instance', met: false },
     ]);
+  });
+});
+
+describe('new-order call goal (issue 6, plus issue 11 license views)', () => {
+  it('judges issue 6 on the calls without views, and wants exactly one view write per license', () => {
+    expect(newOrderMet({ ingress: 2, worker: 5, workerViews: 2, licenses: 2 })).toBe(true);
+    expect(newOrderMet({ ingress: 2, worker: 6, workerViews: 2, licenses: 2 })).toBe(false);
+    expect(newOrderMet({ ingress: 2, worker: 4, workerViews: 1, licenses: 2 })).toBe(false);
+    expect(newOrderMet({ ingress: 2, worker: 3, workerViews: 0 })).toBe(false);
   });
 });
