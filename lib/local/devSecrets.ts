@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEV_ELEMENTS_OFFER } from '../../functions/providers/elements/registration';
 import { DEV_ONLY_NAMES, SECRET_NAMES, SECRETS } from '../../functions/providers/registry';
 
 /**
@@ -14,12 +13,11 @@ import { DEV_ONLY_NAMES, SECRET_NAMES, SECRETS } from '../../functions/providers
  */
 
 export const DEV_SECRETS_FILE = 'dev-secrets.env';
-/** The Marketplace Elements offer the dev key pair belongs to (declared by its registration). */
 /**
  * Private halves for the local sender, and the license public key; no handler reads them. Each
  * secret's `dev.companions` in the registry declares its own.
  */
-export { DEV_ELEMENTS_OFFER, DEV_ONLY_NAMES };
+export { DEV_ONLY_NAMES };
 /** A secret's name or a dev-only companion's. */
 export type DevSecretName = string;
 

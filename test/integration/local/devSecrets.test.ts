@@ -3,8 +3,9 @@ import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEV_ELEMENTS_OFFER } from '../../../functions/providers/elements/registration';
 import { SECRET_NAMES } from '../../../functions/providers/registry';
-import { DEV_ELEMENTS_OFFER, DEV_ONLY_NAMES, ensureDevSecrets, readDevSecrets } from '../../../lib/local/devSecrets';
+import { DEV_ONLY_NAMES, ensureDevSecrets, readDevSecrets } from '../../../lib/local/devSecrets';
 
 describe('local dev secrets', () => {
   let stateDir: string;
@@ -73,6 +74,27 @@ describe('local dev secrets', () => {
     expect(again.values.KEYSMITH_HOTMART_HOTTOK).not.toBe(original.values.KEYSMITH_HOTMART_HOTTOK);
     expect(again.values.KEYSMITH_PADDLE_PUBLIC_KEY).toBe(original.values.KEYSMITH_PADDLE_PUBLIC_KEY);
     expect(statSync(original.file).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a key pair as a pair when either half is missing, and keeps the rest', () => {
+    // Prepare: a file that lost the Paddle sender's private half.
+    const original = ensureDevSecrets(stateDir, {});
+    const text = readFileSync(original.file, 'utf8')
+      .split('\n')
+      .filter((line) => !line.startsWith('KEYSMITH_DEV_PADDLE_PRIVATE_KEY='))
+      .join('\n');
+    writeFileSync(original.file, text);
+
+    // Act
+    const { values: v } = ensureDevSecrets(stateDir, {});
+
+    // Assess: a new pair, the sandbox key follows the live one locally, the private half signs for it.
+    expect(v.KEYSMITH_PADDLE_PUBLIC_KEY).not.toBe(original.values.KEYSMITH_PADDLE_PUBLIC_KEY);
+    expect(v.KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY).toBe(v.KEYSMITH_PADDLE_PUBLIC_KEY);
+    const data = Buffer.from('signed by the dev sender');
+    expect(verify('sha1', data, createPublicKey(v.KEYSMITH_PADDLE_PUBLIC_KEY!), sign('sha1', data, createPrivateKey(v.KEYSMITH_DEV_PADDLE_PRIVATE_KEY!)))).toBe(true);
+    // Every other value stays what it was.
+    for (const name of Object.keys(original.values).filter((n) => !n.includes('PADDLE'))) expect(v[name]).toBe(original.values[name]);
   });
 
   it('writes a file that node --env-file reads to the same values', () => {
