@@ -71,6 +71,10 @@ const SAMPLES: Record<string, { type: string; subscription: boolean; build: Buil
 
 export const paddleBillingSample: SampleBuilder = {
   events: Object.keys(SAMPLES),
+  // An approved full refund of the purchase.
+  refundEvent: 'adjustment.updated',
+  // A transaction id: the default sample and its refund both take it.
+  soakOrderId: (n, run) => `txn_soak${run}n${n}`,
   build({ secrets, event = 'transaction.completed', file, email = SAMPLE_EMAIL, orderId }) {
     const sandbox = secrets[SANDBOX_SECRET];
     const secret = sandbox ?? secrets[SECRET];
