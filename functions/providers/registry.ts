@@ -5,6 +5,7 @@ import { hotmartRegistration } from './hotmart/registration';
 import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
 import { selldoneRegistration } from './selldone/registration';
+import { stripeRegistration } from './stripe/registration';
 import { isWebhookProvider, type ProviderRegistration, type SecretSpec, type WebhookRegistration } from './types';
 
 export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration } from './types';
@@ -15,7 +16,15 @@ export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration }
  * soak, the fuzzing, the benchmarks and the docs all read this list. Never imported by a Lambda
  * entry (each handler imports only its own folder).
  */
-export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [fastspringRegistration, paddleRegistration, elementsRegistration, hotmartRegistration, selldoneRegistration, manualRegistration];
+export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
+  fastspringRegistration,
+  paddleRegistration,
+  elementsRegistration,
+  hotmartRegistration,
+  selldoneRegistration,
+  stripeRegistration,
+  manualRegistration,
+];
 
 // ---- views every consumer shares ------------------------------------------------------------
 

@@ -102,6 +102,9 @@ const SAMPLES: Record<string, { type: string; subscription: boolean; build: Buil
 
 export const stripeSample: SampleBuilder = {
   events: Object.keys(SAMPLES),
+  refundEvent: 'charge.refunded',
+  // A Checkout Session id: the default sample and its refund both take it.
+  soakOrderId: (n, run) => `cs_test_soak${run}n${n}`,
   build({ secrets, event = 'checkout.session.completed', file, email = SAMPLE_EMAIL, orderId }) {
     const secret = secrets[SECRET];
     if (!secret) throw new Error(`${SECRET} is not set: cannot sign a Stripe request`);

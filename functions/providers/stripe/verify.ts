@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { constantTimeEqual } from '../shared/crypto';
-import { SECRET, STRIPE_SECRETS } from './names';
+import { SECRET } from './names';
 
 /**
  * Stripe signs every delivery (https://docs.stripe.com/webhooks#verify-manually):
@@ -75,7 +75,7 @@ export function verifyStripeSignature(header: string | undefined, body: Buffer, 
 
 /** The provider's verify step: the configured secrets, the header, the tolerance from the environment. */
 export function verifyStripe(request: WebhookRequest, ctx: ProviderContext): Buffer {
-  const secrets = ctx.secrets.candidates(STRIPE_SECRETS.webhook);
+  const secrets = ctx.secrets.candidates(SECRET);
   if (secrets.length === 0) throw new WebhookRejection('NOT_CONFIGURED', `${SECRET} is not set; no request can be verified`);
   verifyStripeSignature(request.headers['stripe-signature'], request.body, secrets, request.receivedAt, { toleranceSeconds: toleranceFromEnv() });
   return request.body;

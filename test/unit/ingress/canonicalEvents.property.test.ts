@@ -69,6 +69,19 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
+  stripe: {
+    fields: [
+      'id',
+      'data.object.id',
+      'data.object.payment_intent',
+      'data.object.payment_link',
+      'data.object.locale',
+      'data.object.customer_details.email',
+      'data.object.customer_details.name',
+      'data.object.metadata.keysmith_product',
+    ],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
 };
 
 /** Lengths at and around the bounds of eventBounds.ts. */

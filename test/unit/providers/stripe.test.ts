@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import type { Catalog } from '../../../functions/domain/catalog';
-import type { FulfillmentEvent } from '../../../functions/domain/events';
-import { WebhookRejection, type WebhookRequest } from '../../../functions/ingress/types';
+import { runIngress } from '../../../functions/ingress/pipeline';
+import type { WebhookRequest } from '../../../functions/ingress/types';
 import { stripe } from '../../../functions/providers/stripe';
 import { stripeSample } from '../../../functions/providers/stripe/sample';
 import { toleranceFromEnv, verifyStripeSignature } from '../../../functions/providers/stripe/verify';
-import { exampleCatalog, testSecrets } from '../../helpers/fixtures';
+import { catalogWith, exampleCatalog, testSecrets } from '../../helpers/fixtures';
+import { MemoryQueue, silentLogger } from '../../helpers/memory';
 
 /**
  * Stripe ingress: requests are signed with Stripe's own SDK (`generateTestHeaderString`), never
@@ -32,21 +33,11 @@ function request(body: Buffer, headers: Record<string, string> = { 'stripe-signa
   return { method: 'POST', path: '/webhooks/stripe', routeKey: 'POST /webhooks/stripe', pathParameters: {}, headers, rawQuery: '', body, receivedAt, requestId: 'r1' };
 }
 
-/**
- * verify → parse → normalize → answer, as the ingress pipeline runs them (a refusal becomes the
- * answer the pipeline would give). The provider is not in the registry yet, so the pipeline's
- * canonical check would refuse its name; the end-to-end tests run the real pipeline.
- */
-async function deliver(req: WebhookRequest, options: { secrets?: Record<string, string>; catalog?: ReturnType<typeof exampleCatalog> } = {}) {
-  const ctx = { secrets: testSecrets(options.secrets ?? { KEYSMITH_STRIPE_WEBHOOK_SECRET: SECRET }), catalog: options.catalog ?? exampleCatalog() };
-  try {
-    const payload = stripe.parse(await stripe.verify(req, ctx), req);
-    const events = stripe.normalize(payload, req, ctx);
-    return { answer: stripe.answer({ events, accepted: events, failed: [] }, payload, ctx), events };
-  } catch (error) {
-    if (!(error instanceof WebhookRejection)) throw error;
-    return { answer: { status: error.status, body: `${error.code}: ${error.message}\n` }, events: [] as FulfillmentEvent[] };
-  }
+async function deliver(req: WebhookRequest, options: { secrets?: Record<string, string>; catalog?: Catalog } = {}) {
+  const queue = new MemoryQueue();
+  const secrets = testSecrets(options.secrets ?? { KEYSMITH_STRIPE_WEBHOOK_SECRET: SECRET });
+  const answer = await runIngress(stripe, req, { queue, catalog: options.catalog ?? exampleCatalog(), secrets: async () => secrets, log: silentLogger() });
+  return { answer, events: queue.sent };
 }
 
 describe('Stripe signature', () => {
@@ -182,9 +173,7 @@ describe('Stripe events', () => {
   });
 
   it('names the price instead of the product when the catalog lists the price', async () => {
-    // Built by hand: the catalog schema learns the name `stripe` from the registry.
-    const base = exampleCatalog();
-    const catalog = { ...base, products: { pro: { ...base.products.default!, match: { stripe: ['price_1QJ8Y9LkdIwHu7ixMonthly'] } } } } as unknown as Catalog;
+    const catalog = catalogWith({ products: { pro: { name: 'Pro', match: { stripe: ['price_1QJ8Y9LkdIwHu7ixMonthly'] } } }, defaultProduct: 'pro' });
     const event = (await deliver(request(fixture('invoice-paid.json')), { catalog })).events[0]!;
     expect(event.items[0]!.productId).toBe('price_1QJ8Y9LkdIwHu7ixMonthly');
   });
