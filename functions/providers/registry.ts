@@ -4,6 +4,7 @@ import { fastspringRegistration } from './fastspring/registration';
 import { hotmartRegistration } from './hotmart/registration';
 import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
+import { paddleBillingRegistration } from './paddle-billing/registration';
 import { selldoneRegistration } from './selldone/registration';
 import { stripeRegistration } from './stripe/registration';
 import { isWebhookProvider, type ProviderRegistration, type SecretSpec, type WebhookRegistration } from './types';
@@ -23,6 +24,7 @@ export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
   hotmartRegistration,
   selldoneRegistration,
   stripeRegistration,
+  paddleBillingRegistration,
   manualRegistration,
 ];
 

@@ -1,8 +1,5 @@
-import type { SecretName } from '../../aws/secrets';
-import type { ProviderName } from '../../domain/events';
-
 /** The provider's name (route `/webhooks/paddle-billing`, the `paddle-billing` of every stored key). */
-export const PROVIDER = 'paddle-billing' as ProviderName;
+export const PROVIDER = 'paddle-billing';
 
 /** The notification destination's secret key (`pdl_ntfset_…`) of the live account. */
 export const SECRET = 'KEYSMITH_PADDLE_BILLING_SECRET';
@@ -11,8 +8,4 @@ export const SANDBOX_SECRET = 'KEYSMITH_PADDLE_BILLING_SANDBOX_SECRET';
 /** Optional: a Paddle API key with `customer.read`, to look up the email of a transaction's customer. */
 export const API_KEY = 'KEYSMITH_PADDLE_BILLING_API_KEY';
 
-export const PADDLE_BILLING_SECRETS = {
-  live: SECRET as SecretName,
-  sandbox: SANDBOX_SECRET as SecretName,
-  apiKey: API_KEY as SecretName,
-};
+export const PADDLE_BILLING_SECRETS = { live: SECRET, sandbox: SANDBOX_SECRET, apiKey: API_KEY } as const;

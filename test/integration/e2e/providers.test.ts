@@ -1,3 +1,5 @@
+import { createHmac } from 'node:crypto';
+import { Paddle } from '@paddle/paddle-node-sdk';
 import Stripe from 'stripe';
 import { appliedEvents } from '../../../functions/aws/store';
 import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
@@ -83,6 +85,7 @@ interface Timestamped {
 }
 
 const stripeSdk = new Stripe('sk_test_keysmith_offline');
+const paddleSdk = new Paddle('pdl_sdbx_apikey_keysmith_offline_test');
 const TIMESTAMPED: Timestamped[] = [
   {
     provider: 'stripe',
@@ -97,6 +100,22 @@ const TIMESTAMPED: Timestamped[] = [
       ...request,
       headers: { ...request.headers, 'stripe-signature': stripeSdk.webhooks.generateTestHeaderString({ payload: request.body.toString('utf8'), secret, timestamp: ts }) },
     }),
+  },
+  {
+    provider: 'paddle-billing',
+    grant: 'transaction.completed',
+    hold: 'adjustment.created:chargeback',
+    lift: 'adjustment.created:chargeback_reverse',
+    refund: 'adjustment.updated',
+    order: 'txn_e2e',
+    // Locally the samples are signed as the sandbox destination's (test orders).
+    secretOf: (secrets) => secrets.KEYSMITH_PADDLE_BILLING_SANDBOX_SECRET ?? secrets.KEYSMITH_PADDLE_BILLING_SECRET!,
+    // Paddle's SDK cannot sign: the documented HMAC signs, and the SDK confirms a fresh signature.
+    sign: async (request, ts, secret) => {
+      const header = `ts=${ts};h1=${createHmac('sha256', secret).update(`${ts}:`).update(request.body).digest('hex')}`;
+      if (Math.abs(Date.now() / 1000 - ts) < 3) expect(await paddleSdk.webhooks.isSignatureValid(request.body.toString('utf8'), secret, header)).toBe(true);
+      return { ...request, headers: { ...request.headers, 'paddle-signature': header } };
+    },
   },
 ];
 

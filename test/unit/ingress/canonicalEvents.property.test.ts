@@ -82,6 +82,21 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     ],
     content: (body) => JSON.parse(body.toString('utf8')),
   },
+  'paddle-billing': {
+    fields: [
+      'event_id',
+      'occurred_at',
+      'data.id',
+      'data.origin',
+      'data.subscription_id',
+      'data.custom_data.email',
+      'data.items.0.price.id',
+      'data.items.0.price.product_id',
+      'data.items.0.price.name',
+      'data.details.line_items.0.product.name',
+    ],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
 };
 
 /** Lengths at and around the bounds of eventBounds.ts. */
