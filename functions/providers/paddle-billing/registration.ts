@@ -36,7 +36,7 @@ export const paddleBillingRegistration: WebhookRegistration = {
     {
       name: API_KEY,
       kind: 'shared-secret',
-      about: 'a Paddle API key with customer.read, to look up the email of a buyer whose checkout passed none in customData (optional)',
+      about: 'a Paddle API key with customer.read, to look up the email of a buyer whose checkout passed none in customData',
       optionalBecause: 'only needed when checkouts do not pass customData.email',
       problem: (value) => (value.startsWith('pdl_ntfset_') ? 'is a notification destination secret; use an API key (Paddle → Developer tools → Authentication)' : undefined),
       // No Paddle API locally: a key of this form is never sent anywhere (customer.ts); the samples carry custom_data.email.
