@@ -18,14 +18,15 @@ export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration }
  * entry (each handler imports only its own folder).
  */
 export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
-  fastspringRegistration,
-  paddleRegistration,
-  elementsRegistration,
-  hotmartRegistration,
-  selldoneRegistration,
-  stripeRegistration,
-  paddleBillingRegistration,
-  manualRegistration,
+  // One line each (the comment keeps the formatter from joining them), so additions merge cleanly.
+  fastspringRegistration, // docs/providers (README § FastSpring)
+  paddleRegistration, // docs/providers/paddle.md
+  elementsRegistration, // docs/providers/elements.md
+  hotmartRegistration, // docs/providers/hotmart.md
+  selldoneRegistration, // docs/providers/selldone.md
+  stripeRegistration, // docs/providers/stripe.md
+  paddleBillingRegistration, // docs/providers/paddle-billing.md
+  manualRegistration, // keysmith grant: no webhooks
 ];
 
 // ---- views every consumer shares ------------------------------------------------------------

@@ -517,6 +517,8 @@ describe('keysmith CLI against the local stack', () => {
       expect(verdict('alarm topic')).toEqual(['warn']);
       expect(verdict('dlq')).toEqual(['ok']);
       expect(result.checks).toContainEqual({ check: 'secrets', status: 'warn', detail: expect.stringMatching(/^KEYSMITH_HOTMART_HOTTOK not set in the secret/) });
+      // A secret its registration declares optional is not applicable when unset, not a warning.
+      expect(result.checks).toContainEqual({ check: 'secrets', status: 'skip', detail: 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY not set (n/a: only Paddle sandbox orders need it)' });
       expect(healthy.stdout).not.toContain(stack.env.KEYSMITH_LICENSE_SECRET!);
 
       aws.state.identities = {};

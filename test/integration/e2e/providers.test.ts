@@ -1,23 +1,19 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Paddle } from '@paddle/paddle-node-sdk';
 import Stripe from 'stripe';
 import { appliedEvents } from '../../../functions/aws/store';
-import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
+import { findWebhookProvider, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
+import type { FuzzKit } from '../../../functions/providers/types';
+import { parseEnvFile } from '../../../lib/local/devSecrets';
+import { rawFromSample } from '../../../scripts/soak/apiEvent';
 import { type Harness, startHarness } from './support';
 
-/** Change the alphanumeric byte nearest the middle of the body (inside the signed content). */
-function flipMiddleCharacter(body: Buffer): Buffer {
-  const copy = Buffer.from(body);
-  for (let offset = 0; offset < copy.length; offset++) {
-    const at = Math.floor(copy.length / 2) + (offset % 2 === 0 ? offset / 2 : -(offset + 1) / 2);
-    const c = String.fromCharCode(copy[at]!);
-    if (/[A-Za-z0-9]/.test(c)) {
-      copy[at] = (c === 'a' ? 'b' : 'a').charCodeAt(0);
-      return copy;
-    }
-  }
-  throw new Error('no alphanumeric byte to flip');
+/** An attacker's own keys (for the forgeries that sign with a wrong key). */
+function attackerKeys(): FuzzKit['attacker'] {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, ec: ec.privateKey, ecPublicJwk: ec.publicKey.export({ format: 'jwk' }) as Record<string, unknown> };
 }
 
 /**
@@ -52,15 +48,19 @@ describe.each(WEBHOOK_PROVIDERS.map((r) => r.name))('%s on the local stack', (pr
   it('a tampered delivery → 4xx, nothing queued or stored', async () => {
     const email = `tampered-${provider}-${Date.now()}@example.com`;
     const request = await h.sample(provider, { email });
-    // Flip one byte of the signed material: the body, or for a GET/path-secret/header-token
-    // provider the credential itself.
-    const tampered =
-      provider === 'selldone'
-        ? { ...request, path: request.path.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')) }
-        : provider === 'hotmart'
-          ? { ...request, headers: { ...request.headers, 'x-hotmart-hottok': `${request.headers['x-hotmart-hottok']}x` } }
-          : request;
-    const answer = await h.send(tampered, tampered === request ? flipMiddleCharacter : undefined);
+    // The provider's own first forgery (its fuzz.ts): a wrong key, a wrong token or URL secret, a
+    // JWT with alg none — whatever its authentication is, the request no longer carries it.
+    const hooks = await findWebhookProvider(provider)!.fuzz();
+    const dev = parseEnvFile(readFileSync(h.stack.secretsFile, 'utf8'));
+    const forged = hooks.forged(rawFromSample(request), [], 0, 'not-the-secret', { secrets: dev, attacker: attackerKeys() }).request;
+    const tampered: SampleRequest = {
+      ...request,
+      method: forged.method as SampleRequest['method'],
+      path: forged.target,
+      headers: Object.fromEntries(forged.headers.map(([n, v]) => [n.toLowerCase(), v])),
+      body: forged.body,
+    };
+    const answer = await h.send(tampered);
     expect(answer.status).toBe(401);
     expect(await h.queueDepth(h.stack.queueUrl)).toBe(0);
     await h.stack.poller.drain();
