@@ -6,8 +6,10 @@ import { hotmartRegistration } from './hotmart/registration';
 import { lemonsqueezyRegistration } from './lemonsqueezy/registration';
 import { manualRegistration } from './manual/registration';
 import { paddleRegistration } from './paddle/registration';
+import { paddleBillingRegistration } from './paddle-billing/registration';
 import { polarRegistration } from './polar/registration';
 import { selldoneRegistration } from './selldone/registration';
+import { stripeRegistration } from './stripe/registration';
 import { isWebhookProvider, type ProviderRegistration, type SecretSpec, type WebhookRegistration } from './types';
 
 export type { ProviderRegistration, RouteSpec, SecretSpec, WebhookRegistration } from './types';
@@ -28,6 +30,8 @@ export const PROVIDER_REGISTRY: readonly ProviderRegistration[] = [
   lemonsqueezyRegistration, // docs/providers/lemonsqueezy.md
   polarRegistration, // docs/providers/polar.md
   gumroadRegistration, // docs/providers/gumroad.md
+  stripeRegistration, // docs/providers/stripe.md
+  paddleBillingRegistration, // docs/providers/paddle-billing.md
   manualRegistration, // keysmith grant: no webhooks
 ];
 

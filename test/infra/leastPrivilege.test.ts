@@ -1,5 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { SECRET_NAMES, SECRETS, WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
+import { capitalize } from '../../lib/constructs/KeysmithStore';
 import { INGRESS_TABLE_ACTIONS, KeysmithStack, LICENSING_TABLE_ACTIONS, WORKER_TABLE_ACTIONS } from '../../lib/keysmith-stack';
 import { appWithoutBundling, exampleCatalog, flatten, useProjectTmpdir } from './support';
 
@@ -107,7 +108,7 @@ describe('least privilege: each function may call exactly what its code calls', 
     const owners = new Set(SECRETS.map((s) => s.owner).filter((o) => o !== 'license'));
     expect([...stack.providerSecrets.keys()].sort()).toEqual([...owners].sort());
     for (const [name, secret] of stack.providerSecrets) {
-      template.hasOutput(`SecretArn${name.charAt(0).toUpperCase()}${name.slice(1)}`, { Value: { Ref: id(secret) } });
+      template.hasOutput(`SecretArn${capitalize(name)}`, { Value: { Ref: id(secret) } });
     }
     template.hasOutput('SecretArn', { Value: { Ref: id(stack.secret) } });
   });

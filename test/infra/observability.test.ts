@@ -4,6 +4,9 @@ import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import { buildKeysmithApp, DEFAULT_REJECTION_ALARM_THRESHOLD, KeysmithStack } from '../../lib/keysmith-stack';
 import { appWithoutBundling, EXAMPLE_CONFIG, exampleCatalog, flatten, useProjectTmpdir } from './support';
 
+/** A metric id in a math expression: letters, digits and `_` (`paddle-billing` → `paddle_billing`). */
+const metricId = (provider: string) => provider.replace(/-/g, '_');
+
 useProjectTmpdir();
 
 type Resource = { Type: string; Properties: Record<string, any> };
@@ -67,7 +70,7 @@ describe('KeysmithStack observability', () => {
       const props = alarm(stack.alarms.ingressErrors);
       expect(props.Threshold).toBe(0);
       const [expression, ...inputs] = props.Metrics as any[];
-      expect(expression).toEqual(expect.objectContaining({ Expression: `SUM([${WEBHOOK_PROVIDERS.map((p) => p.name).join(',')}])`, ReturnData: true }));
+      expect(expression).toEqual(expect.objectContaining({ Expression: `SUM([${WEBHOOK_PROVIDERS.map((p) => metricId(p.name)).join(',')}])`, ReturnData: true }));
       expect(inputs.map((m) => m.MetricStat.Metric)).toEqual(
         WEBHOOK_PROVIDERS.map((p) => ({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.ingressFunctions.get(p.name)!) } }] })),
       );
@@ -84,7 +87,7 @@ describe('KeysmithStack observability', () => {
       const props = alarm(stack.alarms.rejections);
       expect(props.Threshold).toBe(DEFAULT_REJECTION_ALARM_THRESHOLD);
       const [expression, ...inputs] = props.Metrics as any[];
-      expect(expression.Expression).toBe(`SUM([${WEBHOOK_PROVIDERS.map((p) => p.name).join(',')}])`);
+      expect(expression.Expression).toBe(`SUM([${WEBHOOK_PROVIDERS.map((p) => metricId(p.name)).join(',')}])`);
       expect(inputs.map((m) => m.MetricStat.Metric)).toEqual(
         WEBHOOK_PROVIDERS.map((p) => ({
           Namespace: METRICS_NAMESPACE,

@@ -1,6 +1,8 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Paddle } from '@paddle/paddle-node-sdk';
 import { Webhook } from 'standardwebhooks';
+import Stripe from 'stripe';
 import { appliedEvents } from '../../../functions/aws/store';
 import { findWebhookProvider, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
@@ -131,5 +133,112 @@ describe('independent signers, forged and stale requests', () => {
     const good = await outcome({ ...built, method: 'POST' }, email);
     expect(good.status).toBe(200);
     expect(good.licenses.length).toBeGreaterThan(0);
+  });
+});
+
+/** A provider whose signature carries a timestamp, and how its own signer signs (for the stack's secret). */
+interface Timestamped {
+  provider: string;
+  /** The events: a purchase, a dispute opened and lifted, a refund. */
+  grant: string;
+  hold: string;
+  lift: string;
+  refund: string;
+  /** An order id of the provider's own form (the contract's `--order`). */
+  order: string;
+  /** The secret the local stack verifies the samples with. */
+  secretOf(secrets: Record<string, string | undefined>): string;
+  /** The request signed again by the provider's own signer, at `ts`, with `secret`. */
+  sign(request: SampleRequest, ts: number, secret: string): Promise<SampleRequest>;
+}
+
+const stripeSdk = new Stripe('sk_test_keysmith_offline');
+const paddleSdk = new Paddle('pdl_sdbx_apikey_keysmith_offline_test');
+const TIMESTAMPED: Timestamped[] = [
+  {
+    provider: 'stripe',
+    grant: 'checkout.session.completed',
+    hold: 'charge.dispute.created',
+    lift: 'charge.dispute.closed',
+    refund: 'charge.refunded',
+    order: 'cs_test_e2e',
+    secretOf: (secrets) => secrets.KEYSMITH_STRIPE_WEBHOOK_SECRET!,
+    // Stripe's own SDK signs.
+    sign: async (request, ts, secret) => ({
+      ...request,
+      headers: { ...request.headers, 'stripe-signature': stripeSdk.webhooks.generateTestHeaderString({ payload: request.body.toString('utf8'), secret, timestamp: ts }) },
+    }),
+  },
+  {
+    provider: 'paddle-billing',
+    grant: 'transaction.completed',
+    hold: 'adjustment.created:chargeback',
+    lift: 'adjustment.created:chargeback_reverse',
+    refund: 'adjustment.updated',
+    order: 'txn_e2e',
+    // Locally the samples are signed as the sandbox destination's (test orders).
+    secretOf: (secrets) => secrets.KEYSMITH_PADDLE_BILLING_SANDBOX_SECRET ?? secrets.KEYSMITH_PADDLE_BILLING_SECRET!,
+    // Paddle's SDK cannot sign: the documented HMAC signs, and the SDK confirms a fresh signature.
+    sign: async (request, ts, secret) => {
+      const header = `ts=${ts};h1=${createHmac('sha256', secret).update(`${ts}:`).update(request.body).digest('hex')}`;
+      if (Math.abs(Date.now() / 1000 - ts) < 3) expect(await paddleSdk.webhooks.isSignatureValid(request.body.toString('utf8'), secret, header)).toBe(true);
+      return { ...request, headers: { ...request.headers, 'paddle-signature': header } };
+    },
+  },
+];
+
+/**
+ * The providers whose signatures carry a timestamp, through the local stack with the providers'
+ * own signers. A stale or forged request is refused before anything is queued or stored; a signed
+ * one licenses the order the contract names, and the order's lifecycle follows its events.
+ */
+describe.each(TIMESTAMPED)('$provider: timestamped signatures on the local stack', (spec) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.stop());
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const signed = (request: SampleRequest, ts = now(), secret = spec.secretOf(h.secrets)) => spec.sign(request, ts, secret);
+  const statuses = async (orderId: string) => (await h.store.findByOrder(spec.provider, orderId)).flatMap((e) => e.state.licenses.map((l) => l.status));
+
+  it('signed by the provider’s signer → 200, the license found by the provider’s order id, emailed once', async () => {
+    const email = `signed-${spec.provider}-${Date.now()}@example.com`;
+    const orderId = `${spec.order}_${Date.now()}`;
+    const answer = await h.send(await signed(await h.sample(spec.provider, { email, orderId, event: spec.grant })));
+    expect(answer.status).toBe(200);
+    await h.stack.poller.drain();
+    expect(await statuses(orderId)).toEqual(['active']);
+    expect(await h.emails(email)).toHaveLength(1);
+  });
+
+  it.each([
+    ['stale (signed 360 s ago)', (r: SampleRequest) => signed(r, now() - 360)],
+    ['signed 400 s ahead (beyond the tolerance however slow the machine)', (r: SampleRequest) => signed(r, now() + 400)],
+    ['forged (another secret)', (r: SampleRequest) => signed(r, now(), `${spec.secretOf(h.secrets)}-not-it`)],
+  ])('%s → 401, nothing queued or stored', async (_name, forge) => {
+    const email = `refused-${spec.provider}-${Date.now()}@example.com`;
+    const orderId = `${spec.order}_refused_${Date.now()}`;
+    const answer = await h.send(await forge(await h.sample(spec.provider, { email, orderId, event: spec.grant })));
+    expect(answer.status).toBe(401);
+    expect(await h.queueDepth(h.stack.queueUrl)).toBe(0);
+    await h.stack.poller.drain();
+    expect(await h.store.findByEmail(email)).toHaveLength(0);
+    expect(await h.store.findByOrder(spec.provider, orderId)).toHaveLength(0);
+  });
+
+  it('a dispute suspends and its reversal lifts it; a refund revokes for good', async () => {
+    const orderId = `${spec.order}_life_${Date.now()}`;
+    const step = async (event: string) => {
+      const answer = await h.send(await signed(await h.sample(spec.provider, { orderId, event })));
+      expect(answer.status).toBe(200);
+      await h.stack.poller.drain();
+      return statuses(orderId);
+    };
+    expect(await step(spec.grant)).toEqual(['active']);
+    expect(await step(spec.hold)).toEqual(['suspended']);
+    expect(await step(spec.lift)).toEqual(['active']);
+    expect(await step(spec.refund)).toEqual(['revoked']);
   });
 });

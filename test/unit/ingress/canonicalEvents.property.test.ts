@@ -90,6 +90,34 @@ const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): R
     fields: ['sale_id', 'product_id', 'short_product_id', 'product_name', 'email', 'full_name', 'sale_timestamp', 'variants[Tier]'],
     content: (body) => Object.fromEntries(new URLSearchParams(body.toString('utf8'))),
   },
+  stripe: {
+    fields: [
+      'id',
+      'data.object.id',
+      'data.object.payment_intent',
+      'data.object.payment_link',
+      'data.object.locale',
+      'data.object.customer_details.email',
+      'data.object.customer_details.name',
+      'data.object.metadata.keysmith_product',
+    ],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
+  'paddle-billing': {
+    fields: [
+      'event_id',
+      'occurred_at',
+      'data.id',
+      'data.origin',
+      'data.subscription_id',
+      'data.custom_data.email',
+      'data.items.0.price.id',
+      'data.items.0.price.product_id',
+      'data.items.0.price.name',
+      'data.details.line_items.0.product.name',
+    ],
+    content: (body) => JSON.parse(body.toString('utf8')),
+  },
 };
 
 /** Lengths at and around the bounds of eventBounds.ts. */
