@@ -124,7 +124,8 @@ describe('the CDK stack builds from the registry', () => {
       routes: [{ method: 'POST', path: '/webhooks/acme-pay' }],
       secrets: [{ ...fastspring.secrets[0]!, name: 'KEYSMITH_ACME_PAY_SECRET' }],
     };
-    const { stack, template } = synth([...PROVIDER_REGISTRY, dashed]);
+    // The registry is at the alarms' 10-provider limit already: swap one storefront for it.
+    const { stack, template } = synth([...PROVIDER_REGISTRY.filter((p) => p.name !== 'selldone'), dashed]);
     expect(stack.ingressFunctions.has('acme-pay')).toBe(true);
     template.hasOutput('SecretArnAcmePay', {});
     template.hasOutput('WebhookUrlAcmePay', {});
