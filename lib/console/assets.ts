@@ -21,7 +21,9 @@ h2 { font-size: 16px; margin: 22px 0 8px; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #eef0f4; font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
-td.num { text-align: right; }
+td.num, th.num { text-align: right; }
+td.nowrap, td.nowrap code { white-space: nowrap; word-break: normal; }
+.toolbar { margin: 0 0 10px; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; word-break: break-all; }
 pre { background: #fff; border: 1px solid var(--line); padding: 10px; overflow: auto; max-height: 420px; font-size: 12.5px; white-space: pre-wrap; word-break: break-all; }
 .muted { color: var(--muted); }

@@ -83,13 +83,15 @@ function readCookie(header: string | undefined, name: string): string | undefine
 /**
  * Sent with every answer. The CSP allows only the console's own script and stylesheet (no inline
  * script, no inline style, no other origin), no frames, forms only to itself; the token never
- * leaves in a Referer; nothing is cached.
+ * leaves in a Referer to another site (`same-origin`, not `no-referrer`: with that, browsers send
+ * `Origin: null` on the console's own form posts, and the Origin check could not tell them apart);
+ * nothing is cached.
  */
 export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',

@@ -13,7 +13,7 @@ export async function deadLettersPage(ctx: RequestContext): Promise<Answer> {
 ${
   count === 0
     ? html`<p id="dlq-empty">The DLQ is empty.</p>`
-    : html`<form method="post" action="/dlq/redrive"><input type="hidden" name="all" value="yes"><button type="submit" id="redrive-all" class="primary">Redrive all ${count}…</button></form>
+    : html`<form class="toolbar" method="post" action="/dlq/redrive"><input type="hidden" name="all" value="yes"><button type="submit" id="redrive-all" class="primary">Redrive all ${count}…</button></form>
 <table id="dead-letters">
 <thead><tr><th>message</th><th>sent</th><th>event</th><th>order</th><th>customer</th><th>last error</th><th></th></tr></thead>
 <tbody>${messages.map(

@@ -37,7 +37,7 @@ export function layout(target: Target, answer: Extract<Answer, { kind: 'page' }>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${answer.title} · keysmith console</title>
 <link rel="stylesheet" href="/static/console.css">
 <script src="/static/console.js" defer></script>

@@ -78,16 +78,16 @@ ${timeline(records, deliveries, licenses)}`;
 
 function licenseTable(licenses: ShowResult[]): Html {
   return html`<table id="licenses">
-<thead><tr><th>license</th><th>product</th><th>status</th><th>seats</th><th>expires</th><th>key</th><th>holds</th><th>change</th></tr></thead>
+<thead><tr><th>license</th><th>product</th><th>status</th><th class="num">seats</th><th>expires</th><th>key</th><th>holds</th><th>change</th></tr></thead>
 <tbody>${licenses.map(({ license: l }) => {
     const key = l.key.length > 60 ? html`<details><summary><code>${l.key.slice(0, 40)}…</code></summary><code>${l.key}</code></details>` : html`<code>${l.key}</code>`;
     return html`<tr data-license="${l.licenseId}">
-<td><code>${l.licenseId}</code></td>
+<td class="nowrap"><code>${l.licenseId}</code></td>
 <td>${l.productName} <span class="muted">${l.product}</span></td>
 <td class="status">${badge(l.status)}</td>
 <td class="num">${l.seats}</td>
 <td>${l.expiresAt ? time(l.expiresAt) : 'never'}</td>
-<td>${key}</td>
+<td class="nowrap">${key}</td>
 <td>${l.holds.length === 0 ? html`<span class="muted">none</span>` : l.holds.map((h) => html`<div>${badge(h.kind)} on the ${h.on} since ${time(h.since)}${h.reason ? html` <span class="muted">${h.reason}</span>` : ''}</div>`)}</td>
 <td><form class="inline" method="post" action="/license/${encodeURIComponent(l.licenseId)}/change">
 <input type="text" name="reason" placeholder="reason" aria-label="Reason" required maxlength="180">

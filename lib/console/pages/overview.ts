@@ -34,7 +34,7 @@ ${barChart('Emails sent', o.days, o.emails)}
 </div>
 <h2>Per provider (all time)</h2>
 <table>
-<thead><tr><th>provider</th><th>orders</th><th>licenses</th><th>active</th><th>emails sent</th><th>rejected webhooks</th></tr></thead>
+<thead><tr><th>provider</th><th class="num">orders</th><th class="num">licenses</th><th class="num">active</th><th class="num">emails sent</th><th>rejected webhooks</th></tr></thead>
 <tbody>${PROVIDERS.map((p) => {
     const t = o.totals[p];
     const r = o.rejected.byProvider.filter((x) => x.provider === p);

@@ -61,7 +61,7 @@ ${
       ? html`<p id="no-results">No order matches <code>${q}</code>.</p>`
       : html`<p>${hits.length} order(s) match <code>${q}</code>.</p>
 <table id="results">
-<thead><tr><th>order</th><th>provider</th><th>customer</th><th>status</th><th>licenses</th><th>first seen</th><th>matched by</th></tr></thead>
+<thead><tr><th>order</th><th>provider</th><th>customer</th><th>status</th><th class="num">licenses</th><th>first seen</th><th>matched by</th></tr></thead>
 <tbody>${hits.map(
           ({ state, by, licenseId }) => html`<tr data-order="${state.orderId ?? state.scope}">
 <td><a href="${orderHref(state.provider, state.scope)}">${state.orderId ?? state.scope}</a>${state.reference ? html` <span class="muted">ref ${state.reference}</span>` : ''}</td>

@@ -1,0 +1,305 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join, resolve } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { DynamoFailureLog } from '../../functions/aws/failureLog';
+import { fulfillmentEventSchema } from '../../functions/domain/eventSchema';
+import { type LocalStackInfo, localTarget, type Target } from '../../lib/cli/target';
+import { type RunningConsole, startConsole } from '../../lib/console/server';
+import { type Harness, startHarness } from '../integration/e2e/support';
+import { eventually } from '../integration/local/support';
+
+/**
+ * `keysmith console` in a real browser (Debian's chromium driven by playwright-core) over a real
+ * local stack: orders sent through the webhooks, then search, an order's page, a revocation with
+ * its confirmation, a replay, a dead letter redriven — and the security gates from outside.
+ * Screenshots of every page go to artifacts/console/ (gitignored).
+ */
+
+const CHROMIUM = process.env.KEYSMITH_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = resolve(__dirname, '../../artifacts/console');
+const ROOT = resolve(__dirname, '../..');
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+jest.setTimeout(90_000);
+
+interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A request with exactly the headers given (fetch would not let a test forge Host). */
+function raw(port: number, path: string, headers: Record<string, string>, method = 'GET', body = ''): Promise<Raw> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+describe('keysmith console', () => {
+  let h: Harness;
+  let target: Target;
+  let consoleServer: RunningConsole;
+  let browser: Browser;
+  let page: Page;
+  const orders: { fastspring: string; email: string; paddle: string; hostile: string; hostileEmail: string; dead: string } = {} as never;
+  const alerts: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: \`apt-get install -y chromium\` (what .ci/run does), or set KEYSMITH_CHROMIUM`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    h = await startHarness();
+    // Orders through the real webhooks: a FastSpring order (two licenses, one email), a Paddle
+    // one, and one whose customer name is markup.
+    const stamp = Date.now();
+    orders.email = `ada-${stamp}@example.com`;
+    const fs = await h.sample('fastspring', { email: orders.email });
+    orders.fastspring = fs.orderId;
+    const paddle = await h.sample('paddle');
+    orders.paddle = paddle.orderId;
+    const fixture = JSON.parse(readFileSync(join(ROOT, 'functions/providers/fastspring/fixtures/order-completed.json'), 'utf8'));
+    const data = fixture.events[0].data;
+    orders.hostile = `HOSTILE${stamp}`;
+    orders.hostileEmail = `mallory-${stamp}@example.com`;
+    Object.assign(data, { id: orders.hostile, order: orders.hostile, reference: `REF-${stamp}` });
+    Object.assign(data.customer, { first: HOSTILE, last: '"quoted"', email: orders.hostileEmail });
+    fixture.events[0].id = `evt-hostile-${stamp}`;
+    const hostile = await h.sample('fastspring', { file: Buffer.from(JSON.stringify(fixture)) });
+    for (const request of [fs, paddle, hostile]) expect((await h.send(request)).status).toBe(200);
+    // One more webhook with a broken signature: a rejection the overview counts.
+    expect((await h.send(fs, (body) => Buffer.concat([body, Buffer.from(' ')]))).status).toBe(401);
+    await h.stack.poller.drain();
+
+    // A dead letter: a valid event the worker never saw, with the last error the worker would have logged.
+    orders.dead = `DEAD${stamp}`;
+    const event = fulfillmentEventSchema.parse({
+      provider: 'fastspring',
+      eventId: `evt-dead-${stamp}`,
+      occurredAt: new Date().toISOString(),
+      action: 'grant',
+      reason: 'order.completed',
+      scope: orders.dead,
+      live: false,
+      customer: { email: `dead-${stamp}@example.com` },
+      items: [{ productId: 'example-pro', quantity: 1 }],
+    });
+    const sent = await h.sqs.send(
+      new SendMessageCommand({ QueueUrl: h.stack.dlqUrl, MessageBody: JSON.stringify(event), MessageGroupId: `fastspring#${orders.dead}`, MessageDeduplicationId: `dead-${stamp}` }),
+    );
+    await new DynamoFailureLog(h.dynamo, h.stack.tableName).record({
+      messageId: sent.MessageId!,
+      provider: 'fastspring',
+      eventId: event.eventId,
+      scope: orders.dead,
+      receiveCount: 5,
+      error: { name: 'TimeoutError', message: 'SES did not answer within 10 s' },
+      at: new Date(),
+    });
+
+    target = localTarget(h.stack.info() as LocalStackInfo);
+    consoleServer = await startConsole({ target, port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    page.on('dialog', (dialog) => {
+      alerts.push(dialog.message());
+      void dialog.dismiss();
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await consoleServer?.close();
+    target?.close();
+    await h?.stop();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const base = () => `http://127.0.0.1:${consoleServer.port}`;
+
+  describe('security, from outside', () => {
+    it('answers 401 without the token, and the page with it (setting an HttpOnly SameSite=Strict cookie)', async () => {
+      const host = { host: `127.0.0.1:${consoleServer.port}` };
+      expect((await raw(consoleServer.port, '/', host)).status).toBe(401);
+      expect((await raw(consoleServer.port, `/search?q=${orders.fastspring}`, host)).status).toBe(401);
+      expect((await raw(consoleServer.port, '/?token=wrong', host)).status).toBe(401);
+      const ok = await raw(consoleServer.port, `/search?q=${orders.fastspring}&token=${consoleServer.token}`, host);
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain(orders.fastspring);
+      expect(String(ok.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
+      expect(ok.headers['content-security-policy']).toMatch(/default-src 'none'; script-src 'self'/);
+      // The cookie alone is enough afterwards.
+      const cookie = String(ok.headers['set-cookie']).split(';')[0]!;
+      expect((await raw(consoleServer.port, '/dlq', { ...host, cookie })).status).toBe(200);
+      // localhost:PORT is the console's own name too.
+      expect((await raw(consoleServer.port, `/?token=${consoleServer.token}`, { host: `localhost:${consoleServer.port}` })).status).toBe(200);
+    });
+
+    it('answers 403 to any other Host, token or not (DNS rebinding)', async () => {
+      for (const host of [`evil.example:${consoleServer.port}`, '127.0.0.1', `127.0.0.1:${consoleServer.port + 1}`, `0.0.0.0:${consoleServer.port}`]) {
+        expect((await raw(consoleServer.port, `/?token=${consoleServer.token}`, { host })).status).toBe(403);
+      }
+    });
+
+    it('answers 403 to a cross-origin POST, even with the token', async () => {
+      const form = { host: `127.0.0.1:${consoleServer.port}`, 'content-type': 'application/x-www-form-urlencoded' };
+      const path = `/dlq/redrive?token=${consoleServer.token}`;
+      expect((await raw(consoleServer.port, path, { ...form, origin: 'http://evil.example' }, 'POST', 'all=yes&confirmed=yes')).status).toBe(403);
+      expect((await raw(consoleServer.port, path, form, 'POST', 'all=yes&confirmed=yes')).status).toBe(403);
+      // And from a real browser page of another origin: chromium sends its Origin, the console refuses.
+      const attacker = await browser.newPage();
+      await attacker.setContent(`<form method="post" action="${base()}${path}"><input name="all" value="yes"><input name="confirmed" value="yes"></form>`);
+      const [response] = await Promise.all([attacker.waitForNavigation(), attacker.evaluate('document.forms[0].submit()')]);
+      expect(response?.status()).toBe(403);
+      await attacker.close();
+      // Nothing was redriven.
+      expect(await h.queueDepth(h.stack.dlqUrl)).toBe(1);
+    });
+  });
+
+  describe('in chromium', () => {
+    it('opens on the overview with the token, then drops it from the address bar', async () => {
+      await page.goto(consoleServer.url);
+      await page.waitForURL((u) => !u.search.includes('token'));
+      expect(Number(await page.textContent('#orders-count'))).toBeGreaterThanOrEqual(3);
+      expect(await page.textContent('#dlq-depth')).toBe('1');
+      expect(Number(await page.textContent('#rejected-count'))).toBeGreaterThanOrEqual(1);
+      expect(await page.locator('figure.chart svg rect').count()).toBeGreaterThan(0);
+      await shot('overview');
+    });
+
+    it('searches by email and lists the order with its id', async () => {
+      await page.fill('header input[name=q]', orders.email);
+      await page.press('header input[name=q]', 'Enter');
+      await page.waitForSelector('#results');
+      expect(await page.locator(`#results tr[data-order="${orders.fastspring}"]`).count()).toBe(1);
+      await shot('search');
+    });
+
+    it('opens the order: licenses, holds and a timeline with the delivery and the email', async () => {
+      await page.click(`#results tr[data-order="${orders.fastspring}"] a`);
+      await page.waitForSelector('#order-id');
+      expect(await page.textContent('#order-id')).toBe(orders.fastspring);
+      expect(await page.locator('#licenses tbody tr').count()).toBe(2);
+      expect(await page.locator('#licenses .status').allTextContents()).toEqual(['active', 'active']);
+      const timeline = await page.textContent('#timeline');
+      expect(timeline).toContain('POST /webhooks/fastspring');
+      expect(timeline).toMatch(/email \(license\) sent/);
+      await shot('order');
+    });
+
+    it('revokes one license after a confirmation page, with the reason in its history', async () => {
+      const row = page.locator('#licenses tbody tr').first();
+      const licenseId = await row.getAttribute('data-license');
+      await row.locator('input[name=reason]').fill('chargeback by phone');
+      await row.locator('button[value=revoke]').click();
+      await page.waitForSelector('#confirm');
+      expect(await page.textContent('#confirm')).toContain(`Revoke license ${licenseId}?`);
+      await shot('confirm');
+      // Nothing changed before the confirmation.
+      expect((await h.store.findByLicenseId(licenseId!)) && (await h.store.findByOrder('fastspring', orders.fastspring))[0]!.state.licenses.every((l) => l.status === 'active')).toBe(true);
+      await page.click('#confirm-button');
+      await page.waitForSelector('.flash');
+      expect(await page.textContent('.flash')).toContain(`${licenseId}: active → revoked`);
+      expect(await page.textContent(`#licenses tr[data-license="${licenseId}"] .status`)).toBe('revoked');
+      expect(await page.textContent('#timeline')).toContain('manual: chargeback by phone');
+      await shot('order-revoked');
+      const stored = (await h.store.findByOrder('fastspring', orders.fastspring))[0]!.state;
+      expect(stored.licenses.find((l) => l.licenseId === licenseId)!.status).toBe('revoked');
+    });
+
+    it('lists deliveries, shows one with its payload, and replays it as a no-op', async () => {
+      await page.click('header a[href="/deliveries"]');
+      await page.waitForSelector('#deliveries');
+      await page.selectOption('select[name=provider]', 'fastspring');
+      await page.waitForURL(/provider=fastspring/);
+      await page.waitForSelector('#deliveries');
+      expect(await page.locator('#deliveries tbody tr').count()).toBe(2);
+      await shot('deliveries');
+      await page.click(`#deliveries tr:has-text("${orders.fastspring}") td:last-child a`);
+      await page.waitForSelector('#payload');
+      expect(await page.textContent('#payload')).toContain(orders.fastspring);
+      await page.click('#replay');
+      await page.waitForSelector('.flash');
+      expect(await page.textContent('.flash')).toContain('already applied, no change');
+      await shot('delivery');
+    });
+
+    it('shows the dead letter decoded with its last error, and redrives it to the worker', async () => {
+      await page.click('header a[href="/dlq"]');
+      await page.waitForSelector('#dead-letters');
+      const row = page.locator('#dead-letters tbody tr');
+      expect(await row.count()).toBe(1);
+      expect(await row.textContent()).toContain(orders.dead);
+      expect(await row.textContent()).toContain('TimeoutError: SES did not answer within 10 s');
+      await shot('dead-letters');
+      await row.locator('button.redrive').click();
+      await page.waitForSelector('#dlq-empty');
+      expect(await page.textContent('.flash')).toContain('1 message(s) moved back');
+      // The worker applies it: the order now exists.
+      await eventually(async () => ((await h.store.findByOrder('fastspring', orders.dead)).length > 0 ? true : undefined), 30_000, 'the redriven order');
+      await page.goto(`${base()}/search?q=${orders.dead}`);
+      await page.waitForSelector(`#results tr[data-order="${orders.dead}"]`);
+    });
+
+    it('shows a customer’s markup as text, never as markup', async () => {
+      await page.goto(`${base()}/search?q=${encodeURIComponent(orders.hostileEmail)}`);
+      await page.click(`#results tr[data-order="${orders.hostile}"] a`);
+      await page.waitForSelector('#customer');
+      expect(await page.textContent('#customer')).toContain(HOSTILE);
+      expect(await page.locator('main img').count()).toBe(0);
+      expect(alerts).toEqual([]);
+    });
+
+    it('has a licenses page', async () => {
+      await page.click('header a[href="/licenses"]');
+      await page.waitForSelector('h1:has-text("Licenses")');
+      await shot('licenses');
+    });
+  });
+
+  describe('the CLI', () => {
+    let child: ChildProcess | undefined;
+    afterAll(() => {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+    });
+
+    it('`keysmith console --no-open --port 0` prints one line with the URL and serves until stopped', async () => {
+      child = spawn(process.execPath, ['bin/keysmith.cjs', 'console', '--no-open', '--port', '0'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: String(h.stack.port) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString();
+      });
+      child.stderr!.on('data', (c: Buffer) => {
+        stderr += c.toString();
+      });
+      const exited = new Promise<number | null>((done) => child!.on('exit', (code) => done(code)));
+      await eventually(() => (stdout.includes('\n') ? true : undefined), 60_000, `the console's URL line (stderr: ${stderr})`);
+      const match = /^http:\/\/127\.0\.0\.1:(\d+)\/\?token=([A-Za-z0-9_-]{43})\n$/.exec(stdout);
+      expect(match).not.toBeNull();
+      const port = Number(match![1]);
+      expect(port).toBeGreaterThan(0);
+      const search = await fetch(`http://127.0.0.1:${port}/search?q=${orders.paddle}&token=${match![2]}`);
+      expect(search.status).toBe(200);
+      expect(await search.text()).toContain(orders.paddle);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(401);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      // Still exactly one line: nothing else was printed on stdout.
+      expect(stdout.split('\n')).toHaveLength(2);
+    });
+  });
+});
