@@ -44,7 +44,8 @@ svg .axis { font-size: 10px; fill: #667085; }
 .flash { padding: 10px 14px; border-radius: 6px; margin-bottom: 14px; border: 1px solid; }
 .flash.ok { background: #e8f6ee; border-color: #9fd5b4; }
 .flash.error { background: #fdecea; border-color: #f0a8a0; }
-form.inline { display: inline-flex; gap: 4px; align-items: center; margin: 2px 0; }
+form.inline { display: inline-flex; gap: 4px; align-items: center; margin: 2px 0; flex-wrap: wrap; }
+td form.inline input[type=text] { width: 11em; }
 form.filters { display: flex; gap: 10px; align-items: end; flex-wrap: wrap; margin-bottom: 12px; }
 form.filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); }
 input, select, button { font: inherit; }

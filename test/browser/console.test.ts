@@ -6,8 +6,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { DynamoFailureLog } from '../../functions/aws/failureLog';
 import { fulfillmentEventSchema } from '../../functions/domain/eventSchema';
-import { type LocalStackInfo, localTarget, type Target } from '../../lib/cli/target';
+import { awsTarget, type LocalStackInfo, localTarget, type Target } from '../../lib/cli/target';
 import { type RunningConsole, startConsole } from '../../lib/console/server';
+import { startFakeAws } from '../integration/cli/fakeAws';
 import { type Harness, startHarness } from '../integration/e2e/support';
 import { eventually } from '../integration/local/support';
 
@@ -263,6 +264,40 @@ describe('keysmith console', () => {
       await page.click('header a[href="/licenses"]');
       await page.waitForSelector('h1:has-text("Licenses")');
       await shot('licenses');
+    });
+  });
+
+  describe('over a deployed stack (--stack: CloudFormation faked, SQS and DynamoDB the emulators)', () => {
+    it('finds the resources from the stack outputs and serves the same pages', async () => {
+      const aws = await startFakeAws({
+        stackName: 'KeysmithConsole',
+        stackStatus: 'UPDATE_COMPLETE',
+        outputs: { ApiUrl: h.stack.url, QueueUrl: h.stack.queueUrl, DlqUrl: h.stack.dlqUrl, TableName: h.stack.tableName, SecretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:k' },
+        secret: {},
+        identities: {},
+        quota: { max: 200, rate: 1, sent: 0 },
+        subscriptions: [],
+        alarms: [],
+      });
+      const saved = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+      process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = aws.url;
+      const deployed = await awsTarget('KeysmithConsole', 'us-east-1');
+      const server = await startConsole({ target: deployed, port: 0 });
+      try {
+        const search = await fetch(`http://127.0.0.1:${server.port}/search?q=${orders.paddle}&token=${server.token}`);
+        const text = await search.text();
+        expect(search.status).toBe(200);
+        expect(text).toContain(orders.paddle);
+        expect(text).toContain('stack KeysmithConsole (us-east-1)');
+        const overview = await (await fetch(`http://127.0.0.1:${server.port}/?token=${server.token}`)).text();
+        expect(overview).toContain('Keysmith/Rejected metric');
+      } finally {
+        await server.close();
+        deployed.close();
+        if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_CLOUDFORMATION;
+        else process.env.AWS_ENDPOINT_URL_CLOUDFORMATION = saved;
+        await aws.stop();
+      }
     });
   });
 
