@@ -217,6 +217,19 @@ describe('keysmith console', () => {
       expect(stored.licenses.find((l) => l.licenseId === licenseId)!.status).toBe('revoked');
     });
 
+    it('resends the license email after a confirmation: the active license only, one more email', async () => {
+      await page.fill('input[aria-label="Reason for the resend"]', 'customer lost the email');
+      await page.click('#resend');
+      await page.waitForSelector('#confirm');
+      expect(await page.textContent('#confirm')).toContain(`again to ${orders.email}`);
+      expect(await h.emails(orders.email)).toHaveLength(1);
+      await page.click('#confirm-button');
+      await page.waitForSelector('.flash');
+      expect(await page.textContent('.flash')).toContain(`email to ${orders.email} (1 license(s)): sent`);
+      expect(await h.emails(orders.email)).toHaveLength(2);
+      expect(await page.textContent('#timeline')).toContain('manual: customer lost the email');
+    });
+
     it('lists deliveries, shows one with its payload, and replays it as a no-op', async () => {
       await page.click('header a[href="/deliveries"]');
       await page.waitForSelector('#deliveries');
