@@ -5,7 +5,7 @@ import type { Target } from '../cli/target';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import { html } from './html';
 import { badRequest, licenseChange, redriveAction, replayAction, resendAction } from './pages/actions';
-import { deadLettersPage } from './pages/deadLetters';
+import { deadLetterPage, deadLettersPage } from './pages/deadLetters';
 import { deliveriesPage, deliveryPage } from './pages/deliveries';
 import { type Answer, type Flash, layout, notFoundPage, type RequestContext } from './pages/layout';
 import { licensesPage } from './pages/licenses';
@@ -33,6 +33,8 @@ export interface RunningConsole {
   /** `http://127.0.0.1:PORT/?token=…`: what the CLI prints. */
   url: string;
   port: number;
+  /** The address it listens on: always 127.0.0.1. */
+  address: string;
   token: string;
   close(): Promise<void>;
 }
@@ -50,6 +52,7 @@ const ROUTES: { method: 'GET' | 'POST'; path: RegExp; handler: Handler }[] = [
   { method: 'POST', path: /^\/delivery\/([^/]+)\/([^/]+)\/replay$/, handler: replayAction },
   { method: 'GET', path: /^\/dlq$/, handler: deadLettersPage },
   { method: 'POST', path: /^\/dlq\/redrive$/, handler: redriveAction },
+  { method: 'GET', path: /^\/dlq\/([^/]+)$/, handler: deadLetterPage },
   { method: 'GET', path: /^\/licenses$/, handler: licensesPage },
 ];
 
@@ -147,11 +150,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       resolve();
     });
   });
-  port = (server.address() as { port: number }).port;
+  const bound = server.address() as { address: string; port: number };
+  port = bound.port;
   security.listening(port);
   return {
     url: `http://127.0.0.1:${port}/?token=${security.token}`,
     port,
+    address: bound.address,
     token: security.token,
     close: () =>
       new Promise<void>((resolve) => {

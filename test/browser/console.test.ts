@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -144,6 +145,18 @@ describe('keysmith console', () => {
       expect((await raw(consoleServer.port, `/?token=${consoleServer.token}`, { host: `localhost:${consoleServer.port}` })).status).toBe(200);
     });
 
+    it('listens on 127.0.0.1 only', async () => {
+      expect(consoleServer.address).toBe('127.0.0.1');
+      // From any other address of this machine, nothing answers.
+      const others = Object.values(networkInterfaces())
+        .flat()
+        .filter((i) => i && i.family === 'IPv4' && !i.internal)
+        .map((i) => i!.address);
+      for (const address of others) {
+        await expect(fetch(`http://${address}:${consoleServer.port}/`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+      }
+    });
+
     it('answers 403 to any other Host, token or not (DNS rebinding)', async () => {
       for (const host of [`evil.example:${consoleServer.port}`, '127.0.0.1', `127.0.0.1:${consoleServer.port + 1}`, `0.0.0.0:${consoleServer.port}`]) {
         expect((await raw(consoleServer.port, `/?token=${consoleServer.token}`, { host })).status).toBe(403);
@@ -255,6 +268,11 @@ describe('keysmith console', () => {
       expect(await row.textContent()).toContain(orders.dead);
       expect(await row.textContent()).toContain('TimeoutError: SES did not answer within 10 s');
       await shot('dead-letters');
+      await row.locator('td:first-child a').click();
+      await page.waitForSelector('#dead-letter-body');
+      expect(JSON.parse((await page.textContent('#dead-letter-body'))!)).toMatchObject({ scope: orders.dead, action: 'grant', customer: { email: expect.stringMatching(/^dead-/) } });
+      await page.goBack();
+      await page.waitForSelector('#dead-letters');
       await row.locator('button.redrive').click();
       await page.waitForSelector('#dlq-empty');
       expect(await page.textContent('.flash')).toContain('1 message(s) moved back');
