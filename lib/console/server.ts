@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { EVENT_BOUNDS } from '../../functions/domain/eventBounds';
 import { CliError, EXIT } from '../cli/output';
 import type { Target } from '../cli/target';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
@@ -112,6 +113,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       } catch {
         return send(res, req, 400, 'text/plain; charset=utf-8', 'bad percent-encoding in the path\n', extra);
       }
+      // Ids are at most EVENT_BOUNDS.idBytes; a longer one names nothing, and DynamoDB would refuse the key.
+      if (ctx.params.some((p) => Buffer.byteLength(p) > EVENT_BOUNDS.idBytes)) return send(res, req, 404, 'text/plain; charset=utf-8', 'no such id: too long\n', extra);
       if (method === 'POST') {
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         if (type !== 'application/x-www-form-urlencoded') return send(res, req, 415, 'text/plain; charset=utf-8', 'a form (application/x-www-form-urlencoded) is expected\n', extra);

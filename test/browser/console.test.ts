@@ -179,6 +179,47 @@ describe('keysmith console', () => {
     });
   });
 
+  describe('bad input', () => {
+    it('answers 4xx with a reason, never 5xx', async () => {
+      const long = 'x'.repeat(3000);
+      const host = { host: `127.0.0.1:${consoleServer.port}` };
+      const gets = [
+        `/search?q=${long}`,
+        `/search?q=${encodeURIComponent('é'.repeat(300))}`,
+        `/order/fastspring/${long}`,
+        '/order/nope/1',
+        '/order/fastspring/%E0%A4%A',
+        '/order/fastspring/no-such-order',
+        `/delivery/paddle/${long}`,
+        '/delivery/paddle/no-such-delivery',
+        '/deliveries?since=yesterday',
+        '/deliveries?provider=stripe',
+        '/deliveries?status=lost',
+        '/deliveries?since=1h&until=2000-01-01',
+        '/dlq/no-such-message',
+        '/no/such/page',
+      ];
+      const answers = await Promise.all(gets.map(async (path) => ({ path, ...(await raw(consoleServer.port, `${path}${path.includes('?') ? '&' : '?'}token=${consoleServer.token}`, host)) })));
+      // Each with its reason, none a server error.
+      expect(answers.filter((a) => a.status < 400 || a.status >= 500 || a.body.length === 0).map((a) => `${a.path}: ${a.status}`)).toEqual([]);
+      const form = { ...host, origin: `http://127.0.0.1:${consoleServer.port}`, 'content-type': 'application/x-www-form-urlencoded' };
+      const posts: [string, string, Record<string, string>?][] = [
+        ['/license/lic_nope/change', 'action=revoke&reason=x&confirmed=yes'],
+        ['/license/lic_nope/change', 'action=explode&reason=x'],
+        ['/dlq/redrive', 'confirmed=yes'],
+        ['/dlq/redrive', 'id=nope&all=yes'],
+        ['/dlq/redrive', 'id=x', { ...form, 'content-type': 'application/json' }],
+        ['/dlq/redrive', `id=${'x'.repeat(100_000)}`],
+      ];
+      const posted = [];
+      for (const [path, body, headers] of posts)
+        posted.push({ path, body: body.slice(0, 40), status: (await raw(consoleServer.port, `${path}?token=${consoleServer.token}`, headers ?? form, 'POST', body)).status });
+      expect(posted.filter((p) => p.status < 300 || p.status >= 500)).toEqual([]);
+      // Still one dead letter: none of that redrove anything.
+      expect(await h.queueDepth(h.stack.dlqUrl)).toBe(1);
+    });
+  });
+
   describe('in chromium', () => {
     it('opens on the overview with the token, then drops it from the address bar', async () => {
       await page.goto(consoleServer.url);

@@ -1,5 +1,6 @@
 import type { StoredEntitlement } from '../../../functions/aws/store';
 import type { Entitlement } from '../../../functions/domain/entitlement';
+import { EVENT_BOUNDS } from '../../../functions/domain/eventBounds';
 import { PROVIDERS } from '../../../functions/domain/events';
 import type { Target } from '../../cli/target';
 import { html } from '../html';
@@ -51,7 +52,9 @@ export async function searchOrders(t: Target, input: string): Promise<SearchHit[
 
 export async function searchPage(ctx: RequestContext): Promise<Answer> {
   const q = ctx.url.searchParams.get('q') ?? '';
-  if (q.length > 2048) return { kind: 'page', status: 400, title: 'Search', nav: 'search', body: html`<h1>Search</h1><p>The search text is too long (at most 2,048 characters).</p>` };
+  // Every id keysmith stores is at most EVENT_BOUNDS.idBytes (an email 320): longer text matches nothing.
+  if (Buffer.byteLength(q.trim()) > EVENT_BOUNDS.idBytes)
+    return { kind: 'page', status: 400, title: 'Search', nav: 'search', body: html`<h1>Search</h1><p>The search text is too long: ids and emails are at most ${EVENT_BOUNDS.idBytes} bytes.</p>` };
   const hits = await searchOrders(ctx.target, q);
   const body = html`<h1>Search</h1>
 ${
