@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -24,6 +24,8 @@ const CHROMIUM = process.env.KEYSMITH_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(__dirname, '../../artifacts/console');
 const ROOT = resolve(__dirname, '../..');
 const HOSTILE = '<img src=x onerror=alert(1)>';
+/** The products of FastSpring's sample order (functions/providers/fastspring/fixtures). */
+const FASTSPRING_PRODUCTS = ['falcon-plus-bonus-package-annual-subscription-individual-license', 'falcon-plus-bonus-package-individual-license'];
 
 jest.setTimeout(90_000);
 
@@ -54,11 +56,19 @@ describe('keysmith console', () => {
   let page: Page;
   const orders: { fastspring: string; email: string; paddle: string; hostile: string; hostileEmail: string; dead: string } = {} as never;
   const alerts: string[] = [];
+  let configDir: string | undefined;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: \`apt-get install -y chromium\` (what .ci/run does), or set KEYSMITH_CHROMIUM`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    h = await startHarness();
+    // The example catalog without its catch-all: the samples' products are matched, any other
+    // product id is refused (UNKNOWN_PRODUCT, a problem the overview lists).
+    const example = JSON.parse(readFileSync(join(ROOT, 'config/keysmith.example.json'), 'utf8'));
+    delete example.defaultProduct;
+    example.products.default.match = { fastspring: [...FASTSPRING_PRODUCTS], paddle: ['47023'] };
+    configDir = mkdtempSync(join(tmpdir(), 'keysmith-console-'));
+    writeFileSync(join(configDir, 'keysmith.config.json'), JSON.stringify(example));
+    h = await startHarness({ configPath: join(configDir, 'keysmith.config.json') });
     // Orders through the real webhooks: a FastSpring order (two licenses, one email), a Paddle
     // one, and one whose customer name is markup.
     const stamp = Date.now();
@@ -73,6 +83,7 @@ describe('keysmith console', () => {
     orders.hostileEmail = `mallory-${stamp}@example.com`;
     Object.assign(data, { id: orders.hostile, order: orders.hostile, reference: `REF-${stamp}` });
     Object.assign(data.customer, { first: HOSTILE, last: '"quoted"', email: orders.hostileEmail });
+    for (const item of data.items) item.product = 'mystery-product';
     fixture.events[0].id = `evt-hostile-${stamp}`;
     const hostile = await h.sample('fastspring', { file: Buffer.from(JSON.stringify(fixture)) });
     for (const request of [fs, paddle, hostile]) expect((await h.send(request)).status).toBe(200);
@@ -91,7 +102,7 @@ describe('keysmith console', () => {
       scope: orders.dead,
       live: false,
       customer: { email: `dead-${stamp}@example.com` },
-      items: [{ productId: 'example-pro', quantity: 1 }],
+      items: [{ productId: FASTSPRING_PRODUCTS[1], quantity: 1 }],
     });
     const sent = await h.sqs.send(
       new SendMessageCommand({ QueueUrl: h.stack.dlqUrl, MessageBody: JSON.stringify(event), MessageGroupId: `fastspring#${orders.dead}`, MessageDeduplicationId: `dead-${stamp}` }),
@@ -122,6 +133,7 @@ describe('keysmith console', () => {
     await consoleServer?.close();
     target?.close();
     await h?.stop();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
   const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -228,6 +240,8 @@ describe('keysmith console', () => {
       expect(await page.textContent('#dlq-depth')).toBe('1');
       expect(Number(await page.textContent('#rejected-count'))).toBeGreaterThanOrEqual(1);
       expect(await page.locator('figure.chart svg rect').count()).toBeGreaterThan(0);
+      // The refused product is on the list of what needs attention, with a link to its order.
+      expect(await page.textContent(`#attention-list tr:has-text("${orders.hostile}")`)).toContain('UNKNOWN_PRODUCT');
       await shot('overview');
     });
 

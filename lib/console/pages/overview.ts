@@ -47,15 +47,15 @@ ${barChart('Emails sent', o.days, o.emails)}
 ${
   o.attention.length === 0 && o.dlqDepth === 0
     ? html`<p class="muted">Nothing: no failed emails, bounces, unknown products or dead letters.</p>`
-    : html`<table>
+    : html`<table id="attention-list">
 <thead><tr><th>when</th><th>what</th><th>order</th><th>detail</th></tr></thead>
 <tbody>
-${o.dlqDepth > 0 ? html`<tr><td>now</td><td>${badge('problem')} dead letters</td><td>–</td><td><a href="/dlq">${o.dlqDepth} message(s) in the DLQ</a>: decode, fix, redrive</td></tr>` : ''}
+${o.dlqDepth > 0 ? html`<tr><td>now</td><td>${badge('dead letters', 'problem')}</td><td>–</td><td><a href="/dlq">${o.dlqDepth} message(s) in the DLQ</a>: decode, fix, redrive</td></tr>` : ''}
 ${o.attention
   .slice(0, 50)
   .map(
     (a) =>
-      html`<tr><td>${time(a.at)}</td><td>${badge(a.kind === 'email failed' ? 'failed' : a.kind)} ${a.kind}</td><td><a href="${orderHref(a.provider, a.scope)}">${a.provider} ${a.order}</a></td><td>${a.detail}</td></tr>`,
+      html`<tr><td>${time(a.at)}</td><td>${badge(a.kind, a.kind === 'email failed' ? 'failed' : a.kind === 'problem' ? '' : 'problem')}</td><td><a href="${orderHref(a.provider, a.scope)}">${a.provider} ${a.order}</a></td><td>${a.detail}</td></tr>`,
   )}
 </tbody></table>${o.attention.length > 50 ? html`<p class="muted">${o.attention.length - 50} more not shown.</p>` : ''}`
 }
