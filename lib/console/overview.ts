@@ -16,6 +16,7 @@ import type { Target } from '../cli/target';
  */
 
 export const SCAN_LIMIT = 200_000;
+const SEGMENTS = 4;
 
 export type Counts = Record<string, Partial<Record<ProviderName, number>>>;
 
@@ -67,42 +68,49 @@ export async function readOverview(t: Target, now: Date, dayCount = 14): Promise
   };
   const orders = new Map<string, Entitlement>();
   const records: { provider: ProviderName; scope: string; record: AppliedEvent }[] = [];
-
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await t.dynamodb.send(
-      new ScanCommand({
-        TableName: t.tableName,
-        FilterExpression: '#sk = :ent OR (begins_with(#sk, :evt) AND attribute_exists(#rec))',
-        ProjectionExpression: '#pk, #sk, #doc, #rec',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey, '#doc': 'doc', '#rec': 'rec' },
-        ExpressionAttributeValues: { ':ent': { S: 'ENT' }, ':evt': { S: 'EVT#' } },
-        ExclusiveStartKey: start,
-      }),
-    );
-    overview.scanned += page.ScannedCount ?? 0;
-    for (const item of page.Items ?? []) {
-      const pk = item[TABLE.partitionKey]?.S ?? '';
-      const [, provider, ...rest] = pk.split('#');
-      const scope = rest.join('#');
-      if (!provider || !(PROVIDERS as readonly string[]).includes(provider)) continue;
-      try {
-        if (item.doc) {
-          const state = JSON.parse(item.doc.B ? gunzipSync(item.doc.B).toString('utf8') : (item.doc.S ?? '{}')) as Entitlement;
-          orders.set(pk, state);
-        } else if (item.rec?.S) {
-          records.push({ provider: provider as ProviderName, scope, record: JSON.parse(item.rec.S) as AppliedEvent });
-        }
-      } catch {
-        // An item this version cannot read is left out of the counts, not a failed page.
+  const read = (item: Record<string, AttributeValue>): void => {
+    const pk = item[TABLE.partitionKey]?.S ?? '';
+    const [, provider, ...rest] = pk.split('#');
+    const scope = rest.join('#');
+    if (!provider || !(PROVIDERS as readonly string[]).includes(provider)) return;
+    try {
+      if (item.doc) {
+        orders.set(pk, JSON.parse(item.doc.B ? gunzipSync(item.doc.B).toString('utf8') : (item.doc.S ?? '{}')) as Entitlement);
+      } else if (item.rec?.S) {
+        records.push({ provider: provider as ProviderName, scope, record: JSON.parse(item.rec.S) as AppliedEvent });
       }
+    } catch {
+      // An item this version cannot read is left out of the counts, not a failed page.
     }
-    start = page.LastEvaluatedKey;
-    if (start && overview.scanned >= SCAN_LIMIT) {
-      overview.truncated = true;
-      break;
-    }
-  } while (start);
+  };
+
+  // Segments in parallel: the table's reads and this process's unzipping overlap.
+  await Promise.all(
+    Array.from({ length: SEGMENTS }, async (_, segment) => {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await t.dynamodb.send(
+          new ScanCommand({
+            TableName: t.tableName,
+            Segment: segment,
+            TotalSegments: SEGMENTS,
+            FilterExpression: '#sk = :ent OR (begins_with(#sk, :evt) AND attribute_exists(#rec))',
+            ProjectionExpression: '#pk, #sk, #doc, #rec',
+            ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey, '#doc': 'doc', '#rec': 'rec' },
+            ExpressionAttributeValues: { ':ent': { S: 'ENT' }, ':evt': { S: 'EVT#' } },
+            ExclusiveStartKey: start,
+          }),
+        );
+        overview.scanned += page.ScannedCount ?? 0;
+        for (const item of page.Items ?? []) read(item);
+        start = page.LastEvaluatedKey;
+        if (start && overview.scanned >= SCAN_LIMIT) {
+          overview.truncated = true;
+          break;
+        }
+      } while (start);
+    }),
+  );
 
   for (const state of orders.values()) {
     add(overview.orders, state.createdAt, state.provider);
