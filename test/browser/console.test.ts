@@ -54,7 +54,7 @@ describe('keysmith console', () => {
   let consoleServer: RunningConsole;
   let browser: Browser;
   let page: Page;
-  const orders: { fastspring: string; email: string; paddle: string; hostile: string; hostileEmail: string; dead: string } = {} as never;
+  const orders: { fastspring: string; email: string; paddle: string; hostile: string; hostileEmail: string; dead: string; dead2: string } = {} as never;
   const alerts: string[] = [];
   let configDir: string | undefined;
 
@@ -91,31 +91,34 @@ describe('keysmith console', () => {
     expect((await h.send(fs, (body) => Buffer.concat([body, Buffer.from(' ')]))).status).toBe(401);
     await h.stack.poller.drain();
 
-    // A dead letter: a valid event the worker never saw, with the last error the worker would have logged.
+    // Two dead letters: valid events the worker never saw, with the last error it would have logged.
     orders.dead = `DEAD${stamp}`;
-    const event = fulfillmentEventSchema.parse({
-      provider: 'fastspring',
-      eventId: `evt-dead-${stamp}`,
-      occurredAt: new Date().toISOString(),
-      action: 'grant',
-      reason: 'order.completed',
-      scope: orders.dead,
-      live: false,
-      customer: { email: `dead-${stamp}@example.com` },
-      items: [{ productId: FASTSPRING_PRODUCTS[1], quantity: 1 }],
-    });
-    const sent = await h.sqs.send(
-      new SendMessageCommand({ QueueUrl: h.stack.dlqUrl, MessageBody: JSON.stringify(event), MessageGroupId: `fastspring#${orders.dead}`, MessageDeduplicationId: `dead-${stamp}` }),
-    );
-    await new DynamoFailureLog(h.dynamo, h.stack.tableName).record({
-      messageId: sent.MessageId!,
-      provider: 'fastspring',
-      eventId: event.eventId,
-      scope: orders.dead,
-      receiveCount: 5,
-      error: { name: 'TimeoutError', message: 'SES did not answer within 10 s' },
-      at: new Date(),
-    });
+    orders.dead2 = `DEADTOO${stamp}`;
+    for (const scope of [orders.dead, orders.dead2]) {
+      const event = fulfillmentEventSchema.parse({
+        provider: 'fastspring',
+        eventId: `evt-${scope}`,
+        occurredAt: new Date().toISOString(),
+        action: 'grant',
+        reason: 'order.completed',
+        scope,
+        live: false,
+        customer: { email: `dead-${scope}@example.com` },
+        items: [{ productId: FASTSPRING_PRODUCTS[1], quantity: 1 }],
+      });
+      const sent = await h.sqs.send(
+        new SendMessageCommand({ QueueUrl: h.stack.dlqUrl, MessageBody: JSON.stringify(event), MessageGroupId: `fastspring#${scope}`, MessageDeduplicationId: `dead-${scope}` }),
+      );
+      await new DynamoFailureLog(h.dynamo, h.stack.tableName).record({
+        messageId: sent.MessageId!,
+        provider: 'fastspring',
+        eventId: event.eventId,
+        scope,
+        receiveCount: 5,
+        error: { name: 'TimeoutError', message: 'SES did not answer within 10 s' },
+        at: new Date(),
+      });
+    }
 
     target = localTarget(h.stack.info() as LocalStackInfo);
     consoleServer = await startConsole({ target, port: 0 });
@@ -187,7 +190,7 @@ describe('keysmith console', () => {
       expect(response?.status()).toBe(403);
       await attacker.close();
       // Nothing was redriven.
-      expect(await h.queueDepth(h.stack.dlqUrl)).toBe(1);
+      expect(await h.queueDepth(h.stack.dlqUrl)).toBe(2);
     });
   });
 
@@ -228,7 +231,7 @@ describe('keysmith console', () => {
         posted.push({ path, body: body.slice(0, 40), status: (await raw(consoleServer.port, `${path}?token=${consoleServer.token}`, headers ?? form, 'POST', body)).status });
       expect(posted.filter((p) => p.status < 300 || p.status >= 500)).toEqual([]);
       // Still one dead letter: none of that redrove anything.
-      expect(await h.queueDepth(h.stack.dlqUrl)).toBe(1);
+      expect(await h.queueDepth(h.stack.dlqUrl)).toBe(2);
     });
   });
 
@@ -237,7 +240,7 @@ describe('keysmith console', () => {
       await page.goto(consoleServer.url);
       await page.waitForURL((u) => !u.search.includes('token'));
       expect(Number(await page.textContent('#orders-count'))).toBeGreaterThanOrEqual(3);
-      expect(await page.textContent('#dlq-depth')).toBe('1');
+      expect(await page.textContent('#dlq-depth')).toBe('2');
       expect(Number(await page.textContent('#rejected-count'))).toBeGreaterThanOrEqual(1);
       expect(await page.locator('figure.chart svg rect').count()).toBeGreaterThan(0);
       // The refused product is on the list of what needs attention, with a link to its order.
@@ -251,6 +254,12 @@ describe('keysmith console', () => {
       await page.waitForSelector('#results');
       expect(await page.locator(`#results tr[data-order="${orders.fastspring}"]`).count()).toBe(1);
       await shot('search');
+      // The same box takes a license key, a license id or an order id.
+      const [license] = (await h.store.findByOrder('fastspring', orders.fastspring))[0]!.state.licenses;
+      for (const q of [license!.key, license!.licenseId, orders.fastspring]) {
+        const html = await (await page.request.get(`${base()}/search?q=${encodeURIComponent(q)}`)).text();
+        expect(html).toContain(`data-order="${orders.fastspring}"`);
+      }
     });
 
     it('opens the order: licenses, holds and a timeline with the delivery and the email', async () => {
@@ -315,26 +324,35 @@ describe('keysmith console', () => {
       await shot('delivery');
     });
 
-    it('shows the dead letter decoded with its last error, and redrives it to the worker', async () => {
+    it('shows the dead letters decoded with their last error; redrives one, then all after a confirmation', async () => {
       await page.click('header a[href="/dlq"]');
       await page.waitForSelector('#dead-letters');
-      const row = page.locator('#dead-letters tbody tr');
-      expect(await row.count()).toBe(1);
-      expect(await row.textContent()).toContain(orders.dead);
+      const rows = page.locator('#dead-letters tbody tr');
+      expect(await rows.count()).toBe(2);
+      const row = page.locator(`#dead-letters tbody tr:has-text("${orders.dead}")`);
       expect(await row.textContent()).toContain('TimeoutError: SES did not answer within 10 s');
       await shot('dead-letters');
       await row.locator('td:first-child a').click();
       await page.waitForSelector('#dead-letter-body');
-      expect(JSON.parse((await page.textContent('#dead-letter-body'))!)).toMatchObject({ scope: orders.dead, action: 'grant', customer: { email: expect.stringMatching(/^dead-/) } });
+      expect(JSON.parse((await page.textContent('#dead-letter-body'))!)).toMatchObject({ scope: orders.dead, action: 'grant', customer: { email: `dead-${orders.dead}@example.com` } });
       await page.goBack();
       await page.waitForSelector('#dead-letters');
       await row.locator('button.redrive').click();
+      await page.waitForSelector('.flash');
+      expect(await page.textContent('.flash')).toContain('1 message(s) moved back');
+      expect(await page.textContent('#dead-letters')).not.toContain(orders.dead);
+      // All: asks first, then moves the rest (SQS's own move task).
+      await page.click('#redrive-all');
+      await page.waitForSelector('#confirm');
+      await page.click('#confirm-button');
       await page.waitForSelector('#dlq-empty');
       expect(await page.textContent('.flash')).toContain('1 message(s) moved back');
-      // The worker applies it: the order now exists.
-      await eventually(async () => ((await h.store.findByOrder('fastspring', orders.dead)).length > 0 ? true : undefined), 30_000, 'the redriven order');
-      await page.goto(`${base()}/search?q=${orders.dead}`);
-      await page.waitForSelector(`#results tr[data-order="${orders.dead}"]`);
+      // The worker applies both: the orders now exist.
+      for (const scope of [orders.dead, orders.dead2]) {
+        await eventually(async () => ((await h.store.findByOrder('fastspring', scope)).length > 0 ? true : undefined), 30_000, `the redriven order ${scope}`);
+        await page.goto(`${base()}/search?q=${scope}`);
+        await page.waitForSelector(`#results tr[data-order="${scope}"]`);
+      }
     });
 
     it('shows a customer’s markup as text, never as markup', async () => {
