@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { EVENT_BOUNDS } from '../../functions/domain/eventBounds';
 import { CliError, EXIT } from '../cli/output';
-import type { Target } from '../cli/target';
+import { awsError, type Target } from '../cli/target';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import { html } from './html';
 import { badRequest, licenseChange, redriveAction, replayAction, resendAction } from './pages/actions';
@@ -122,7 +122,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
         if (body === undefined) return send(res, req, 413, 'text/plain; charset=utf-8', `a form is at most ${MAX_FORM_BYTES} bytes\n`, extra);
         ctx.form = new URLSearchParams(body);
       }
-      answer = await route.handler(ctx).catch(errorPage);
+      answer = await route.handler(ctx).catch((error: unknown) => errorPage(error instanceof CliError ? error : awsError(error, `the ${options.target.label} did not answer as expected`)));
     }
 
     if (answer.kind === 'redirect') {
@@ -170,8 +170,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
 }
 
 /** A CLI error as the page a person can act on: bad input 400, not found 404, stack trouble 502/504. */
-function errorPage(error: unknown): Answer {
-  if (!(error instanceof CliError)) throw error;
+function errorPage(error: CliError): Answer {
   const status = error.exitCode === EXIT.usage ? 400 : error.exitCode === EXIT.notFound ? 404 : error.exitCode === EXIT.timeout ? 504 : error.exitCode === EXIT.unreachable ? 502 : 500;
   if (status === 400) return badRequest(error.message);
   return { kind: 'page', status, title: status === 404 ? 'Not found' : 'Error', body: html`<h1>${status === 404 ? 'Not found' : 'Something went wrong'}</h1><p id="error">${error.message}</p>` };

@@ -235,6 +235,22 @@ describe('keysmith console', () => {
     });
   });
 
+  describe('a stack that stops answering', () => {
+    it('answers 502 with the reason, not a stack trace', async () => {
+      const info = h.stack.info() as LocalStackInfo;
+      const gone = localTarget({ ...info, endpoints: { sqs: 'http://127.0.0.1:1', dynamodb: 'http://127.0.0.1:1', ses: 'http://127.0.0.1:1' } });
+      const server = await startConsole({ target: gone, port: 0 });
+      try {
+        const r = await fetch(`http://127.0.0.1:${server.port}/search?q=${orders.paddle}&token=${server.token}`);
+        expect(r.status).toBe(502);
+        expect(await r.text()).toMatch(/cannot reach AWS.*ECONNREFUSED/);
+      } finally {
+        await server.close();
+        gone.close();
+      }
+    });
+  });
+
   describe('in chromium', () => {
     it('opens on the overview with the token, then drops it from the address bar', async () => {
       await page.goto(consoleServer.url);
