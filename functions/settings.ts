@@ -12,6 +12,11 @@ export const FUNCTIONS = {
     timeoutSeconds: 10,
     memoryMb: 512,
   },
+  licensing: {
+    /** Apps wait on it at launch: a validate takes one read; past a few seconds the app uses its license file. */
+    timeoutSeconds: 5,
+    memoryMb: 512,
+  },
   worker: {
     /** Long enough for a batch of SES sends with retries inside the SDK. */
     timeoutSeconds: 30,

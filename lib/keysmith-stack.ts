@@ -19,6 +19,7 @@ import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAl
 import { KeysmithDashboard } from './constructs/KeysmithDashboard';
 import { KeysmithEventPipeline } from './constructs/KeysmithEventPipeline';
 import type { KeysmithFunction } from './constructs/KeysmithFunction';
+import { KeysmithLicensingApi } from './constructs/KeysmithLicensingApi';
 import { KeysmithMailFeedback } from './constructs/KeysmithMailFeedback';
 import { capitalize, KeysmithStore } from './constructs/KeysmithStore';
 import { KeysmithWebhookApi, validateProviders } from './constructs/KeysmithWebhookApi';
@@ -26,6 +27,7 @@ import { stableLogicalId } from './constructs/stableIds';
 
 export { DLQ_MAX_AGE } from './constructs/KeysmithAlerting';
 export { WORKER_ENTRY, WORKER_TABLE_ACTIONS } from './constructs/KeysmithEventPipeline';
+export { LICENSING_LEADING_KEYS, LICENSING_TABLE_ACTIONS } from './constructs/KeysmithLicensingApi';
 export { FEEDBACK_ENTRY, FEEDBACK_FUNCTION } from './constructs/KeysmithMailFeedback';
 export { DEFAULT_THROTTLE, INGRESS_TABLE_ACTIONS } from './constructs/KeysmithWebhookApi';
 
@@ -45,6 +47,11 @@ export interface KeysmithStackProps extends StackProps {
    * @default DEFAULT_THROTTLE (50 requests/s, bursts of 100)
    */
   readonly throttle?: ThrottleSettings;
+  /**
+   * Throttling of the license API (its own HTTP API): app launches, not webhooks.
+   * @default LICENSING_THROTTLE (200 requests/s, bursts of 400)
+   */
+  readonly licensingThrottle?: ThrottleSettings;
   /**
    * Retention of the Lambda logs and the API access logs.
    * @default RetentionDays.THREE_MONTHS
@@ -125,6 +132,9 @@ export class KeysmithStack extends Stack {
   public readonly feedback: KeysmithFunction;
   /** Feedback invocations that failed after Lambda's retries. */
   public readonly feedbackFailureQueue: Queue;
+  /** The license API for the seller's apps (output `LicensingUrl`). */
+  public readonly licensingApi: HttpApi;
+  public readonly licensing: KeysmithFunction;
 
   constructor(scope: Construct, id: string, props: KeysmithStackProps) {
     super(scope, id, props);
@@ -152,6 +162,7 @@ export class KeysmithStack extends Stack {
     const mail = new KeysmithMailFeedback(this, 'MailFeedback', { ...shared, ...(props.sesConfigurationSetName ? { sesConfigurationSetName: props.sesConfigurationSetName } : {}) });
     const pipeline = new KeysmithEventPipeline(this, 'Pipeline', { ...shared, sesConfigurationSetName: mail.configurationSet.configurationSetName });
     const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
+    const licensing = new KeysmithLicensingApi(this, 'LicenseApi', { ...shared, ...(props.licensingThrottle ? { throttle: props.licensingThrottle } : {}) });
     const alarms = new KeysmithAlerting(this, 'Alerting', {
       service: this.stackName,
       providers: providers.map((p) => p.name),
@@ -162,6 +173,7 @@ export class KeysmithStack extends Stack {
       feedback: mail.function,
       feedbackFailureQueue: mail.failureQueue,
       rejectionThreshold: props.rejectionAlarmThreshold ?? DEFAULT_REJECTION_ALARM_THRESHOLD,
+      licensing: { api: licensing.api, function: licensing.function },
       ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
     });
     this.dashboard = new KeysmithDashboard(this, 'Dashboard', {
@@ -175,7 +187,8 @@ export class KeysmithStack extends Stack {
       worker: pipeline.worker,
       ingressFunctions: webhooks.ingressFunctions,
       feedback: mail.function,
-      alarms: Object.values(alarms.alarms),
+      licensing: { api: licensing.api, function: licensing.function },
+      alarms: Object.values(alarms.alarms).filter((a) => a !== undefined),
     });
 
     this.table = store.table;
@@ -191,6 +204,8 @@ export class KeysmithStack extends Stack {
     this.api = webhooks.api;
     this.stage = webhooks.stage;
     this.ingressFunctions = webhooks.ingressFunctions;
+    this.licensingApi = licensing.api;
+    this.licensing = licensing.function;
     this.alarmTopic = alarms.topic;
     this.alarms = alarms.alarms;
     this.dlqAlarm = this.alarms.deadLetterQueue;
@@ -203,6 +218,10 @@ export class KeysmithStack extends Stack {
       const paths = [...new Set(provider.routes.map((r) => r.path))];
       new CfnOutput(this, `WebhookUrl${capitalize(provider.name)}`, { value: paths.map((path) => `${endpoint}${path}`).join(' '), description: `Webhook URL to configure at ${provider.name}` });
     }
+    new CfnOutput(this, 'LicensingUrl', {
+      value: this.licensingApi.apiEndpoint,
+      description: "License API base URL for the seller's app: POST {LicensingUrl}/v1/licenses/activate|validate|deactivate",
+    });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl });
     new CfnOutput(this, 'DlqUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
@@ -230,7 +249,7 @@ export class KeysmithStack extends Stack {
 
   /** Every cdk-nag finding this design accepts, each on the narrowest construct, with the reason. */
   private acknowledgeNagFindings(): void {
-    for (const fn of [this.worker, ...this.ingressFunctions.values(), this.feedback]) {
+    for (const fn of [this.worker, ...this.ingressFunctions.values(), this.feedback, this.licensing]) {
       acknowledge(
         fn,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -241,6 +260,11 @@ export class KeysmithStack extends Stack {
       this.api,
       'AwsSolutions-APIG4',
       "Webhook routes are called by storefronts that cannot carry AWS or JWT credentials; each ingress function authenticates the request by the provider's signature, token or shared secret before anything is stored.",
+    );
+    acknowledge(
+      this.licensingApi,
+      'AwsSolutions-APIG4',
+      "The license API is called by the seller's apps on customers' machines, which hold a license key, not AWS or JWT credentials; the key is the credential, checked by the licensing function, and the API is throttled on its own.",
     );
     for (const secret of [this.secret, ...this.providerSecrets.values()]) {
       acknowledge(

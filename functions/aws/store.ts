@@ -14,8 +14,10 @@ import {
 import type { AppliedEvent, Entitlement, License } from '../domain/entitlement';
 import type { ProviderName } from '../domain/events';
 import { keyHash } from '../domain/licenses';
+import type { PlacedView } from '../domain/licenseView';
 import { TABLE } from '../settings';
 import { checkItemBudget } from './itemSize';
+import { VIEW_SK } from './storeKeys';
 
 /**
  * The DynamoDB adapter. Under an entitlement's partition (`ENT#{provider}#{scope}`):
@@ -83,6 +85,11 @@ export interface EntitlementStore {
   records(provider: ProviderName, scope: string): Promise<AppliedEvent[]>;
   /** Idempotently write the key-hash and license-id lookup items of these licenses. */
   putLookups(state: Entitlement, licenses: License[]): Promise<void>;
+  /**
+   * Write these license views (functions/domain/licenseView.ts), each unless a view of the same
+   * or a newer order version is already there: an older writer can never undo a newer one.
+   */
+  putViews(views: PlacedView[]): Promise<void>;
   /** The scope an entitlement with this subscription was granted under (see `putLookups`). */
   findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined>;
   findByKey(key: string): Promise<LicenseRef | undefined>;
@@ -235,6 +242,30 @@ export class DynamoEntitlementStore implements EntitlementStore {
     await batchWrite(this.client, this.tableName, lookupRequests(state, licenses));
   }
 
+  async putViews(views: PlacedView[]): Promise<void> {
+    // Independent conditional writes, a few at a time (an order holds at most 500 licenses).
+    const queue = [...views];
+    const writeNext = async (): Promise<void> => {
+      for (let placed = queue.shift(); placed; placed = queue.shift()) {
+        try {
+          await this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: this.budgeted(viewItem(placed)),
+              ConditionExpression: 'attribute_not_exists(#v) OR #v < :v',
+              ExpressionAttributeNames: { '#v': 'v' },
+              ExpressionAttributeValues: { ':v': { N: String(placed.view.v) } },
+            }),
+          );
+        } catch (error) {
+          // A view of this version or a newer one is there already: nothing to do.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(VIEW_WRITERS, views.length) }, writeNext));
+  }
+
   async findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined> {
     const result = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: key(`SUB#${provider}#${subscriptionId}`, 'SUB') }));
     return result.Item?.scope?.S;
@@ -292,6 +323,13 @@ export class DynamoEntitlementStore implements EntitlementStore {
     } while (start);
     return out;
   }
+}
+
+/** Parallel writers for license views. */
+const VIEW_WRITERS = 8;
+
+function viewItem({ partition, view }: PlacedView): Record<string, AttributeValue> {
+  return { [TABLE.partitionKey]: { S: partition }, [TABLE.sortKey]: { S: VIEW_SK }, v: { N: String(view.v) }, view: { S: JSON.stringify(view) } };
 }
 
 function key(pk: string, sk: string): Record<string, AttributeValue> {

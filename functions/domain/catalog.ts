@@ -60,6 +60,23 @@ export const emailTemplateSchema = z.strictObject({
 });
 export type EmailTemplate = z.infer<typeof emailTemplateSchema>;
 
+/** How the license API (POST /v1/licenses/…) treats this product's licenses (docs/license-api.md). */
+export const licenseApiSchema = z.strictObject({
+  /**
+   * Days an activation or validation keeps the app working offline: the `exp` of the license
+   * file it returns. @default 14
+   */
+  refreshDays: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(365)), 14),
+  /** Show the customer's full email in `meta.customer_email` (else masked). @default false */
+  showCustomerEmail: z._default(z.boolean(), false),
+  /** Licenses from provider test orders validate and activate. @default false */
+  allowTest: z._default(z.boolean(), false),
+  /** Activations one license may make per UTC day (deactivations free seats, not this budget). @default 20 */
+  activationsPerDay: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(10_000)), 20),
+});
+export type LicenseApiPolicy = z.infer<typeof licenseApiSchema>;
+export const DEFAULT_LICENSE_API: LicenseApiPolicy = z.parse(licenseApiSchema, {});
+
 export const productSchema = z.strictObject({
   /** Shown to the customer. */
   name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -67,6 +84,7 @@ export const productSchema = z.strictObject({
   match: z._default(z.partialRecord(z.enum(PROVIDERS), z.array(z.string().check(z.minLength(1))).check(z.maxLength(1000))), {}),
   license: z._default(licensePolicySchema, z.parse(licensePolicySchema, {})),
   email: z._default(emailTemplateSchema, z.parse(emailTemplateSchema, {})),
+  licenseApi: z._default(licenseApiSchema, DEFAULT_LICENSE_API),
 });
 export type Product = z.infer<typeof productSchema>;
 

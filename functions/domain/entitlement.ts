@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import type { Catalog, LicenseFormat, Product } from './catalog';
+import { type Catalog, DEFAULT_LICENSE_API, type LicenseFormat, type Product } from './catalog';
 import type { Action, FulfillmentEvent, ProviderName } from './events';
 import { type Hold, type HoldKind, type LicenseStatus, scheduledEnd, statusFromHolds } from './holds';
 import { LIFECYCLE } from './lifecycle';
@@ -240,6 +240,7 @@ export function productOf(catalog: Catalog, license: License): Product {
       match: {},
       license: { format: license.format, perUnit: true, seats: 'quantity', duration: 'perpetual' },
       email: { subject: 'Your {product} license', intro: 'Here is your license:', instructions: '', notifyRevoke: false, notifyRenew: false },
+      licenseApi: DEFAULT_LICENSE_API,
     }
   );
 }

@@ -51,6 +51,11 @@ export const METRIC = {
   emailsComplained: 'EmailsComplained',
   /** Feedback: SES rejected a keysmith email after accepting it (e.g. virus scan). */
   emailsRejected: 'EmailsRejected',
+  /**
+   * License API: one request answered; `Provider` is the route (activate, validate, deactivate),
+   * `Reason` its code (VALID, NOT_FOUND, …). A run of NOT_FOUND is someone guessing keys.
+   */
+  licenseRequests: 'LicenseRequests',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -2,8 +2,9 @@ import { ItemBudgetExceeded } from '../aws/itemSize';
 import { type Mailer, PermanentMailError } from '../aws/mailer';
 import { type EntitlementStore, type EventView, type StoredEntitlement, VersionConflict } from '../aws/store';
 import { renderEmail } from '../domain/email';
-import { type AppliedEvent, type ApplyContext, apply, type Entitlement, emptyEntitlement, recentlyApplied, retirePending } from '../domain/entitlement';
+import { type AppliedEvent, type ApplyContext, apply, type Entitlement, emptyEntitlement, pendingRecord, recentlyApplied, retirePending } from '../domain/entitlement';
 import type { FulfillmentEvent } from '../domain/events';
+import { viewsToWrite } from '../domain/licenseView';
 import type { Logger } from '../log/logger';
 import { maskEmail } from '../log/logger';
 import { METRIC, type Metrics } from '../log/metrics';
@@ -29,15 +30,22 @@ import { FUNCTIONS } from '../settings';
  *   2. state write   apply(state, event) with the event's record added to `pending`, written
  *                    conditionally on the version it was computed from. Lost race → re-read,
  *                    re-apply. The write claims the event's email for this delivery.
+ *   2b. views        the license API's copy of each license whose terms changed (one conditional
+ *                    put per license, in parallel; functions/domain/licenseView.ts). Before the
+ *                    email, so a customer who activates as soon as it arrives finds the license.
  *   3. email         if one is owed: send it through SES.
  *   4. record        the event's record (email sent, SES message id), its business-key marker and
  *                    the lookups of the licenses it created, in one BatchWriteItem.
  *
- * A new order costs 3 calls (2, 3, 4); a duplicate redelivered costs 1 (0).
+ * A new order costs 3 calls (2, 3, 4) plus one put per license (2b); a duplicate redelivered
+ * costs 1 (0).
  *
  * Resuming: a duplicate whose record is still only in `pending` (a crash after 2) first writes it
- * as its own item (1), then finishes from the item: lookups, then the email under a claim taken
- * with a conditional write on the record item.
+ * as its own item (1), rewrites every license view of the order (it cannot know which ones the
+ * crashed delivery wrote; each put is conditional on the version, so this is idempotent), then
+ * finishes from the item: lookups, then the email under a claim taken with a conditional write on
+ * the record item. An event that has to write an earlier event's record item (1) — which only a
+ * crashed delivery leaves unwritten — likewise writes every view.
  *
  * Who sends: the write in 2 claims the email for the delivery that made it (its SQS message id).
  * A concurrent duplicate sees a fresh claim by someone else and backs off (it is retried later
@@ -64,7 +72,7 @@ export interface ProcessDeps {
   checkpoint?: (point: Checkpoint, event: FulfillmentEvent) => void | Promise<void>;
 }
 
-export type Checkpoint = 'after-flush' | 'after-state-write' | 'after-lookups' | 'after-email-sent' | 'after-email-marked';
+export type Checkpoint = 'after-flush' | 'after-state-write' | 'after-views' | 'after-lookups' | 'after-email-sent' | 'after-email-marked';
 
 export interface ProcessResult {
   outcome: 'applied' | 'duplicate';
@@ -101,6 +109,8 @@ export async function processEvent(delivered: FulfillmentEvent, deps: ProcessDep
   if (outcome.kind === 'duplicate') return finishDuplicate(event, outcome.view, deps, ctx, hints);
   const { stored, applied } = outcome;
   await deps.checkpoint?.('after-state-write', event);
+  await deps.store.putViews(viewsToWrite(outcome.before, stored.state, outcome.resumed));
+  await deps.checkpoint?.('after-views', event);
   return finishApplied(event, stored, applied, deps, ctx);
 }
 
@@ -114,7 +124,9 @@ async function followSubscriptionLink(event: FulfillmentEvent, store: Entitlemen
   return scope && scope !== event.scope ? { ...event, scope } : event;
 }
 
-type WriteOutcome = { kind: 'applied'; stored: StoredEntitlement; applied: AppliedEvent } | { kind: 'duplicate'; view: EventView };
+type WriteOutcome =
+  /** `before`: the state it replaced; `resumed`: it finished records a crashed delivery left. */
+  { kind: 'applied'; stored: StoredEntitlement; applied: AppliedEvent; before: Entitlement | undefined; resumed: boolean } | { kind: 'duplicate'; view: EventView };
 
 /** Steps 0–2: read, flush what earlier events left, apply and write conditionally. */
 async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<WriteOutcome> {
@@ -131,7 +143,10 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
     const { state, applied } = result;
     // Earlier events' records leave `pending` once their own items exist (step 1).
     const earlier = state.pending.filter((e) => e.eventId !== event.eventId);
-    for (const record of earlier) await deps.store.flushRecord(state, record);
+    // A record written here (not already there) was left by a delivery that crashed after its
+    // state write: it may not have written its license views either.
+    let resumed = false;
+    for (const record of earlier) if (await deps.store.flushRecord(state, record)) resumed = true;
     if (earlier.length > 0) await deps.checkpoint?.('after-flush', event);
     retirePending(state, earlier);
     // Lookups the ingress already wrote (it predicted this grant's licenses) are not owed again.
@@ -140,7 +155,7 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
     if (applied.email) Object.assign(applied.email, { claim: hints.claimToken, claimedAt: ctx.now.toISOString() });
     try {
       const stored = await deps.store.put(state, current?.version ?? 0);
-      return { kind: 'applied', stored, applied: stored.state.pending.find((e) => e.eventId === event.eventId)! };
+      return { kind: 'applied', stored, applied: stored.state.pending.find((e) => e.eventId === event.eventId)!, before: current?.state, resumed };
     } catch (error) {
       if (error instanceof ItemBudgetExceeded) return refuseOversized(event, current, error, deps, ctx);
       if (!(error instanceof VersionConflict)) throw error;
@@ -192,7 +207,13 @@ async function finishApplied(event: FulfillmentEvent, stored: StoredEntitlement,
 async function finishDuplicate(event: FulfillmentEvent, seen: EventView, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<ProcessResult> {
   const view = seen.stored ? seen : { ...seen, stored: await deps.store.get(event.provider, event.scope) };
   const state = view.stored?.state ?? emptyEntitlement(event, ctx.now);
+  // Applied by a delivery that crashed before its record item: it may not have written the views.
+  const resumed = !view.record && view.stored !== undefined && pendingRecord(state, event)?.eventId === event.eventId;
   let record = view.record ?? (await recordItemOf(event, view, deps));
+  if (resumed && record) {
+    await deps.store.putViews(viewsToWrite(undefined, state, true));
+    await deps.checkpoint?.('after-views', event);
+  }
   if (!record) {
     // A business-key duplicate (same order, new event id): nothing is owed.
     const stub: AppliedEvent = { eventId: event.eventId, seq: 0, action: event.action, reason: event.reason, occurredAt: event.occurredAt, appliedAt: ctx.now.toISOString() };

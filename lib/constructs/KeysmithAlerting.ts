@@ -9,7 +9,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRIC } from '../../functions/log/metrics';
-import { keysmithMetric, METRIC_PERIOD } from './KeysmithDashboard';
+import { keysmithMetric, licenseRequests, METRIC_PERIOD } from './KeysmithDashboard';
 import { groupOnly } from './stableIds';
 
 /** A message older than this in the DLQ means nobody looked at it: alarm again. */
@@ -33,6 +33,10 @@ export interface KeysmithAlarmSet {
   readonly feedbackErrors: Alarm;
   /** A feedback invocation failed for good and waits in the feedback failure queue. */
   readonly feedbackFailures: Alarm;
+  /** The licensing Lambda failed, or the license API answered 5xx: apps fall back to their license files. */
+  readonly licensingErrors?: Alarm;
+  /** More unknown license keys than the threshold in 5 minutes: someone is guessing keys. */
+  readonly licenseGuessing?: Alarm;
 }
 
 export interface KeysmithAlertingProps {
@@ -47,6 +51,10 @@ export interface KeysmithAlertingProps {
   readonly feedbackFailureQueue: IQueue;
   /** Rejected webhooks (all providers, 5 minutes) above which the rejection alarm fires. */
   readonly rejectionThreshold: number;
+  /** The license API. @default - no license API alarms */
+  readonly licensing?: { api: HttpApi; function: IFunction };
+  /** Unknown license keys (5 minutes) above which the key-guessing alarm fires. @default 100 */
+  readonly licenseGuessingThreshold?: number;
   /** Subscribed by email (confirmed by mail). @default - none */
   readonly alarmEmail?: string;
 }
@@ -124,6 +132,27 @@ export class KeysmithAlerting extends Construct {
         props.feedbackFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         0,
       ),
+      ...(props.licensing
+        ? {
+            licensingErrors: alarm(
+              'LicensingErrorsAlarm',
+              'the license API failed (function errors or 5xx); apps keep working from their license files until those expire. See the licensing function logs.',
+              new MathExpression({
+                expression: 'fn + api',
+                usingMetrics: { fn: props.licensing.function.metricErrors(fiveMinuteSum), api: props.licensing.api.metricServerError(fiveMinuteSum) },
+                label: 'license API errors',
+                period: METRIC_PERIOD,
+              }),
+              0,
+            ),
+            licenseGuessing: alarm(
+              'LicenseGuessingAlarm',
+              `more than ${props.licenseGuessingThreshold ?? 100} unknown license keys in 5 minutes: someone may be guessing keys (the API throttle bounds the rate). See docs/license-api.md.`,
+              licenseRequests(props.service, 'NOT_FOUND'),
+              props.licenseGuessingThreshold ?? 100,
+            ),
+          }
+        : {}),
     };
 
     // ── wire ──

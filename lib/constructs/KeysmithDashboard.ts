@@ -37,6 +37,8 @@ export interface KeysmithDashboardProps {
   readonly worker: IFunction;
   readonly ingressFunctions: ReadonlyMap<string, IFunction>;
   readonly feedback: IFunction;
+  /** The license API and its function. @default - no license API rows */
+  readonly licensing?: { api: HttpApi; function: IFunction };
   /** Shown as one status row at the top. */
   readonly alarms: readonly IAlarm[];
 }
@@ -166,6 +168,55 @@ export class KeysmithDashboard extends Dashboard {
         ),
       ],
     ];
+    if (props.licensing) rows.push(licensingRow(props.service, props.licensing, graph));
     for (const row of rows) this.addWidgets(...row);
   }
+}
+
+/** License API routes, as the `Provider` dimension of `LicenseRequests`. */
+export const LICENSE_ROUTE_NAMES = ['activate', 'validate', 'deactivate'] as const;
+
+/** `LicenseRequests` with `Reason` = `code`, summed over the three routes. */
+export function licenseRequests(service: string, code: string, label = code): MathExpression {
+  // Ids unique per code: two of these may share one graph.
+  const id = (route: string) => `${route}_${code.toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+  const metrics = Object.fromEntries(
+    LICENSE_ROUTE_NAMES.map((route) => [
+      id(route),
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: METRIC.licenseRequests,
+        dimensionsMap: { [METRIC_DIMENSIONS.service]: service, [METRIC_DIMENSIONS.provider]: route, [METRIC_DIMENSIONS.reason]: code },
+        period: METRIC_PERIOD,
+        statistic: 'Sum',
+      }),
+    ]),
+  );
+  return new MathExpression({ expression: `SUM([${LICENSE_ROUTE_NAMES.map(id).join(',')}])`, usingMetrics: metrics, label, period: METRIC_PERIOD });
+}
+
+/** The license API: answers by code (a climbing NOT_FOUND is someone guessing keys), throttling, the function. */
+function licensingRow(
+  service: string,
+  licensing: { api: HttpApi; function: IFunction },
+  graph: (title: string, left: IMetric[], options?: { right?: IMetric[]; width?: number }) => GraphWidget,
+): IWidget[] {
+  return [
+    graph('License API answers by code', [
+      new MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${METRIC_DIMENSIONS.provider},${METRIC_DIMENSIONS.reason},${METRIC_DIMENSIONS.service}} MetricName="${METRIC.licenseRequests}" ${METRIC_DIMENSIONS.service}="${service}"', 'Sum', ${METRIC_PERIOD.toSeconds()})`,
+        usingMetrics: {},
+        label: '',
+        period: METRIC_PERIOD,
+      }),
+    ]),
+    graph('License API: unknown keys (key guessing)', [licenseRequests(service, 'NOT_FOUND', 'NOT_FOUND'), licenseRequests(service, 'RATE_LIMITED', 'RATE_LIMITED')]),
+    graph('License API requests (left) / 4xx incl. throttled, 5xx (right)', [licensing.api.metricCount({ period: METRIC_PERIOD, statistic: 'Sum', label: 'requests' })], {
+      right: [
+        licensing.api.metricClientError({ period: METRIC_PERIOD, statistic: 'Sum', label: '4xx' }),
+        licensing.api.metricServerError({ period: METRIC_PERIOD, statistic: 'Sum', label: '5xx' }),
+        licensing.function.metricErrors({ period: METRIC_PERIOD, statistic: 'Sum', label: 'function errors' }),
+      ],
+    }),
+  ];
 }

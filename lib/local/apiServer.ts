@@ -20,6 +20,32 @@ export interface ApiRoute {
   /** An API Gateway route path: `{name}` matches one segment, `{name+}` the rest of the path. */
   path: string;
   handler: HttpApiHandler;
+  /** API Gateway's throttling for this route (shared by the routes given the same bucket). */
+  throttle?: TokenBucket;
+}
+
+/**
+ * API Gateway's throttle: a bucket of `burstLimit` tokens refilled at `rateLimit` per second; a
+ * request that finds it empty is answered 429 before the function runs.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly limits: { rateLimit: number; burstLimit: number },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = limits.burstLimit;
+    this.last = now();
+  }
+  take(): boolean {
+    const at = this.now();
+    this.tokens = Math.min(this.limits.burstLimit, this.tokens + ((at - this.last) / 1000) * this.limits.rateLimit);
+    this.last = at;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
 
 export interface ApiServerOptions {
@@ -91,6 +117,7 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (match.kind === 'none') return sendMessage(res, 404, 'Not Found');
     if (match.kind === 'method') return sendMessage(res, 405, 'Method Not Allowed', { allow: match.allowed.join(', ') });
 
+    if (match.route.throttle && !match.route.throttle.take()) return sendJson(res, 429, { message: 'Too Many Requests' });
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) return tooLarge(req, res);
     const body = await readBody(req, limit);

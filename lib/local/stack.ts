@@ -7,11 +7,12 @@ import { forgetQueue } from '../../functions/aws/queue';
 import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
 import { EXAMPLE_CONFIG_PATH, forgetCatalog, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
+import { LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
 import { createLogger } from '../../functions/log/logger';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
 import { LOCAL } from '../../functions/settings';
 import { forgetWorker } from '../../functions/worker/handler';
-import { type ApiRoute, createApiServer, type HttpApiHandler } from './apiServer';
+import { type ApiRoute, createApiServer, type HttpApiHandler, TokenBucket } from './apiServer';
 import { effectiveQueueSettings, type QueueOverrides } from './definitions';
 import { ensureDevSecrets } from './devSecrets';
 import { closeServer, DUMMY_CREDENTIALS, type EmulatorEndpoints, type EmulatorOptions, type Emulators, LOOPBACK, listen, localClientConfig, startEmulators } from './emulators';
@@ -42,7 +43,9 @@ export interface LocalStackOptions {
    * named in it are served; the others' routes answer 404.
    * @default every provider from PROVIDER_REGISTRY and functions/worker/handler.ts
    */
-  handlers?: { ingress?: Partial<Record<ProviderName, HttpApiHandler>>; worker?: WorkerHandler };
+  handlers?: { ingress?: Partial<Record<ProviderName, HttpApiHandler>>; worker?: WorkerHandler; licensing?: HttpApiHandler };
+  /** The license API's throttling, as API Gateway applies it. @default LICENSING_THROTTLE */
+  licensingThrottle?: { rateLimit: number; burstLimit: number };
   /** Request and poller logs on stdout (JSON lines). @default true */
   log?: boolean;
   /** Shorter queue timings for tests. @default the settings */
@@ -74,6 +77,8 @@ export interface LocalStackInfo {
   /** The SES emulator's inbox web UI. */
   inboxUrl: string;
   routes: Partial<Record<ProviderName, LocalStackRoute[]>>;
+  /** The license API's base URL (`{licensingUrl}/v1/licenses/validate`, …): the `LicensingUrl` of a deployed stack. */
+  licensingUrl: string;
   /** Where the table and queue journal are kept; absent when the stack keeps them in memory. */
   dataDir?: string;
 }
@@ -125,6 +130,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const registrations = servedProviders(options.handlers?.ingress);
     const routes = await loadRoutes(registrations, options.handlers?.ingress);
     const worker = options.handlers?.worker ?? (await import('../../functions/worker/handler')).handler;
+    // The license API: its own routes and its own throttle (in AWS, an HTTP API of its own).
+    const licensing = options.handlers?.licensing ?? (await import('../../functions/licensing/handler')).handler;
+    const licensingBucket = new TokenBucket(options.licensingThrottle ?? LICENSING_THROTTLE);
+    for (const path of LICENSING_ROUTES) routes.push({ provider: 'licensing', method: 'POST', path, handler: licensing, throttle: licensingBucket });
 
     const sqs = new SQSClient(localClientConfig(emulators.endpoints.sqs));
     undo.push(() => sqs.destroy());
@@ -156,6 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       secretsFile: secrets.file,
       inboxUrl: `${emulators.endpoints.ses}/`,
       routes: routeInfo(registrations, url),
+      licensingUrl: url,
       ...(options.persist && dataDir ? { dataDir } : {}),
     };
 

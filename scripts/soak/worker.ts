@@ -32,7 +32,7 @@ import { type Random, sleep } from './random';
  */
 
 export type CrashPoint = Checkpoint | 'before-ack';
-export const CHECKPOINTS: readonly Checkpoint[] = ['after-flush', 'after-state-write', 'after-lookups', 'after-email-sent', 'after-email-marked'];
+export const CHECKPOINTS: readonly Checkpoint[] = ['after-flush', 'after-state-write', 'after-views', 'after-lookups', 'after-email-sent', 'after-email-marked'];
 
 export interface WorkerFaultOptions {
   /** Fraction of SES attempts answered with SES's throttling error. */
@@ -105,7 +105,7 @@ export function createSoakWorker(options: WorkerFaultOptions, random: Random): S
     failedRecords: 0,
     receiveCounts: {},
     doomed: 0,
-    crashes: { 'after-flush': 0, 'after-state-write': 0, 'after-lookups': 0, 'after-email-sent': 0, 'after-email-marked': 0, 'before-ack': 0 },
+    crashes: { 'after-flush': 0, 'after-state-write': 0, 'after-views': 0, 'after-lookups': 0, 'after-email-sent': 0, 'after-email-marked': 0, 'before-ack': 0 },
     windowCrashes: new Map(),
     emailsAccepted: 0,
     emailFailures: 0,

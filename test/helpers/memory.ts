@@ -4,6 +4,7 @@ import { appliedEvents, type EntitlementStore, type EventView, type LicenseRef, 
 import type { RenderedEmail } from '../../functions/domain/email';
 import type { AppliedEvent, Entitlement, License } from '../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../functions/domain/events';
+import type { LicenseView, PlacedView } from '../../functions/domain/licenseView';
 import type { Logger } from '../../functions/log/logger';
 
 /** Unit-test fakes for the ports. Integration tests use the real adapters against emulators. */
@@ -26,7 +27,16 @@ export class MemoryStore implements EntitlementStore {
   readonly markers = new Map<string, string>();
   readonly lookups = new Map<string, LicenseRef>();
   readonly subscriptions = new Map<string, string>();
+  /** License views by partition (the newest version written wins, as in DynamoDB). */
+  readonly views = new Map<string, LicenseView>();
   calls = 0;
+  async putViews(views: PlacedView[]) {
+    for (const { partition, view } of views) {
+      this.calls++;
+      const there = this.views.get(partition);
+      if (!there || there.v < view.v) this.views.set(partition, structuredClone(view));
+    }
+  }
   async get(provider: string, scope: string) {
     this.calls++;
     const item = this.items.get(`${provider}#${scope}`);

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SECRET_NAMES } from '../../functions/aws/secrets';
+import { LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
 import { FUNCTIONS, QUEUE, TABLE } from '../../functions/settings';
 import { KeysmithStack } from '../../lib/keysmith-stack';
@@ -117,10 +118,27 @@ describe('KeysmithStack', () => {
     });
   });
 
+  describe('license API', () => {
+    it('is an HTTP API of its own, throttled on its own, with the three POST routes to the licensing function, and the LicensingUrl output', () => {
+      const apis = template.findResources('AWS::ApiGatewayV2::Api');
+      const licensingApi = stack.getLogicalId(stack.licensingApi.node.defaultChild as never);
+      expect(Object.keys(apis)).toContain(licensingApi);
+      for (const path of LICENSING_ROUTES) template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: licensingApi }, RouteKey: `POST ${path}` });
+      const stages = template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { ApiId: { Ref: licensingApi } } }) as Record<string, any>;
+      expect(Object.values(stages).map((st) => st.Properties.DefaultRouteSettings)).toEqual([
+        { ThrottlingBurstLimit: LICENSING_THROTTLE.burstLimit, ThrottlingRateLimit: LICENSING_THROTTLE.rateLimit },
+      ]);
+      template.hasOutput('LicensingUrl', { Value: { 'Fn::GetAtt': [licensingApi, 'ApiEndpoint'] } });
+      const fn = (template.findResources('AWS::Lambda::Function') as Record<string, any>)[stack.getLogicalId(stack.licensing.node.defaultChild as never)]!;
+      expect(fn.Properties).toEqual(expect.objectContaining({ Timeout: FUNCTIONS.licensing.timeoutSeconds, MemorySize: FUNCTIONS.licensing.memoryMb }));
+      expect(fn.Properties.Environment.Variables.KEYSMITH_SECRET_ARN).toEqual({ Ref: stack.getLogicalId(stack.secret.node.defaultChild as never) });
+    });
+  });
+
   describe('functions', () => {
     it('are all arm64 on nodejs24.x with the shared timeout and memory', () => {
       const all = Object.values(functions());
-      expect(all).toHaveLength(2 + PROVIDER_REGISTRY.length); // worker, feedback, one ingress each
+      expect(all).toHaveLength(3 + PROVIDER_REGISTRY.length); // worker, feedback, licensing, one ingress each
       for (const fn of all) {
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -289,9 +307,9 @@ describe('KeysmithStack', () => {
       ];
       const multi = new KeysmithStack(appWithoutBundling(), 'Multi', { catalog: exampleCatalog(), providers });
       const t = Template.fromStack(multi);
-      t.resourceCountIs('AWS::Lambda::Function', 4); // + worker and feedback
-      t.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
-      t.resourceCountIs('AWS::ApiGatewayV2::Integration', 2);
+      t.resourceCountIs('AWS::Lambda::Function', 5); // + worker, feedback and licensing
+      t.resourceCountIs('AWS::ApiGatewayV2::Route', 3 + 3); // + the license API's three
+      t.resourceCountIs('AWS::ApiGatewayV2::Integration', 2 + 1);
       for (const key of ['POST /webhooks/fastspring', 'POST /webhooks/paddle', 'GET /webhooks/paddle']) {
         t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key });
       }

@@ -1,13 +1,14 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { SECRET_OWNER } from '../../functions/aws/secrets';
+import { SECRET_NAMES, SECRET_OWNER } from '../../functions/aws/secrets';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
-import { INGRESS_TABLE_ACTIONS, KeysmithStack, WORKER_TABLE_ACTIONS } from '../../lib/keysmith-stack';
+import { INGRESS_TABLE_ACTIONS, KeysmithStack, LICENSING_TABLE_ACTIONS, WORKER_TABLE_ACTIONS } from '../../lib/keysmith-stack';
 import { appWithoutBundling, exampleCatalog, flatten, useProjectTmpdir } from './support';
 
 useProjectTmpdir();
 
 type Resource = { Type: string; Properties: Record<string, any> };
 type Grant = { actions: string[]; resources: string[] };
+const functionsOf = (t: Template) => t.findResources('AWS::Lambda::Function') as Record<string, Resource>;
 
 /**
  * Every role's inline policy, as `{ actions, resources }` per statement with `Ref`/`GetAtt`
@@ -45,6 +46,19 @@ describe('least privilege: each function may call exactly what its code calls', 
     ]);
     // What the light client calls (functions/aws/deliveryLog.ts): one BatchWriteItem.
     expect(INGRESS_TABLE_ACTIONS).toEqual(['dynamodb:BatchWriteItem']);
+  });
+
+  it('licensing: Query and UpdateItem on the license partitions only (KEY#…, LIC#…), and the license secret', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: id(stack.licensing.role!) }] } })) as Resource[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const table = statements.find((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
+    expect([table.Action].flat().sort()).toEqual([...LICENSING_TABLE_ACTIONS].sort());
+    expect([table.Resource].flat().map(flatten)).toEqual([`\${${id(stack.table)}.Arn}`]);
+    // An app's request can never reach an order, a delivery or an event record.
+    expect(table.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*', 'LIC#*'] } });
+    const others = statements.filter((s) => s !== table);
+    expect(others.map((s) => [[s.Action].flat(), [s.Resource].flat().map(flatten)])).toEqual([[['secretsmanager:GetSecretValue'], [licenseSecret()]]]);
+    for (const name of SECRET_NAMES) expect(JSON.stringify(functionsOf(template)[id(stack.licensing)]!.Properties.Environment)).not.toContain(name);
   });
 
   it("no ingress can read another provider's secret, query, scan, update, delete or touch an index", () => {

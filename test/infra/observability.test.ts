@@ -25,7 +25,7 @@ describe('KeysmithStack observability', () => {
     it('every alarm notifies the alarm topic and treats missing data as good news', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
       expect(alarms).toHaveLength(Object.keys(stack.alarms).length);
-      expect(Object.keys(stack.alarms)).toHaveLength(8);
+      expect(Object.keys(stack.alarms)).toHaveLength(10);
       for (const a of alarms) {
         expect(a.Properties.AlarmActions).toEqual([topicRef()]);
         expect(a.Properties.TreatMissingData).toBe('notBreaching');

@@ -26,7 +26,7 @@ describe('upgrading a stack deployed before the split', () => {
     expect(kept).toEqual(singleFileIds);
   });
 
-  it('adds only the new resources: provider secrets, the feedback failure queue and its alarm', () => {
+  it('adds only the new resources: provider secrets, the feedback failure queue and its alarm, the license API', () => {
     const added = Object.entries(resources)
       .filter(([id]) => !(id in singleFileIds))
       .map(([, r]) => r.Type)
@@ -38,6 +38,18 @@ describe('upgrading a stack deployed before the split', () => {
         'AWS::SQS::Queue', // feedback failure queue
         'AWS::SQS::QueuePolicy', // its TLS-only policy
         ...Array(5).fill('AWS::SecretsManager::Secret'), // one per provider
+        // The license API: its own HTTP API, stage, routes and integration, its function, role,
+        // policy, log groups (function and access logs), invoke permissions, and its two alarms.
+        'AWS::ApiGatewayV2::Api',
+        'AWS::ApiGatewayV2::Stage',
+        'AWS::ApiGatewayV2::Integration',
+        ...Array(3).fill('AWS::ApiGatewayV2::Route'),
+        'AWS::Lambda::Function',
+        'AWS::IAM::Role',
+        'AWS::IAM::Policy',
+        ...Array(3).fill('AWS::Lambda::Permission'),
+        ...Array(2).fill('AWS::Logs::LogGroup'),
+        ...Array(2).fill('AWS::CloudWatch::Alarm'),
       ].sort(),
     );
   });

@@ -29,7 +29,7 @@ const crashAt = (point: Checkpoint) => {
 };
 
 describe('processEvent', () => {
-  it('happy path: insert, one email, the record with lookups — 2 store calls and 1 send', async () => {
+  it('happy path: insert, one email, the record with lookups — 2 store calls, a view per license and 1 send', async () => {
     const { d, store, mailer } = deps();
     const result = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
     expect(result.outcome).toBe('applied');
@@ -37,9 +37,52 @@ describe('processEvent', () => {
     expect(result.applied.email).toMatchObject({ status: 'sent', messageId: 'msg-1' });
     expect(result.applied.lookups).toBe('done');
     expect(store.lookups.size).toBe(2);
-    // put (insert) + putRecord (record, lookups) — no read on a first delivery of a new order.
-    expect(store.calls).toBe(2);
+    // put (insert) + putRecord (record, lookups) — no read on a first delivery of a new order —
+    // plus the license API's view of each of the 2 licenses.
+    expect(store.views.size).toBe(2);
+    expect(store.calls).toBe(2 + 2);
     expect(store.recordItems.size).toBe(1);
+  });
+
+  describe('license views (what the license API reads)', () => {
+    it('a refund of one license rewrites only that license’s view, at the new version', async () => {
+      const { d, store } = deps();
+      const grant = grantEvent();
+      const granted = await processEvent(grant, d, { firstDelivery: true, claimToken: 'm1' });
+      const [first, second] = granted.state.licenses;
+      const before = [...store.views.values()];
+      expect(before.map((v) => v.status)).toEqual(['active', 'active']);
+      store.calls = 0;
+      const refund: FulfillmentEvent = { ...grant, eventId: 'evt-refund', action: 'revoke', reason: 'refund', targets: [first!.licenseId] };
+      const refunded = await processEvent(refund, d, { firstDelivery: true, claimToken: 'm2' });
+      const views = new Map([...store.views.values()].map((v) => [v.licenseId, v]));
+      expect(views.get(first!.licenseId)).toMatchObject({ status: 'revoked', v: refunded.state.version });
+      expect(views.get(second!.licenseId)).toMatchObject({ status: 'active', v: granted.state.version });
+      // read, the grant's record confirmed (flush), state write, one view, record.
+      expect(store.calls).toBe(5);
+    });
+
+    it.each<Checkpoint>(['after-state-write', 'after-views'])('crash %s of a refund → the redelivery leaves every view current', async (point) => {
+      const { d, store } = deps();
+      const grant = grantEvent();
+      const granted = await processEvent(grant, d, { firstDelivery: true, claimToken: 'm1' });
+      const refund: FulfillmentEvent = { ...grant, eventId: 'evt-refund', action: 'revoke', reason: 'refund', targets: granted.state.licenses.map((l) => l.licenseId) };
+      await expect(processEvent(refund, { ...d, checkpoint: crashAt(point) }, { firstDelivery: true, claimToken: 'm2' })).rejects.toThrow(/injected/);
+      const done = await processEvent(refund, d, { firstDelivery: false, claimToken: 'm2' });
+      expect([...store.views.values()].map((v) => [v.status, v.v])).toEqual([
+        ['revoked', done.state.version],
+        ['revoked', done.state.version],
+      ]);
+    });
+
+    it('a view never goes back to an older version', async () => {
+      const { d, store } = deps();
+      const granted = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });
+      const [partition, view] = [...store.views.entries()][0]!;
+      await store.putViews([{ partition, view: { ...view, status: 'revoked', v: view.v + 1 } }]);
+      await store.putViews([{ partition, view: { ...view, status: 'active', v: granted.state.version } }]);
+      expect(store.views.get(partition)?.status).toBe('revoked');
+    });
   });
 
   it('a redelivered duplicate costs one read and sends nothing', async () => {
