@@ -82,6 +82,12 @@ export const CONSOLE_JS = `'use strict';
       }
     }, 0);
   });
+  // Back to a page from the browser's cache: its buttons work again.
+  window.addEventListener('pageshow', function (event) {
+    if (!event.persisted) return;
+    var disabled = document.querySelectorAll('button:disabled');
+    for (var i = 0; i < disabled.length; i++) disabled[i].disabled = false;
+  });
   // Filters apply as soon as one changes.
   var selects = document.querySelectorAll('form.filters select');
   for (var i = 0; i < selects.length; i++) {
