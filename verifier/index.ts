@@ -8,3 +8,5 @@
  * Depends only on `jose`. Revocation needs the online lookup; see the README.
  */
 export { type LicenseCheck, type LicenseClaimsView, type LicenseCode, type PublicKeyInput, type VerifyOptions, verifyLicense } from '../functions/domain/verifyLicense';
+export { type LicenseFileCheck, type LicenseFileClaimsView, type LicenseFileCode, type VerifyLicenseFileOptions, verifyLicenseFile } from '../functions/domain/verifyLicenseFile';
+export { createLicenseClient, type LicenseClient, type LicenseClientOptions, type LicenseResult, type LicenseStorage, memoryStorage, type StoredLicense } from './client';

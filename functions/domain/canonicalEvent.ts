@@ -184,6 +184,14 @@ function checkEvent(input: unknown): FulfillmentEvent {
   optional(out, e, 'indexed', '', (v, p) => list(v, p, B.indexed).map((x, i) => text(x, `${p}.${i}`, 0, B.licenseIdChars)));
   optional(out, e, 'targets', '', (v, p) => list(v, p, B.targets).map((x, i) => text(x, `${p}.${i}`, 0, B.licenseIdChars)));
   optional(out, e, 'resendEmail', '', bool);
+  optional(out, e, 'terms', '', (v, p) => {
+    const t = object(v, p);
+    const terms: Loose = {};
+    const whole = (x: unknown, q: string, max: number) => (typeof x === 'number' && Number.isInteger(x) && x >= 1 && x <= max ? x : fail(q, `must be a whole number from 1 to ${max}`));
+    optional(terms, t, 'seats', p, (x, q) => whole(x, q, B.quantity));
+    optional(terms, t, 'days', p, (x, q) => whole(x, q, 36_500));
+    return terms;
+  });
   out.live = bool(e.live, 'live');
   const c = object(e.customer, 'customer');
   if (typeof c.email !== 'string') fail('customer.email', 'must be text');

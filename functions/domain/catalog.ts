@@ -155,6 +155,11 @@ export function parseCatalog(input: unknown): Catalog {
 
 /** Find the keysmith product for a provider product id, or the catch-all. */
 export function resolveProduct(catalog: Catalog, provider: ProviderName, providerProductId: string): ResolvedProduct | undefined {
+  // A seller's own grant names the catalog product itself, and never falls back to the default.
+  if (provider === 'manual') {
+    const product = Object.hasOwn(catalog.products, providerProductId) ? catalog.products[providerProductId] : undefined;
+    return product ? { id: providerProductId, product } : undefined;
+  }
   // An id too long to keep arrives hashed (eventBounds.ts); the seller's config names it in full.
   const hashed = providerProductId.startsWith(HASHED_ID_PREFIX);
   for (const [id, product] of Object.entries(catalog.products)) {

@@ -68,6 +68,16 @@ export const fulfillmentEventSchema = z.object({
   targets: licenseIds(B.targets),
   /** Manual operations (CLI): with `record`, email the customer their active licenses again. */
   resendEmail: z.optional(z.boolean()),
+  /**
+   * A seller's grant (`keysmith grant`, provider `manual`): one license with these seats and, if
+   * given, this many days to run — instead of the product policy's. Ignored on any other event.
+   */
+  terms: z.optional(
+    z.object({
+      seats: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(B.quantity))),
+      days: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(36_500))),
+    }),
+  ),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

@@ -3,7 +3,13 @@ import type * as z from 'zod/mini';
 import type { fulfillmentEventSchema } from './eventSchema';
 
 /** Every storefront keysmith speaks to. Adding one adds a name here and a registry line. */
-export const PROVIDERS = ['paddle', 'fastspring', 'hotmart', 'selldone', 'elements'] as const;
+export const STOREFRONTS = ['paddle', 'fastspring', 'hotmart', 'selldone', 'elements'] as const;
+export type StorefrontName = (typeof STOREFRONTS)[number];
+/**
+ * Where an event comes from: a storefront, or `manual` — keysmith itself, for licenses the seller
+ * grants by hand (`keysmith grant`): no routes, no secrets, and its product ids are the catalog's own.
+ */
+export const PROVIDERS = [...STOREFRONTS, 'manual'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** What an event does to an entitlement. `record` stores it and changes nothing. */

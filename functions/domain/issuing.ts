@@ -34,7 +34,13 @@ export function resolveLine(ctx: ApplyContext, event: FulfillmentEvent, item: Fu
     applied.problem = { code: 'UNKNOWN_PRODUCT', message: `no catalog product matches ${event.provider} product "${item.productId}"` };
     return undefined;
   }
-  return { productId: resolved.id, product: resolved.product, providerProductId: item.productId, quantity: item.quantity };
+  const terms = event.provider === 'manual' && event.by === 'seller' ? event.terms : undefined;
+  if (!terms) return { productId: resolved.id, product: resolved.product, providerProductId: item.productId, quantity: item.quantity };
+  // A seller's grant: one license, with the seats and days the seller gave (else the product's).
+  const policy = resolved.product.license;
+  const seats = terms.seats ?? (typeof policy.seats === 'number' ? policy.seats : 1);
+  const license = { ...policy, perUnit: false, seats, ...(terms.days !== undefined ? { duration: { days: terms.days } } : {}) };
+  return { productId: resolved.id, product: { ...resolved.product, license }, providerProductId: item.productId, quantity: 1 };
 }
 
 /** Issue the licenses for `line`'s units (their status is derived by the caller from the holds). */

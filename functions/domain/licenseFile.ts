@@ -1,5 +1,6 @@
 import { type KeyObject, sign } from 'node:crypto';
 import { LICENSE_ISSUER } from './signedLicense';
+import { LICENSE_FILE_TYPE } from './verifyLicenseFile';
 
 /**
  * The license file the license API hands an app with every successful activation and
@@ -11,8 +12,6 @@ import { LICENSE_ISSUER } from './signedLicense';
  * Signed with node:crypto, not jose: the licensing Lambda stays small, and the format is the same
  * three base64url parts any JWS library verifies (the tests verify it with jose).
  */
-
-export const LICENSE_FILE_TYPE = 'keysmith-license-file+jwt';
 
 export interface LicenseFileClaims {
   licenseId: string;

@@ -81,7 +81,7 @@ export async function verifyLicense(token: string, publicKey: PublicKeyInput, op
   }
 }
 
-async function importKey(input: PublicKeyInput): Promise<VerificationKey> {
+export async function importKey(input: PublicKeyInput): Promise<VerificationKey> {
   if (typeof input === 'string') {
     const text = input.trim();
     if (text.startsWith('{')) return importJWK(JSON.parse(text) as JWK, 'EdDSA');
@@ -90,7 +90,7 @@ async function importKey(input: PublicKeyInput): Promise<VerificationKey> {
   return importJWK(input, 'EdDSA');
 }
 
-function classify(error: unknown): LicenseCheck {
+export function classify(error: unknown): Extract<LicenseCheck, { valid: false }> {
   if (error instanceof errors.JWTExpired) return { valid: false, code: 'EXPIRED', detail: 'the license has expired' };
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === 'iss') return { valid: false, code: 'WRONG_ISSUER', detail: 'not issued by keysmith' };

@@ -1,4 +1,4 @@
-import type { ProviderName } from '../domain/events';
+import type { StorefrontName } from '../domain/events';
 
 /**
  * Every provider keysmith speaks to: its routes and its Lambda entry. The CDK stack and the
@@ -12,7 +12,7 @@ export interface RouteSpec {
 }
 
 export interface ProviderRegistration {
-  name: ProviderName;
+  name: StorefrontName;
   routes: readonly RouteSpec[];
   /** The Lambda entry file, relative to the project root (bundled by esbuild). */
   entry: string;

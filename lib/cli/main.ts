@@ -99,6 +99,54 @@ const COMMANDS: Record<string, Command> = {
     help: `keysmith suspend <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Suspend one license through the queue (recorded in its history); waits for the worker.`,
   },
   reinstate: { ...LICENSE_ACTION, help: `keysmith reinstate <license-id> --reason TEXT [--no-wait] [--timeout S]\n    Reinstate a suspended license through the queue; waits for the worker.` },
+  activations: {
+    help: `keysmith activations <license-id>
+    The machines a license is activated on through the license API, and its seats in use.`,
+    options: {},
+    async run(ctx) {
+      const { activations } = await import('./commands/licenseOps');
+      await activations(ctx.arg('activations <license-id>'), ctx.target, ctx.out);
+    },
+  },
+  deactivate: {
+    help: `keysmith deactivate <license-id> (--instance ID | --all)
+    Free seats: the app's next validate of that instance fails, and the seat can be activated again.`,
+    options: { instance: str, all: flag },
+    async run(ctx) {
+      const { deactivate } = await import('./commands/licenseOps');
+      const instance = ctx.values.instance;
+      await deactivate(ctx.arg('deactivate <license-id> (--instance ID | --all)'), { ...(typeof instance === 'string' ? { instance } : {}), all: ctx.values.all === true }, ctx.target, ctx.out);
+    },
+  },
+  grant: {
+    help: `keysmith grant --email E --product P [--seats N] [--days D] [--name NAME] --note TEXT [--no-wait] [--timeout S]
+    Give a license by hand (a reviewer, a replacement): an order of its own, recorded with the
+    note and emailed like any other. --seats and --days replace the product's; P is a catalog id.`,
+    options: { email: str, product: str, seats: str, days: str, note: str, name: str, ...WAIT },
+    async run(ctx) {
+      const { grant } = await import('./commands/licenseOps');
+      await grant({ ...pick(ctx.values, ['email', 'product', 'seats', 'days', 'note', 'name']), wait: ctx.wait, timeoutSeconds: ctx.timeoutSeconds }, ctx.target, ctx.out);
+    },
+  },
+  migrate: {
+    help: `keysmith migrate
+    After upgrading keysmith: bring stored orders up to date (the license API's view of every
+    license issued before it existed). Safe to run again, and while orders arrive.`,
+    options: {},
+    async run(ctx) {
+      const { migrate } = await import('./commands/migrate');
+      await migrate(ctx.target, ctx.out);
+    },
+  },
+  export: {
+    help: `keysmith export [--format csv|json]
+    Every license with its status, to stdout (reads every order: a table scan).`,
+    options: { format: str },
+    async run(ctx) {
+      const { exportLicenses } = await import('./commands/licenseOps');
+      await exportLicenses(pick(ctx.values, ['format']), ctx.target, ctx.out);
+    },
+  },
   resend: {
     help: `keysmith resend <order> [--provider P] [--license ID] [--reason TEXT] [--no-wait] [--timeout S]
     Email the customer their active licenses again.`,

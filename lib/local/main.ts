@@ -1,3 +1,4 @@
+import { LICENSING_ROUTES } from '../../functions/licensing/routes';
 import { isEmulatorThread, serveEmulatorsInThisThread, startEmulatorsInThread } from './emulatorThread';
 import { removeRunFile, writeRunFile } from './runFile';
 import { type LocalStack, startLocalStack } from './stack';
@@ -76,6 +77,8 @@ function banner(stack: LocalStack, ms: number, reset: boolean): string {
   const line = (label: string, value: string): string => `${label.padEnd(width)}${value}\n`;
   let out = `\nkeysmith local stack ready in ${ms} ms\n\nWebhooks\n`;
   for (const [label, value] of rows) out += line(label, value);
+  out += '\nLicense API (LicensingUrl)\n';
+  for (const path of LICENSING_ROUTES) out += line(`  ${path.split('/').pop()}`, `POST ${stack.licensingUrl}${path}`);
   out += '\n';
   out += line('Email inbox (SES)', stack.inboxUrl);
   out += line('Dev secrets', stack.secretsFile);

@@ -1,10 +1,12 @@
 import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { forgetDeliveryLog } from '../../functions/aws/deliveryLog';
 import { forgetQueue } from '../../functions/aws/queue';
 import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
+import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { EXAMPLE_CONFIG_PATH, forgetCatalog, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
 import { LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
@@ -148,6 +150,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     poller.start();
     undo.push(() => poller.stop());
+    if (options.persist) {
+      // Orders kept from an older keysmith have no license views yet: write them (idempotent,
+      // conditional on each order's version), in the background so the stack is ready at once.
+      void upgradeStoredData(emulators.endpoints.dynamodb, emulators.tableName, log);
+    }
 
     let info: LocalStackInfo | undefined;
     const api = createApiServer({ routes, stackInfo: () => info, onAccepted: () => poller.nudge(), ...(log ? { log } : {}) });
@@ -182,6 +189,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (error) {
     await runUndo();
     throw error;
+  }
+}
+
+async function upgradeStoredData(endpoint: string, tableName: string, log: ReturnType<typeof createLogger> | undefined): Promise<void> {
+  const dynamodb = new DynamoDBClient(localClientConfig(endpoint));
+  try {
+    const { backfillViews } = await import('../cli/commands/migrate');
+    const result = await backfillViews(dynamodb, tableName, new DynamoEntitlementStore(dynamodb, tableName));
+    if (result.orders > 0) log?.info('stored orders checked: every license has its license API view', result);
+  } catch (error) {
+    log?.warn('could not write the license views of stored orders; run `keysmith migrate`', { error });
+  } finally {
+    dynamodb.destroy();
   }
 }
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { build, type Plugin } from 'esbuild';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
-import type { ProviderName } from '../../functions/domain/events';
+import type { StorefrontName } from '../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import { bundledConfigDefine } from '../../lib/constructs/bundledConfigDefine';
 import { KEYSMITH_RUNTIME } from '../../lib/constructs/KeysmithFunction';
@@ -141,7 +141,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
     const events = new Map<string, string>();
     for (const b of built) {
       const file = join(dir, `${b.name}.event.json`);
-      const provider = b.name.replace(/-sdk$/, '') as ProviderName;
+      const provider = b.name.replace(/-sdk$/, '') as StorefrontName;
       writeFileSync(file, JSON.stringify(b.name === 'worker' ? await workerEvent(secrets) : toApiEvent((await samples(provider, secrets, 1))[0]!, `cold-${b.name}`)));
       events.set(b.name, file);
     }

@@ -8,7 +8,7 @@ import { type EventQueue, toQueueEntry } from '../../functions/aws/queue';
 import { secretsFrom } from '../../functions/aws/secrets';
 import { EXAMPLE_CONFIG_PATH } from '../../functions/config/loadCatalog';
 import { parseCatalog } from '../../functions/domain/catalog';
-import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
+import type { FulfillmentEvent, StorefrontName } from '../../functions/domain/events';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import { runIngress } from '../../functions/ingress/pipeline';
 import type { Provider } from '../../functions/ingress/types';
@@ -31,7 +31,7 @@ import { percentile } from './stats';
  * Both run interleaved in rounds on the same thread, so drift on a shared machine hits both.
  */
 
-const PROVIDER_MODULES: Record<ProviderName, Provider<any, any>> = { fastspring, paddle, hotmart, selldone, elements };
+const PROVIDER_MODULES: Record<StorefrontName, Provider<any, any>> = { fastspring, paddle, hotmart, selldone, elements };
 
 export interface Percentiles {
   p50: number;
@@ -50,7 +50,7 @@ export interface Stages {
 }
 
 export interface CpuResult {
-  provider: ProviderName;
+  provider: StorefrontName;
   stages: Stages;
   /** The scope: verify, parse, normalize, build the queue message (and answer, log). */
   core: Percentiles;
@@ -205,7 +205,7 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 /** The least any verifier of this provider must do: check the signature and parse the body. */
-function floorFor(name: ProviderName, secrets: BenchSecrets): (event: APIGatewayProxyEventV2) => void {
+function floorFor(name: StorefrontName, secrets: BenchSecrets): (event: APIGatewayProxyEventV2) => void {
   const s = secrets.handler;
   switch (name) {
     case 'fastspring': {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { SECRET_NAMES } from '../../functions/aws/secrets';
-import type { ProviderName } from '../../functions/domain/events';
+import type { StorefrontName } from '../../functions/domain/events';
 import type { WebhookRequest } from '../../functions/ingress/types';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
@@ -15,7 +15,7 @@ import { type DevSecretName, ensureDevSecrets } from '../../lib/local/devSecrets
  * temporary folder) and signed sample requests built by each provider's own sample builder.
  */
 
-export const PROVIDERS: readonly ProviderName[] = PROVIDER_REGISTRY.map((r) => r.name);
+export const PROVIDERS: readonly StorefrontName[] = PROVIDER_REGISTRY.map((r) => r.name);
 
 export interface BenchSecrets {
   /** Every dev secret, including the private halves the samples sign with. */
@@ -37,7 +37,7 @@ export function benchSecrets(): BenchSecrets {
 }
 
 /** `count` signed samples (fresh order and event ids each) for one provider. */
-export async function samples(provider: ProviderName, secrets: BenchSecrets, count: number, email?: (i: number) => string): Promise<SampleRequest[]> {
+export async function samples(provider: StorefrontName, secrets: BenchSecrets, count: number, email?: (i: number) => string): Promise<SampleRequest[]> {
   const builder = await PROVIDER_REGISTRY.find((r) => r.name === provider)!.sample();
   const out: SampleRequest[] = [];
   for (let i = 0; i < count; i++) out.push(builder.build({ secrets: secrets.all, ...(email ? { email: email(i) } : {}) }));

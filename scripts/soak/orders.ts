@@ -1,7 +1,7 @@
 import type { Secrets } from '../../functions/aws/secrets';
 import type { Catalog } from '../../functions/domain/catalog';
 import { type ApplyContext, apply } from '../../functions/domain/entitlement';
-import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
+import type { FulfillmentEvent, StorefrontName } from '../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
 import type { SampleBuilder } from '../../functions/providers/sample';
 import { rawFromSample } from './apiEvent';
@@ -25,7 +25,7 @@ import type { Random } from './random';
  */
 
 /** Per provider: the sample event that refunds a purchase and revokes every license of it. */
-export const REFUND_EVENT: Record<ProviderName, string> = {
+export const REFUND_EVENT: Record<StorefrontName, string> = {
   fastspring: 'return.created',
   paddle: 'payment_refunded',
   hotmart: 'PURCHASE_REFUNDED',
@@ -52,7 +52,7 @@ export interface Expected {
 
 export interface OrderPlan {
   index: number;
-  provider: ProviderName;
+  provider: StorefrontName;
   orderId: string;
   /** Unique per order: emails are counted per address. */
   email: string;
@@ -79,7 +79,7 @@ export interface PlanOptions {
 }
 
 export async function planOrders(options: PlanOptions): Promise<OrderPlan[]> {
-  const builders = new Map<ProviderName, SampleBuilder>();
+  const builders = new Map<StorefrontName, SampleBuilder>();
   for (const registration of PROVIDER_REGISTRY) {
     const builder = await registration.sample();
     if (!REFUND_EVENT[registration.name]) throw new Error(`the soak knows no refund event for provider ${registration.name}: add it to REFUND_EVENT`);
@@ -137,7 +137,7 @@ export async function planOrders(options: PlanOptions): Promise<OrderPlan[]> {
 }
 
 /** Order ids in each provider's own style, unique per run. */
-function orderIdFor(provider: ProviderName, index: number, attempt: number, run: string): string {
+function orderIdFor(provider: StorefrontName, index: number, attempt: number, run: string): string {
   const n = index * 32 + attempt;
   switch (provider) {
     case 'paddle':

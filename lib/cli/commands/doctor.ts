@@ -144,7 +144,10 @@ async function secretPlacement(t: Target, add: Add): Promise<void> {
 function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict, string] {
   if (name === 'KEYSMITH_LICENSE_SECRET') return ['fail', `${name} not set ${where}: no license can be issued`];
   if (name === 'KEYSMITH_LICENSE_SIGNING_KEY') {
-    return usesSigned ? ['fail', `${name} not set ${where}: the catalog has signed-license products`] : ['skip', `${name} not set (n/a: only signed licenses need it)`];
+    // Also the license API's: without it, its answers carry no license file (apps cannot work offline).
+    return usesSigned
+      ? ['fail', `${name} not set ${where}: the catalog has signed-license products`]
+      : ['warn', `${name} not set ${where}: the license API answers without a license_file, so apps cannot work offline (\`keysmith keys generate\`)`];
   }
   if (name === 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY') return ['skip', `${name} not set (n/a: only Paddle sandbox orders need it)`];
   return ['warn', `${name} not set ${where}: ${SECRET_PROVIDER[name]} webhooks are refused (fine if you do not sell there)`];

@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
-import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
+import type { FulfillmentEvent, ProviderName, StorefrontName } from '../../../functions/domain/events';
 import type { ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
 import { eventIdFor } from '../../../functions/providers/elements/normalize';
 import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
@@ -36,7 +36,7 @@ import { checkProvider } from './licenses';
 type Trusted = (request: WebhookRequest, ctx: ProviderContext, recorded: StoredDelivery) => unknown;
 
 /** What each provider's `verify` returned, rebuilt from a logged (already verified) request. */
-const TRUSTED: Record<ProviderName, Trusted> = {
+const TRUSTED: Record<StorefrontName, Trusted> = {
   fastspring: (request) => request.body,
   selldone: (request) => request.body,
   hotmart: (request) => ({ body: request.body }),
@@ -173,6 +173,7 @@ async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<F
   const secrets: Secrets = secretsFrom(NEEDS_SECRETS.has(delivery.provider) ? await t.readSecrets() : {});
   const ctx: ProviderContext = { secrets, catalog: loadCatalog() };
   try {
+    if (delivery.provider === 'manual') throw new Error('a seller’s own grant is not a webhook delivery');
     const verified = await TRUSTED[delivery.provider](request, ctx, delivery);
     return provider.normalize(provider.parse(verified, request), request, ctx);
   } catch (error) {

@@ -1,6 +1,6 @@
 import { createHmac, type KeyObject, sign } from 'node:crypto';
 import fc from 'fast-check';
-import type { ProviderName } from '../../../functions/domain/events';
+import type { StorefrontName } from '../../../functions/domain/events';
 import type { WebhookRequest } from '../../../functions/ingress/types';
 import { signJwt } from '../../../functions/providers/elements/sample';
 import { signFields } from '../../../functions/providers/paddle/sample';
@@ -56,7 +56,7 @@ export interface FuzzCase {
 
 export interface CaseOptions {
   /** Only cases whose route belongs to one of these (route-less random cases are dropped). */
-  providers?: readonly ProviderName[];
+  providers?: readonly StorefrontName[];
   /** Cases over the API Gateway payload limit (10 MiB): only meaningful over HTTP. @default false */
   apiLimit?: boolean;
   /** Only these families. @default all */
@@ -551,7 +551,7 @@ const describeRoute = (op: RouteOp): string => (op.op === 'method' ? `method ${o
 
 // ---- signing again (the sender holds the secret) -----------------------------------------------
 
-function resign(ctx: FuzzContext, provider: ProviderName, req: RawRequest): RawRequest {
+function resign(ctx: FuzzContext, provider: StorefrontName, req: RawRequest): RawRequest {
   switch (provider) {
     case 'fastspring':
       return {
@@ -727,7 +727,7 @@ function structuralBytes(req: RawRequest, change: (body: Buffer) => Buffer): Raw
   return { ...req, target: `${cut < 0 ? req.target : req.target.slice(0, cut)}?${safe}` };
 }
 
-function randomTarget(ctx: FuzzContext, providers: ProviderName[], options: CaseOptions): fc.Arbitrary<string> {
+function randomTarget(ctx: FuzzContext, providers: StorefrontName[], options: CaseOptions): fc.Arbitrary<string> {
   const targets: string[] = [];
   if (providers.includes('fastspring')) targets.push('/webhooks/fastspring');
   if (providers.includes('paddle')) targets.push('/webhooks/paddle', '/webhooks/paddle/alerts');
@@ -889,7 +889,7 @@ function flipB64(s: string, n: number): string {
 }
 
 /** Bodies at and over each provider's limit (signed where the provider signs), and over the API's. */
-const LIMITS: Record<ProviderName, number> = { fastspring: 1024 * 1024, paddle: 64 * 1024, hotmart: 256 * 1024, selldone: 1024 * 1024, elements: 64 * 1024 };
+const LIMITS: Record<StorefrontName, number> = { fastspring: 1024 * 1024, paddle: 64 * 1024, hotmart: 256 * 1024, selldone: 1024 * 1024, elements: 64 * 1024 };
 const API_LIMIT = 10 * 1024 * 1024;
 
 function sizeCase(ctx: FuzzContext, b: Base, over: boolean, n: number, options: CaseOptions): FuzzCase {

@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { Secrets } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
-import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
+import type { FulfillmentEvent, StorefrontName } from '../../../functions/domain/events';
 import { sampleClaims, signJwt } from '../../../functions/providers/elements/sample';
 import { ELEMENTS_ACTIONS } from '../../../functions/providers/elements/schema';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
@@ -17,7 +17,7 @@ import { ingestInProcess } from '../inProcess';
  */
 
 export interface Base {
-  provider: ProviderName;
+  provider: StorefrontName;
   /** e.g. `paddle payment_refunded (GET)`. */
   name: string;
   request: RawRequest;
@@ -80,7 +80,7 @@ export async function fuzzContext(secrets: Record<string, string | undefined>, v
     },
   };
 
-  const requests: { provider: ProviderName; name: string; request: RawRequest }[] = [];
+  const requests: { provider: StorefrontName; name: string; request: RawRequest }[] = [];
   for (const registration of PROVIDER_REGISTRY) {
     const builder = await registration.sample();
     for (const event of builder.events) {

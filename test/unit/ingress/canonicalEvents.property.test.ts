@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
 import { fulfillmentEventSchema } from '../../../functions/domain/eventSchema';
-import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
+import type { FulfillmentEvent, ProviderName, StorefrontName } from '../../../functions/domain/events';
 import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
 import type { SampleBuilder } from '../../../functions/providers/sample';
 import { parseQueuedEvent } from '../../../functions/worker/handler';
@@ -25,7 +25,7 @@ import { exampleCatalog } from '../../helpers/fixtures';
 const RUNS = Number(process.env.KEYSMITH_FUZZ_RUNS ?? 120);
 
 /** The signed content of each provider's default sample, as a JSON document `build({ file })` signs again. */
-const CONTENT: Record<ProviderName, { fields: string[]; content(body: Buffer): Record<string, unknown> }> = {
+const CONTENT: Record<StorefrontName, { fields: string[]; content(body: Buffer): Record<string, unknown> }> = {
   fastspring: {
     fields: [
       'events.0.id',
