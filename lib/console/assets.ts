@@ -88,8 +88,8 @@ export const CONSOLE_JS = `'use strict';
     var disabled = document.querySelectorAll('button:disabled');
     for (var i = 0; i < disabled.length; i++) disabled[i].disabled = false;
   });
-  // Filters apply as soon as one changes.
-  var selects = document.querySelectorAll('form.filters select');
+  // Filters apply as soon as one changes (GET forms only: a change never posts anything).
+  var selects = document.querySelectorAll('form.filters[method=get] select');
   for (var i = 0; i < selects.length; i++) {
     selects[i].addEventListener('change', function (event) { event.target.form.submit(); });
   }

@@ -14,6 +14,7 @@ export const PROVIDER_COLOURS: Record<ProviderName, string> = {
   hotmart: '#d9534f',
   selldone: '#3aa876',
   elements: '#8a5cc7',
+  manual: '#6b7280',
 };
 
 const WIDTH = 560;

@@ -5,11 +5,11 @@ import { CliError, EXIT } from '../cli/output';
 import { awsError, type Target } from '../cli/target';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import { html } from './html';
-import { badRequest, licenseChange, redriveAction, replayAction, resendAction } from './pages/actions';
+import { badRequest, deactivateAction, grantAction, licenseChange, redriveAction, replayAction, resendAction } from './pages/actions';
 import { deadLetterPage, deadLettersPage } from './pages/deadLetters';
 import { deliveriesPage, deliveryPage } from './pages/deliveries';
 import { type Answer, type Flash, layout, notFoundPage, type RequestContext } from './pages/layout';
-import { licensesPage } from './pages/licenses';
+import { exportCsv, licensesPage } from './pages/licenses';
 import { orderPage } from './pages/order';
 import { overviewPage } from './pages/overview';
 import { searchPage } from './pages/search';
@@ -54,7 +54,10 @@ const ROUTES: { method: 'GET' | 'POST'; path: RegExp; handler: Handler }[] = [
   { method: 'GET', path: /^\/dlq$/, handler: deadLettersPage },
   { method: 'POST', path: /^\/dlq\/redrive$/, handler: redriveAction },
   { method: 'GET', path: /^\/dlq\/([^/]+)$/, handler: deadLetterPage },
+  { method: 'POST', path: /^\/license\/([^/]+)\/deactivate$/, handler: deactivateAction },
   { method: 'GET', path: /^\/licenses$/, handler: licensesPage },
+  { method: 'POST', path: /^\/licenses\/grant$/, handler: grantAction },
+  { method: 'GET', path: /^\/licenses\/export\.csv$/, handler: exportCsv },
 ];
 
 const STATIC: Record<string, { type: string; body: string }> = {

@@ -66,6 +66,8 @@ describe('keysmith console', () => {
     const example = JSON.parse(readFileSync(join(ROOT, 'config/keysmith.example.json'), 'utf8'));
     delete example.defaultProduct;
     example.products.default.match = { fastspring: [...FASTSPRING_PRODUCTS], paddle: ['47023'] };
+    // The samples are test orders: let their licenses activate through the license API.
+    example.products.default.licenseApi = { allowTest: true };
     configDir = mkdtempSync(join(tmpdir(), 'keysmith-console-'));
     writeFileSync(join(configDir, 'keysmith.config.json'), JSON.stringify(example));
     h = await startHarness({ configPath: join(configDir, 'keysmith.config.json') });
@@ -90,6 +92,15 @@ describe('keysmith console', () => {
     // One more webhook with a broken signature: a rejection the overview counts.
     expect((await h.send(fs, (body) => Buffer.concat([body, Buffer.from(' ')]))).status).toBe(401);
     await h.stack.poller.drain();
+
+    // An app activates the FastSpring order's second license on one machine (the license API).
+    const second = (await h.store.findByOrder('fastspring', orders.fastspring))[0]!.state.licenses[1]!;
+    const activated = await fetch(`${h.stack.licensingUrl}/v1/licenses/activate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ license_key: second.key, instance_name: 'Ada’s <b>laptop</b>' }),
+    });
+    expect(activated.status).toBe(200);
 
     // Two dead letters: valid events the worker never saw, with the last error it would have logged.
     orders.dead = `DEAD${stamp}`;
@@ -287,6 +298,11 @@ describe('keysmith console', () => {
       const timeline = await page.textContent('#timeline');
       expect(timeline).toContain('POST /webhooks/fastspring');
       expect(timeline).toMatch(/email \(license\) sent/);
+      // The second license is activated on one machine (its name is the app's, shown as text).
+      const activation = page.locator('#activations tr[data-instance]');
+      expect(await activation.count()).toBe(1);
+      expect(await activation.textContent()).toContain('Ada’s <b>laptop</b>');
+      expect(await activation.textContent()).toContain('1 / 1');
       await shot('order');
     });
 
@@ -321,6 +337,16 @@ describe('keysmith console', () => {
       expect(await page.textContent('.flash')).toContain(`email to ${orders.email} (1 license(s)): sent`);
       expect(await h.emails(orders.email)).toHaveLength(2);
       expect(await page.textContent('#timeline')).toContain('manual: customer lost the email');
+    });
+
+    it('deactivates an instance after a confirmation, freeing its seat', async () => {
+      await page.click('#activations button.deactivate');
+      await page.waitForSelector('#confirm');
+      await page.click('#confirm-button');
+      await page.waitForSelector('.flash');
+      expect(await page.textContent('.flash')).toMatch(/deactivated .+; 0 seat\(s\) still in use/);
+      expect(await page.locator('#activations tr[data-instance]').count()).toBe(0);
+      expect(await page.textContent('#activations')).toContain('no activation');
     });
 
     it('lists deliveries, shows one with its payload, and replays it as a no-op', async () => {
@@ -380,10 +406,31 @@ describe('keysmith console', () => {
       expect(alerts).toEqual([]);
     });
 
-    it('has a licenses page', async () => {
+    it('grants a license by hand after a confirmation, and exports every license as CSV', async () => {
       await page.click('header a[href="/licenses"]');
-      await page.waitForSelector('h1:has-text("Licenses")');
+      await page.waitForSelector('#grant');
       await shot('licenses');
+      const email = `reviewer-${Date.now()}@example.com`;
+      await page.fill('#grant input[name=email]', email);
+      await page.fill('#grant input[name=seats]', '3');
+      await page.fill('#grant input[name=note]', 'review copy for a magazine');
+      await page.click('#grant button[type=submit]');
+      await page.waitForSelector('#confirm');
+      await page.click('#confirm-button');
+      await page.waitForSelector('.flash');
+      expect(await page.textContent('.flash')).toMatch(/granted lic_\w+ \(order grant-\w+\); email sent/);
+      expect(await page.textContent('#customer')).toContain(email);
+      expect(await page.textContent('#licenses tbody')).toMatch(/active\s*3/);
+      expect(await h.emails(email)).toHaveLength(1);
+      const granted = await page.getAttribute('#licenses tbody tr', 'data-license');
+
+      const csv = await page.request.get(`${base()}/licenses/export.csv`);
+      expect(csv.status()).toBe(200);
+      expect(csv.headers()['content-disposition']).toMatch(/^attachment; filename="keysmith-licenses-\d{4}-\d\d-\d\d\.csv"$/);
+      const lines = (await csv.text()).trim().split('\r\n');
+      expect(lines[0]).toBe('license_id,provider,order,product,status,seats,issued_at,expires_at,customer_email,live,key');
+      expect(lines.find((l) => l.startsWith(`${granted},manual,`))).toContain(email);
+      expect(lines.filter((l) => l.includes(`,fastspring,${orders.fastspring},`))).toHaveLength(2);
     });
   });
 

@@ -1,6 +1,7 @@
 import type { ProviderName } from '../../../functions/domain/events';
 import type { RedriveResult } from '../../cli/commands/dlq';
 import { dlqRedrive } from '../../cli/commands/dlq';
+import { type DeactivateResult, deactivate, type GrantResult, grant } from '../../cli/commands/licenseOps';
 import { type LicenseAction, type LicenseActionResult, licenseAction, type ResendResult, resend } from '../../cli/commands/manage';
 import { type ReplayResult, replay } from '../../cli/commands/replay';
 import { findLicense } from '../../cli/commands/show';
@@ -152,6 +153,63 @@ export async function redriveAction(ctx: RequestContext): Promise<Answer> {
     flash = failed(error);
   }
   return { kind: 'redirect', location: '/dlq', flash };
+}
+
+/**
+ * POST /license/:id/deactivate (instance[, confirmed]): `keysmith deactivate --instance`. Frees the
+ * seat; the app's next validate of that instance fails. (Activations keep no history, so there is
+ * no reason to record: the confirmation says what happens.)
+ */
+export async function deactivateAction(ctx: RequestContext): Promise<Answer> {
+  const [licenseId] = ctx.params as [string];
+  const instance = ctx.form.get('instance')?.trim();
+  if (!instance) return badRequest('deactivate needs the instance id');
+  const { stored, license } = await findLicense(ctx.target, licenseId);
+  const back = orderHref(stored.state.provider, stored.state.scope);
+  if (ctx.form.get('confirmed') !== 'yes') {
+    const facts = html`<p>Instance <code>${instance}</code> of license <code>${license.licenseId}</code> (${license.productName}) of order <strong>${stored.state.orderId ?? stored.state.scope}</strong> for ${stored.state.customer.email || 'no email'}.</p>`;
+    return confirmPage(
+      `Deactivate ${instance}?`,
+      facts,
+      'The app on that machine stops validating; the seat can be activated again.',
+      `/license/${encodeURIComponent(licenseId)}/deactivate`,
+      { instance },
+      'Deactivate',
+      back,
+      true,
+    );
+  }
+  let flash: Flash;
+  try {
+    const { value } = await run<DeactivateResult>((out) => deactivate(licenseId, { instance, all: false }, async () => ctx.target, out));
+    flash = { ok: true, text: `${value.licenseId}: deactivated ${value.deactivated.join(', ') || 'nothing'}; ${value.activationUsage} seat(s) still in use` };
+  } catch (error) {
+    flash = failed(error);
+  }
+  return { kind: 'redirect', location: back, flash };
+}
+
+/** POST /licenses/grant (email, product, seats, days, name, note[, confirmed]): `keysmith grant`. */
+export async function grantAction(ctx: RequestContext): Promise<Answer> {
+  const field = (name: string) => ctx.form.get(name)?.trim() || undefined;
+  const options = { email: field('email'), product: field('product'), seats: field('seats'), days: field('days'), name: field('name'), note: field('note') };
+  if (!options.email || !options.product || !options.note) return { kind: 'redirect', location: '/licenses', flash: { ok: false, text: 'a grant needs an email, a product and a note' } };
+  if (ctx.form.get('confirmed') !== 'yes') {
+    const facts = html`<p>A new <strong>${options.product}</strong> license${options.seats ? ` with ${options.seats} seat(s)` : ''}${options.days ? `, valid ${options.days} days` : ''} for <strong>${options.email}</strong>${options.name ? ` (${options.name})` : ''}, emailed to them.</p><p>Note: <em>${options.note}</em></p>`;
+    const fields = Object.fromEntries(Object.entries(options).filter((e): e is [string, string] => e[1] !== undefined));
+    return confirmPage('Grant a license?', facts, 'It is an order of its own (provider manual), recorded with the note.', '/licenses/grant', fields, 'Grant and email', '/licenses', false);
+  }
+  try {
+    const { value } = await run<GrantResult>((out) => grant({ ...definedOnly(options), ...WAIT }, async () => ctx.target, out));
+    const keys = (value.licenses ?? []).map((l) => l.licenseId).join(', ');
+    return { kind: 'redirect', location: orderHref('manual', value.order), flash: { ok: true, text: `granted ${keys} (order ${value.order}); email ${value.email ?? 'none'}` } };
+  } catch (error) {
+    return { kind: 'redirect', location: '/licenses', flash: failed(error) };
+  }
+}
+
+function definedOnly<T extends Record<string, string | undefined>>(value: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: string };
 }
 
 export function badRequest(text: string): Answer {

@@ -70,7 +70,7 @@ ${licenses.length === 0 ? html`<p class="muted">No license (yet): see the timeli
 <input type="text" name="reason" placeholder="reason (kept in the history)" aria-label="Reason for the resend" required maxlength="180">
 <button type="submit" id="resend">Resend…</button>
 </form>
-${activationsSection(state)}
+${await activationsSection(ctx.target, state)}
 <h2>Timeline</h2>
 ${timeline(records, deliveries, licenses)}`;
   return { kind: 'page', title: `Order ${orderId}`, body };
