@@ -360,10 +360,19 @@ describe('keysmith console', () => {
       await page.click(`#deliveries tr:has-text("${orders.fastspring}") td:last-child a`);
       await page.waitForSelector('#payload');
       expect(await page.textContent('#payload')).toContain(orders.fastspring);
+      // FastSpring's answer when every event was queued: 200, empty.
+      expect(await page.textContent('main')).toMatch(/Our answer\s*200/);
+      expect(await page.textContent('#answer')).toBe('(empty body)');
       await page.click('#replay');
       await page.waitForSelector('.flash');
       expect(await page.textContent('.flash')).toContain('already applied, no change');
       await shot('delivery');
+      // Paddle's answer is the license itself (Paddle emails it): the page shows it again.
+      const paddleOrder = (await h.store.findByOrder('paddle', orders.paddle))[0]!.state;
+      const listing = await (await page.request.get(`${base()}/deliveries?provider=paddle`)).text();
+      const paddleDelivery = /href="(\/delivery\/paddle\/[^"]+)"/.exec(listing)![1]!;
+      const paddlePage = await (await page.request.get(`${base()}${paddleDelivery}`)).text();
+      expect(paddlePage).toMatch(new RegExp(`<pre id="answer">[^<]*${paddleOrder.licenses[0]!.key.split('-')[0]}`));
     });
 
     it('shows the dead letters decoded with their last error; redrives one, then all after a confirmation', async () => {

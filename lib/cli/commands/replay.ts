@@ -3,7 +3,7 @@ import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent, ProviderName, StorefrontName } from '../../../functions/domain/events';
-import type { ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
+import type { HttpAnswer, ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
 import { eventIdFor } from '../../../functions/providers/elements/normalize';
 import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
 import { verifyPaddle } from '../../../functions/providers/paddle/verify';
@@ -155,6 +155,20 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
 
 /** Parse + normalize the logged payload with the provider's own code. */
 async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<FulfillmentEvent[]> {
+  return (await rebuildDelivery(t, delivery)).events;
+}
+
+/** A logged delivery read again by its provider's code: its events, and the answer they make. */
+export interface RebuiltDelivery {
+  events: FulfillmentEvent[];
+  /**
+   * What the ingress answered, computed again by the provider's own `answer` — the answer when SQS
+   * accepted every event (had it not, the ingress answered 503 and the provider retried).
+   */
+  answer(): HttpAnswer;
+}
+
+export async function rebuildDelivery(t: Target, delivery: StoredDelivery): Promise<RebuiltDelivery> {
   const registration = PROVIDER_REGISTRY.find((r) => r.name === delivery.provider);
   if (!registration) throw new CliError(`provider ${delivery.provider} is not registered`);
   const provider = await registration.provider();
@@ -175,7 +189,9 @@ async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<F
   try {
     if (delivery.provider === 'manual') throw new Error('a seller’s own grant is not a webhook delivery');
     const verified = await TRUSTED[delivery.provider](request, ctx, delivery);
-    return provider.normalize(provider.parse(verified, request), request, ctx);
+    const payload = provider.parse(verified, request);
+    const events = provider.normalize(payload, request, ctx);
+    return { events, answer: () => provider.answer({ events, accepted: events, failed: [] }, payload, ctx) };
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`cannot replay delivery ${delivery.deliveryId}: ${(error as Error).message}`);

@@ -1,9 +1,11 @@
 import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import type { HttpAnswer } from '../../../functions/ingress/types';
 import { DELIVERY_LOG } from '../../../functions/settings';
 import { DELIVERY_STATUSES, eventStatus, getDelivery, parseSince, parseStatuses, readDeliveries } from '../../cli/commands/deliveries';
 import { checkProvider } from '../../cli/commands/licenses';
+import { rebuildDelivery } from '../../cli/commands/replay';
 import { appliedRecord, findEntitlement } from '../../cli/manual';
-import { usageError } from '../../cli/output';
+import { CliError, usageError } from '../../cli/output';
 import { type Html, html } from '../html';
 import { redactPayload } from '../redact';
 import { type Answer, badge, notFoundPage, orderHref, type RequestContext, time } from './layout';
@@ -67,14 +69,20 @@ export async function deliveryPage(ctx: RequestContext): Promise<Answer> {
     }),
   );
   const here = `/delivery/${encodeURIComponent(provider)}/${encodeURIComponent(id)}`;
+  // Recomputed by the provider's own code (the answer is not logged): shown, or why it cannot be.
+  const answer = await rebuildDelivery(ctx.target, d).then(
+    (rebuilt) => rebuilt.answer(),
+    (error: unknown) => (error instanceof CliError ? error.message : Promise.reject(error)),
+  );
   const body = html`<h1>Delivery <code>${d.deliveryId}</code></h1>
 <dl class="facts">
 <dt>provider</dt><dd>${d.provider}</dd>
 <dt>received</dt><dd>${time(d.receivedAt.toISOString())}</dd>
 <dt>route</dt><dd>${d.route}</dd>
 <dt>content type</dt><dd>${d.contentType ?? '–'}</dd>
-<dt>our answer</dt><dd>accepted (2xx): only verified requests that keysmith took are logged; the events below say what became of them</dd>
 </dl>
+<h2>Our answer</h2>
+${answerBlock(answer)}
 <h2>Events</h2>
 ${
   events.length === 0
@@ -90,6 +98,12 @@ ${
 <h2>Payload</h2>
 ${payloadBlock(d.payload, d.contentType)}`;
   return { kind: 'page', title: `Delivery ${d.deliveryId}`, nav: 'deliveries', body };
+}
+
+function answerBlock(answer: HttpAnswer | string): Html {
+  if (typeof answer === 'string') return html`<p class="muted">Cannot be recomputed: ${answer}</p>`;
+  return html`<p>${badge(String(answer.status), answer.status < 300 ? 'applied' : 'problem')} ${answer.headers?.['content-type'] ?? answer.headers?.['Content-Type'] ?? ''} <span class="muted">— recomputed by the provider’s own code from the payload below, as sent once SQS accepted every event (had it not, keysmith answered 503 and the storefront retried)</span></p>
+${answer.body ? html`<pre id="answer">${answer.body.length > 20_000 ? `${answer.body.slice(0, 20_000)}…` : answer.body}</pre>` : html`<p class="muted" id="answer">(empty body)</p>`}`;
 }
 
 function payloadBlock(payload: Buffer, contentType: string | undefined): Html {
