@@ -1,4 +1,4 @@
-import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import { PROVIDERS, type ProviderName, STOREFRONTS } from '../../../functions/domain/events';
 import type { HttpAnswer } from '../../../functions/ingress/types';
 import { DELIVERY_LOG } from '../../../functions/settings';
 import { DELIVERY_STATUSES, eventStatus, getDelivery, parseSince, parseStatuses, readDeliveries } from '../../cli/commands/deliveries';
@@ -28,7 +28,7 @@ export async function deliveriesPage(ctx: RequestContext): Promise<Answer> {
   const option = (value: string, current: string, label = value) => html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`;
   const body = html`<h1>Deliveries</h1>
 <form class="filters" method="get" action="/deliveries">
-<label>provider<select name="provider">${option('', provider ?? '', 'all')}${PROVIDERS.map((x) => option(x, provider ?? ''))}</select></label>
+<label>provider<select name="provider">${option('', provider ?? '', 'all')}${STOREFRONTS.map((x) => option(x, provider ?? ''))}</select></label>
 <label>outcome<select name="status">${option('', statusText, 'all')}${DELIVERY_STATUSES.map((x) => option(x, statusText))}</select></label>
 <label>since<select name="since">${[...new Set([...SINCE_CHOICES, sinceText])].map((x) => option(x, sinceText))}</select></label>
 <label>until (ISO, optional)<input type="text" name="until" value="${untilText}" placeholder="2026-12-01T12:00:00Z"></label>
