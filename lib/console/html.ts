@@ -39,16 +39,3 @@ export function html(strings: TemplateStringsArray, ...values: Value[]): Html {
 export function raw(text: string): Html {
   return new Html(text);
 }
-
-/** A query string from parameters; empty values left out. */
-export function query(params: Record<string, string | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(name, value);
-  const text = search.toString();
-  return text ? `?${text}` : '';
-}
-
-/** A path segment: `encodeURIComponent`, so an order id with `/` or `?` stays one segment. */
-export function segment(value: string): string {
-  return encodeURIComponent(value);
-}
