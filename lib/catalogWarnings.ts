@@ -25,6 +25,16 @@ function exampleCatalog(): Catalog | undefined {
   return example;
 }
 
+/**
+ * Provider names in the products' `match` tables that are not registered providers: the domain
+ * takes any well-formed provider name (functions/domain/events.ts), so a typo there would match
+ * no order. Synth warns about them, and `keysmith doctor` fails them.
+ */
+export function unknownCatalogProviders(catalog: Catalog, registered: readonly string[]): string[] {
+  const names = new Set(Object.values(catalog.products).flatMap((product) => Object.keys(product.match)));
+  return [...names].filter((name) => !registered.includes(name)).sort();
+}
+
 /** Why this catalog must not be deployed as is, or undefined when it is a seller's own. */
 export function exampleCatalogProblem(catalog: Catalog): string | undefined {
   const domain = catalog.sender.from.slice(catalog.sender.from.lastIndexOf('@') + 1);

@@ -14,7 +14,8 @@ import type { Construct, IConstruct } from 'constructs';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCatalog';
 import type { Catalog } from '../functions/domain/catalog';
 import { PROVIDER_REGISTRY, type ProviderRegistration } from '../functions/providers/registry';
-import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath } from './catalogWarnings';
+import { isWebhookProvider } from '../functions/providers/types';
+import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath, unknownCatalogProviders } from './catalogWarnings';
 import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
 import { KeysmithDashboard } from './constructs/KeysmithDashboard';
 import { KeysmithEventPipeline } from './constructs/KeysmithEventPipeline';
@@ -144,13 +145,24 @@ export class KeysmithStack extends Stack {
     validateProviders(providers);
     const projectRoot = props.projectRoot ?? findProjectRoot(__dirname);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+    const unknownProviders = unknownCatalogProviders(
+      props.catalog,
+      providers.map((p) => p.name),
+    );
+    if (unknownProviders.length > 0) {
+      Annotations.of(this).addWarningV2(
+        'keysmith:catalog-providers',
+        `Catalog: products match ids of ${unknownProviders.join(', ')}, which no registered provider is (one of ${providers.map((p) => p.name).join(', ')}); those entries match no order.`,
+      );
+    }
     const exampleProblem = exampleCatalogProblem(props.catalog);
     if (exampleProblem) {
       Annotations.of(this).addWarningV2('keysmith:example-catalog', `Catalog: ${exampleProblem}. Deployed, every order would get an "Example App" license mailed from an address nobody owns.`);
     }
 
     // ── build ───────────────────────────────────────────────────────────────────────────────
-    const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => p.name) });
+    const webhookProviders = providers.filter(isWebhookProvider);
+    const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => ({ name: p.name, secretNames: p.secrets.map((s) => s.name) })) });
     // Settings (never secrets) every function gets; each construct adds the ARNs its functions need.
     const environment = {
       KEYSMITH_TABLE_NAME: store.table.tableName,
@@ -161,11 +173,11 @@ export class KeysmithStack extends Stack {
     const shared = { store, catalog: props.catalog, projectRoot, logRetention, environment };
     const mail = new KeysmithMailFeedback(this, 'MailFeedback', { ...shared, ...(props.sesConfigurationSetName ? { sesConfigurationSetName: props.sesConfigurationSetName } : {}) });
     const pipeline = new KeysmithEventPipeline(this, 'Pipeline', { ...shared, sesConfigurationSetName: mail.configurationSet.configurationSetName });
-    const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
+    const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers: webhookProviders, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
     const licensing = new KeysmithLicensingApi(this, 'LicenseApi', { ...shared, ...(props.licensingThrottle ? { throttle: props.licensingThrottle } : {}) });
     const alarms = new KeysmithAlerting(this, 'Alerting', {
       service: this.stackName,
-      providers: providers.map((p) => p.name),
+      providers: webhookProviders.map((p) => p.name),
       deadLetterQueue: pipeline.deadLetterQueue,
       worker: pipeline.worker,
       ingressFunctions: webhooks.ingressFunctions,
@@ -180,7 +192,7 @@ export class KeysmithStack extends Stack {
       // Dashboards are global: the region keeps two deployments of one stack name apart.
       dashboardName: `${this.stackName}-${this.region}`,
       service: this.stackName,
-      providers: providers.map((p) => p.name),
+      providers: webhookProviders.map((p) => p.name),
       api: webhooks.api,
       queue: pipeline.queue,
       deadLetterQueue: pipeline.deadLetterQueue,
@@ -214,7 +226,7 @@ export class KeysmithStack extends Stack {
     this.acknowledgeNagFindings();
     const endpoint = this.api.apiEndpoint;
     new CfnOutput(this, 'ApiUrl', { value: endpoint, description: 'HTTP API base URL (no trailing slash)' });
-    for (const provider of providers) {
+    for (const provider of webhookProviders) {
       const paths = [...new Set(provider.routes.map((r) => r.path))];
       new CfnOutput(this, `WebhookUrl${capitalize(provider.name)}`, { value: paths.map((path) => `${endpoint}${path}`).join(' '), description: `Webhook URL to configure at ${provider.name}` });
     }

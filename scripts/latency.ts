@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROVIDER_REGISTRY } from '../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../functions/providers/registry';
 import { readDevSecrets } from '../lib/local/devSecrets';
 import { startLocalStack } from '../lib/local/stack';
 
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = (() => true) as typeof process.stdout.write;
   const stack = await startLocalStack({ port: 0, stateDir, log: false });
-  const sample = await PROVIDER_REGISTRY.find((p) => p.name === 'fastspring')!.sample();
+  const sample = await WEBHOOK_PROVIDERS.find((p) => p.name === 'fastspring')!.sample();
   const secrets = { ...stack.env, ...readDevSecrets(stateDir) };
   const latencies: number[] = [];
   const acks: number[] = [];

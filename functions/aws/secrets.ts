@@ -1,4 +1,3 @@
-import type { ProviderName } from '../domain/events';
 import type { AwsJsonClient } from './light/AwsJsonClient';
 import { getSecretString, secretsManagerClient } from './light/secretsManager';
 
@@ -12,35 +11,13 @@ import { getSecretString, secretsManagerClient } from './light/secretsManager';
  * maybe because the operator just set the secret).
  */
 
-export const SECRET_NAMES = [
-  'KEYSMITH_FASTSPRING_SECRET',
-  'KEYSMITH_HOTMART_HOTTOK',
-  'KEYSMITH_SELLDONE_PATH_SECRET',
-  'KEYSMITH_PADDLE_PUBLIC_KEY',
-  'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY',
-  'KEYSMITH_ELEMENTS_OFFER_KEYS',
-  'KEYSMITH_LICENSE_SECRET',
-  'KEYSMITH_LICENSE_SIGNING_KEY',
-] as const;
-export type SecretName = (typeof SECRET_NAMES)[number];
-
-/** Which secret holds a name in AWS: its provider's, or the license secret. */
-export const SECRET_OWNER: Record<SecretName, ProviderName | 'license'> = {
-  KEYSMITH_FASTSPRING_SECRET: 'fastspring',
-  KEYSMITH_HOTMART_HOTTOK: 'hotmart',
-  KEYSMITH_SELLDONE_PATH_SECRET: 'selldone',
-  KEYSMITH_PADDLE_PUBLIC_KEY: 'paddle',
-  KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: 'paddle',
-  KEYSMITH_ELEMENTS_OFFER_KEYS: 'elements',
-  KEYSMITH_LICENSE_SECRET: 'license',
-  KEYSMITH_LICENSE_SIGNING_KEY: 'license',
-};
-
-/** The secret a (possibly `_PREVIOUS`) name belongs in; undefined for a name keysmith does not read. */
-export function secretOwner(name: string): ProviderName | 'license' | undefined {
-  const base = name.endsWith('_PREVIOUS') ? name.slice(0, -'_PREVIOUS'.length) : name;
-  return SECRET_OWNER[base as SecretName];
-}
+/**
+ * A secret's name: `KEYSMITH_…`. Which names exist, and which secret holds each in AWS, is
+ * declared by the providers (functions/providers/registry.ts: `SECRETS`) and by
+ * functions/config/licenseSecrets.ts; this module only reads values, so a handler does not load
+ * the registry.
+ */
+export type SecretName = `KEYSMITH_${string}`;
 
 export interface Secrets {
   get(name: SecretName): string | undefined;

@@ -328,7 +328,8 @@ export class DynamoEntitlementStore implements EntitlementStore {
 /** Parallel writers for license views. */
 const VIEW_WRITERS = 8;
 
-function viewItem({ partition, view }: PlacedView): Record<string, AttributeValue> {
+/** A license's VIEW item as the worker writes it (exported for the benchmark's AWS stub). */
+export function viewItem({ partition, view }: PlacedView): Record<string, AttributeValue> {
   return { [TABLE.partitionKey]: { S: partition }, [TABLE.sortKey]: { S: VIEW_SK }, v: { N: String(view.v) }, view: { S: JSON.stringify(view) } };
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EVENT_BOUNDS as B, ELLIPSIS, HASHED_ID_PREFIX, utf8Bytes } from './eventBounds';
-import { ACTIONS, type FulfillmentEvent, PROVIDERS } from './events';
+import { ACTIONS, type FulfillmentEvent, PROVIDER_NAME_PATTERN } from './events';
 import { withoutTerminalControls } from './terminalText';
 
 /**
@@ -145,6 +145,11 @@ function oneOf<T extends string>(value: unknown, path: string, options: readonly
   return value as T;
 }
 
+function providerName(value: unknown): string {
+  if (typeof value !== 'string' || !PROVIDER_NAME_PATTERN.test(value)) return fail('provider', 'must be a provider name (lower case letters, digits and -)');
+  return value;
+}
+
 function bool(value: unknown, path: string): boolean {
   return typeof value === 'boolean' ? value : fail(path, 'must be true or false');
 }
@@ -167,7 +172,7 @@ function optional(out: Loose, input: Loose, key: string, path: string, check: (v
 function checkEvent(input: unknown): FulfillmentEvent {
   const e = object(input, 'event');
   const out: Loose = {
-    provider: oneOf(e.provider, 'provider', PROVIDERS),
+    provider: providerName(e.provider),
     eventId: id(e.eventId, 'eventId'),
     occurredAt: text(e.occurredAt, 'occurredAt', 1, B.timeChars),
     action: oneOf(e.action, 'action', ACTIONS),

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import './zodLocale';
 import { canonicalId } from './canonicalEvent';
 import { HASHED_ID_PREFIX } from './eventBounds';
-import { PROVIDERS, type ProviderName } from './events';
+import { PROVIDER_NAME_PATTERN, type ProviderName } from './events';
 
 /**
  * The product catalog: which provider products map to which keysmith product, and how each
@@ -81,7 +81,7 @@ export const productSchema = z.strictObject({
   /** Shown to the customer. */
   name: z.string().check(z.minLength(1), z.maxLength(200)),
   /** Provider product ids (FastSpring path, Paddle product id, …) that mean this product. */
-  match: z._default(z.partialRecord(z.enum(PROVIDERS), z.array(z.string().check(z.minLength(1))).check(z.maxLength(1000))), {}),
+  match: z._default(z.record(z.string().check(z.regex(PROVIDER_NAME_PATTERN)), z.array(z.string().check(z.minLength(1))).check(z.maxLength(1000))), {}),
   license: z._default(licensePolicySchema, z.parse(licensePolicySchema, {})),
   email: z._default(emailTemplateSchema, z.parse(emailTemplateSchema, {})),
   licenseApi: z._default(licenseApiSchema, DEFAULT_LICENSE_API),

@@ -83,6 +83,12 @@ export interface AppliedEvent {
   licenseIds?: string[];
   /** Licenses this event created or re-signed whose key-lookup items must exist. */
   lookups?: 'pending' | 'done';
+  /**
+   * `pending` from the state write until the license views of the state it made are written
+   * (functions/worker/processEvent.ts). A record item that says so was flushed by another delivery
+   * after this event's own crashed: its redelivery writes every view of the order.
+   */
+  views?: 'pending';
   /** A permanent problem (unknown product, …) recorded instead of retried. */
   problem?: { code: string; message: string };
   changes?: LicenseChange[];

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { EVENT_BOUNDS as B, utf8Bytes } from './eventBounds';
-import { ACTIONS, PROVIDERS } from './events';
+import { ACTIONS, PROVIDER_NAME_PATTERN } from './events';
 import './zodLocale';
 
 /** A string of `min`..`max` characters. */
@@ -24,7 +24,7 @@ const licenseIds = (max: number) => z.optional(z.array(text(0, B.licenseIdChars)
  * zod/mini, like every schema keysmith ships in a Lambda.
  */
 export const fulfillmentEventSchema = z.object({
-  provider: z.enum(PROVIDERS),
+  provider: z.string().check(z.regex(PROVIDER_NAME_PATTERN)),
   /** The provider's unique id; if it has none, a hash of the verified payload. */
   eventId: id(),
   occurredAt: time(),

@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import type * as z from 'zod/mini';
 import type { fulfillmentEventSchema } from './eventSchema';
 
-/** Every storefront keysmith speaks to. Adding one adds a name here and a registry line. */
-export const STOREFRONTS = ['paddle', 'fastspring', 'hotmart', 'selldone', 'elements'] as const;
-export type StorefrontName = (typeof STOREFRONTS)[number];
 /**
- * Where an event comes from: a storefront, or `manual` — keysmith itself, for licenses the seller
- * grants by hand (`keysmith grant`): no routes, no secrets, and its product ids are the catalog's own.
+ * A provider's name, e.g. `paddle`: one of functions/providers/registry.ts. The domain takes any
+ * name of this form, so adding a provider (or the CLI's own `manual` grants) never edits it; the
+ * registry is checked where names come from people (CLI options, the catalog at synth time).
  */
-export const PROVIDERS = [...STOREFRONTS, 'manual'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+export type ProviderName = string;
+
+/** What a provider name looks like: it is part of keys, FIFO group ids and secret names. */
+export const PROVIDER_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** What an event does to an entitlement. `record` stores it and changes nothing. */
 export const ACTIONS = ['grant', 'revoke', 'suspend', 'reinstate', 'extend', 'change', 'record'] as const;

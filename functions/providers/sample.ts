@@ -39,11 +39,23 @@ export interface SampleOptions {
   email?: string;
   /** Order id for the built-in sample; a fresh one by default. */
   orderId?: string;
+  /**
+   * For providers whose requests expire (a JWT's `exp`): how long the sample stays valid, e.g.
+   * an hour for a fuzz run that replays it for minutes. @default the provider's own short lifetime
+   */
+  validForSeconds?: number;
 }
 
 export interface SampleBuilder {
-  /** Event names `--event` accepts, the default first. */
+  /**
+   * Event names `--event` accepts, the default (a purchase that grants) first: one for every
+   * event kind the provider maps (test/unit/providers/registry.test.ts sends each).
+   */
   events: readonly string[];
+  /** The event that refunds a purchase and revokes every license of it (the soak sends it). */
+  refundEvent: string;
+  /** An order id in the provider's own style, unique for each `n` within soak run `run`. */
+  soakOrderId(n: number, run: string): string;
   build(options: SampleOptions): SampleRequest;
 }
 

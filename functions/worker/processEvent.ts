@@ -2,7 +2,7 @@ import { ItemBudgetExceeded } from '../aws/itemSize';
 import { type Mailer, PermanentMailError } from '../aws/mailer';
 import { type EntitlementStore, type EventView, type StoredEntitlement, VersionConflict } from '../aws/store';
 import { renderEmail } from '../domain/email';
-import { type AppliedEvent, type ApplyContext, apply, type Entitlement, emptyEntitlement, pendingRecord, recentlyApplied, retirePending } from '../domain/entitlement';
+import { type AppliedEvent, type ApplyContext, apply, type Entitlement, emptyEntitlement, recentlyApplied, retirePending } from '../domain/entitlement';
 import type { FulfillmentEvent } from '../domain/events';
 import { viewsToWrite } from '../domain/licenseView';
 import type { Logger } from '../log/logger';
@@ -153,6 +153,9 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
     if (applied.lookups === 'pending' && event.indexed && (applied.licenseIds ?? []).every((id) => event.indexed!.includes(id))) applied.lookups = 'done';
     // The delivery that records the event owns its email.
     if (applied.email) Object.assign(applied.email, { claim: hints.claimToken, claimedAt: ctx.now.toISOString() });
+    // Until this delivery has written the license views of the state it makes; a record item that
+    // still says so (flushed by another delivery after this one crashed) tells the redelivery.
+    applied.views = 'pending';
     try {
       const stored = await deps.store.put(state, current?.version ?? 0);
       return { kind: 'applied', stored, applied: stored.state.pending.find((e) => e.eventId === event.eventId)!, before: current?.state, resumed };
@@ -190,7 +193,9 @@ async function refuseOversized(event: FulfillmentEvent, current: StoredEntitleme
 /** Steps 3–4 for the delivery that applied the event. */
 async function finishApplied(event: FulfillmentEvent, stored: StoredEntitlement, applied: AppliedEvent, deps: ProcessDeps, ctx: ApplyContext): Promise<ProcessResult> {
   const lookups = owedLookups(stored.state, applied);
-  let record = { ...applied, ...(applied.lookups === 'pending' ? { lookups: 'done' as const } : {}) };
+  // The views were written before this step (processEvent), so the record item says nothing is owed.
+  const { views: _written, ...rest } = applied;
+  let record: AppliedEvent = { ...rest, ...(applied.lookups === 'pending' ? { lookups: 'done' as const } : {}) };
   if (applied.email?.status === 'pending') {
     record = { ...record, ...(await send(event, stored.state, applied, deps, ctx)) };
     await deps.checkpoint?.('after-email-sent', event);
@@ -207,22 +212,26 @@ async function finishApplied(event: FulfillmentEvent, stored: StoredEntitlement,
 async function finishDuplicate(event: FulfillmentEvent, seen: EventView, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<ProcessResult> {
   const view = seen.stored ? seen : { ...seen, stored: await deps.store.get(event.provider, event.scope) };
   const state = view.stored?.state ?? emptyEntitlement(event, ctx.now);
-  // Applied by a delivery that crashed before its record item: it may not have written the views.
-  const resumed = !view.record && view.stored !== undefined && pendingRecord(state, event)?.eventId === event.eventId;
   let record = view.record ?? (await recordItemOf(event, view, deps));
-  if (resumed && record) {
-    await deps.store.putViews(viewsToWrite(undefined, state, true));
-    await deps.checkpoint?.('after-views', event);
-  }
   if (!record) {
     // A business-key duplicate (same order, new event id): nothing is owed.
     const stub: AppliedEvent = { eventId: event.eventId, seq: 0, action: event.action, reason: event.reason, occurredAt: event.occurredAt, appliedAt: ctx.now.toISOString() };
     return { outcome: 'duplicate', state, applied: stub };
   }
+  const owesViews = record.views === 'pending';
+  if (owesViews) {
+    // The delivery that applied it crashed before writing the views; which ones it wrote, nobody
+    // knows — write every license's view of the order as it is now (each conditional on its version).
+    await deps.store.putViews(viewsToWrite(undefined, state, true));
+    await deps.checkpoint?.('after-views', event);
+  }
   if (record.lookups === 'pending') {
     await deps.store.putLookups(state, owedLookups(state, record));
     await deps.checkpoint?.('after-lookups', event);
-    const done = { ...record, lookups: 'done' as const };
+  }
+  if (owesViews || record.lookups === 'pending') {
+    const { views: _written, ...rest } = record;
+    const done: AppliedEvent = { ...rest, ...(record.lookups === 'pending' ? { lookups: 'done' as const } : {}) };
     if (record.email?.status !== 'pending') await deps.store.replaceRecord(state, done, record.email?.claim ?? null);
     record = done;
   }

@@ -1,4 +1,5 @@
-import { PROVIDERS, type ProviderName } from '../../functions/domain/events';
+import type { ProviderName } from '../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../functions/providers/registry';
 import { type Html, html } from './html';
 import type { Counts } from './overview';
 
@@ -8,14 +9,19 @@ import type { Counts } from './overview';
  * JavaScript runs. Colours are SVG presentation attributes, not inline CSS (which the CSP forbids).
  */
 
-export const PROVIDER_COLOURS: Record<ProviderName, string> = {
-  fastspring: '#3b6fd8',
-  paddle: '#e0a030',
-  hotmart: '#d9534f',
-  selldone: '#3aa876',
-  elements: '#8a5cc7',
-  manual: '#6b7280',
-};
+/** Distinguishable colours, one per provider in registry order (then again, should there be more). */
+const PALETTE = ['#3b6fd8', '#e0a030', '#d9534f', '#3aa876', '#8a5cc7', '#17a2b8', '#e83e8c', '#6f42c1', '#fd7e14', '#20c997', '#6b7280', '#795548'];
+
+export function providerColour(provider: ProviderName): string {
+  const index = PROVIDER_NAMES.indexOf(provider);
+  return PALETTE[(index < 0 ? PALETTE.length - 1 : index) % PALETTE.length]!;
+}
+
+/** The providers with anything in `counts`, in registry order. */
+export function providersIn(...counts: Counts[]): ProviderName[] {
+  const seen = new Set(counts.flatMap((c) => Object.values(c).flatMap((row) => Object.keys(row))));
+  return PROVIDER_NAMES.filter((p) => seen.has(p));
+}
 
 const WIDTH = 560;
 const HEIGHT = 170;
@@ -24,7 +30,8 @@ const BOTTOM = 22;
 const TOP = 8;
 
 export function barChart(title: string, days: string[], counts: Counts): Html {
-  const totals = days.map((d) => PROVIDERS.reduce((n, p) => n + (counts[d]?.[p] ?? 0), 0));
+  const providers = providersIn(counts);
+  const totals = days.map((d) => providers.reduce((n, p) => n + (counts[d]?.[p] ?? 0), 0));
   const max = Math.max(1, ...totals);
   const plotHeight = HEIGHT - TOP - BOTTOM;
   const slot = (WIDTH - LEFT) / days.length;
@@ -32,13 +39,13 @@ export function barChart(title: string, days: string[], counts: Counts): Html {
   const bars = days.map((day, i) => {
     let y = HEIGHT - BOTTOM;
     const x = LEFT + i * slot + (slot - barWidth) / 2;
-    const segments = PROVIDERS.flatMap((provider) => {
+    const segments = providers.flatMap((provider) => {
       const n = counts[day]?.[provider] ?? 0;
       if (n === 0) return [];
       const h = (n / max) * plotHeight;
       y -= h;
       return [
-        html`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="${PROVIDER_COLOURS[provider]}"><title>${day} ${provider}: ${n}</title></rect>`,
+        html`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barWidth.toFixed(1)}" height="${h.toFixed(1)}" fill="${providerColour(provider)}"><title>${day} ${provider}: ${n}</title></rect>`,
       ];
     });
     const label = i % Math.ceil(days.length / 7) === 0 ? html`<text x="${(x + barWidth / 2).toFixed(1)}" y="${HEIGHT - 6}" text-anchor="middle" class="axis">${day.slice(5)}</text>` : '';
@@ -56,8 +63,8 @@ ${bars}
 </figure>`;
 }
 
-export function legend(): Html {
-  return html`<p class="legend">${PROVIDERS.map(
-    (p) => html`<span class="key"><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="${PROVIDER_COLOURS[p]}"/></svg> ${p}</span> `,
+export function legend(providers: ProviderName[]): Html {
+  return html`<p class="legend">${providers.map(
+    (p) => html`<span class="key"><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="${providerColour(p)}"/></svg> ${p}</span> `,
   )}</p>`;
 }

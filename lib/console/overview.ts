@@ -1,7 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
-import { PROVIDERS, type ProviderName } from '../../functions/domain/events';
+import type { ProviderName } from '../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../functions/providers/registry';
 import { TABLE } from '../../functions/settings';
 import { depth } from '../cli/commands/dlq';
 import type { Target } from '../cli/target';
@@ -18,7 +19,7 @@ import type { Target } from '../cli/target';
 export const SCAN_LIMIT = 200_000;
 const SEGMENTS = 4;
 
-export type Counts = Record<string, Partial<Record<ProviderName, number>>>;
+export type Counts = Record<string, Record<ProviderName, number>>;
 
 export interface AttentionItem {
   kind: 'email failed' | 'bounce' | 'complaint' | 'problem';
@@ -35,6 +36,7 @@ export interface Overview {
   orders: Counts;
   licenses: Counts;
   emails: Counts;
+  /** Per provider with at least one order. */
   totals: Record<ProviderName, { orders: number; licenses: number; emails: number; active: number }>;
   attention: AttentionItem[];
   dlqDepth: number;
@@ -52,7 +54,7 @@ export async function readOverview(t: Target, now: Date, dayCount = 14): Promise
     orders: {},
     licenses: {},
     emails: {},
-    totals: Object.fromEntries(PROVIDERS.map((p) => [p, { orders: 0, licenses: 0, emails: 0, active: 0 }])) as Overview['totals'],
+    totals: {},
     attention: [],
     dlqDepth: 0,
     queueDepth: 0,
@@ -72,7 +74,7 @@ export async function readOverview(t: Target, now: Date, dayCount = 14): Promise
     const pk = item[TABLE.partitionKey]?.S ?? '';
     const [, provider, ...rest] = pk.split('#');
     const scope = rest.join('#');
-    if (!provider || !(PROVIDERS as readonly string[]).includes(provider)) return;
+    if (!provider || !PROVIDER_NAMES.includes(provider)) return;
     try {
       if (item.doc) {
         orders.set(pk, JSON.parse(item.doc.B ? gunzipSync(item.doc.B).toString('utf8') : (item.doc.S ?? '{}')) as Entitlement);
@@ -114,7 +116,7 @@ export async function readOverview(t: Target, now: Date, dayCount = 14): Promise
 
   for (const state of orders.values()) {
     add(overview.orders, state.createdAt, state.provider);
-    const total = overview.totals[state.provider];
+    const total = (overview.totals[state.provider] ??= { orders: 0, licenses: 0, emails: 0, active: 0 });
     total.orders++;
     for (const license of state.licenses) {
       add(overview.licenses, license.issuedAt, state.provider);
@@ -133,7 +135,8 @@ export async function readOverview(t: Target, now: Date, dayCount = 14): Promise
     const order = state?.orderId ?? scope;
     if (record.email?.status === 'sent') {
       add(overview.emails, record.email.sentAt ?? record.appliedAt, provider);
-      overview.totals[provider].emails++;
+      const total = (overview.totals[provider] ??= { orders: 0, licenses: 0, emails: 0, active: 0 });
+      total.emails++;
     }
     const base = { at: record.appliedAt, provider, scope, order };
     if (record.email?.status === 'failed') overview.attention.push({ ...base, kind: 'email failed', detail: record.email.error ?? 'the email was not sent' });

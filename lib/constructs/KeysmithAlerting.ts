@@ -95,8 +95,11 @@ export class KeysmithAlerting extends Construct {
       created.addAlarmAction(new SnsAction(this.topic));
       return created;
     };
-    const sumOf = (label: string, metrics: Record<string, IMetric>) =>
-      new MathExpression({ expression: `SUM([${Object.keys(metrics).join(',')}])`, usingMetrics: metrics, label, period: METRIC_PERIOD });
+    // Metric ids in an expression are letters, digits and `_`: `paddle-billing` becomes `paddle_billing`.
+    const sumOf = (label: string, byProvider: Record<string, IMetric>) => {
+      const metrics = Object.fromEntries(Object.entries(byProvider).map(([provider, metric]) => [provider.replace(/-/g, '_'), metric]));
+      return new MathExpression({ expression: `SUM([${Object.keys(metrics).join(',')}])`, usingMetrics: metrics, label, period: METRIC_PERIOD });
+    };
     const fiveMinuteSum = { period: METRIC_PERIOD, statistic: 'Sum' } as const;
     this.alarms = {
       deadLetterQueue: alarm(

@@ -1,6 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -8,6 +7,7 @@ import { Construct } from 'constructs';
 import type { Catalog } from '../../functions/domain/catalog';
 import { LICENSING_ENTRY, LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
 import { FUNCTIONS } from '../../functions/settings';
+import { accessLogSettings } from './accessLogs';
 import { KeysmithFunction } from './KeysmithFunction';
 import type { KeysmithStore } from './KeysmithStore';
 import { groupOnly } from './stableIds';
@@ -65,21 +65,7 @@ export class KeysmithLicensingApi extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle ?? LICENSING_THROTTLE,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // Keys travel in the body, never the path; the log holds no key.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTimeEpoch',
-            ip: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            latencyMs: '$context.responseLatency',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
+      accessLogSettings: accessLogSettings(accessLogs),
     });
 
     this.function.addToRolePolicy(

@@ -3,7 +3,6 @@ import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } fr
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { SECRET_OWNER } from '../../functions/aws/secrets';
 import type { ProviderName } from '../../functions/domain/events';
 import { TABLE } from '../../functions/settings';
 import { groupOnly } from './stableIds';
@@ -11,8 +10,8 @@ import { groupOnly } from './stableIds';
 export interface KeysmithStoreProps {
   /** For the secrets' descriptions. */
   readonly stackName: string;
-  /** One secret each. */
-  readonly providers: readonly ProviderName[];
+  /** Every provider, with the names of its secrets (the JSON keys of its own secret; none: no secret). */
+  readonly providers: readonly { name: ProviderName; secretNames: readonly string[] }[];
 }
 
 /**
@@ -69,10 +68,9 @@ export class KeysmithStore extends Construct {
     });
 
     const providerSecrets = new Map<ProviderName, Secret>();
-    for (const provider of props.providers) {
-      const names = Object.entries(SECRET_OWNER)
-        .filter(([, owner]) => owner === provider)
-        .map(([name]) => name);
+    for (const { name: provider, secretNames: names } of props.providers) {
+      // A provider with no secrets (e.g. operator grants) gets no secret of its own.
+      if (names.length === 0) continue;
       providerSecrets.set(
         provider,
         new Secret(this, `Secret${capitalize(provider)}`, {
@@ -106,6 +104,10 @@ export class KeysmithStore extends Construct {
   }
 }
 
+/** A provider name as a construct id part: `paddle` → `Paddle`, `paddle-billing` → `PaddleBilling`. */
 export function capitalize(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
+  return name
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
 }

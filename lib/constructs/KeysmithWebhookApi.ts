@@ -1,14 +1,14 @@
 import { Stack } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpStage, PayloadFormatVersion, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Catalog } from '../../functions/domain/catalog';
-import type { ProviderRegistration } from '../../functions/providers/registry';
+import type { ProviderRegistration, WebhookRegistration } from '../../functions/providers/registry';
 import { FUNCTIONS } from '../../functions/settings';
+import { accessLogSettings } from './accessLogs';
 import { KeysmithFunction } from './KeysmithFunction';
 import { capitalize, type KeysmithStore } from './KeysmithStore';
 import { groupOnly } from './stableIds';
@@ -24,7 +24,8 @@ export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 50, bur
 export const INGRESS_TABLE_ACTIONS = ['dynamodb:BatchWriteItem'] as const;
 
 export interface KeysmithWebhookApiProps {
-  readonly providers: readonly ProviderRegistration[];
+  /** The providers that receive webhooks (each has routes and an entry). */
+  readonly providers: readonly WebhookRegistration[];
   readonly store: KeysmithStore;
   readonly queue: IQueue;
   readonly catalog: Catalog;
@@ -75,7 +76,8 @@ export class KeysmithWebhookApi extends Construct {
           logRetention: props.logRetention,
           environment: {
             KEYSMITH_SECRET_ARN: props.store.licenseSecret.secretArn,
-            KEYSMITH_PROVIDER_SECRET_ARN: props.store.providerSecrets.get(provider.name)!.secretArn,
+            // A provider without secrets has no secret of its own to read.
+            ...(props.store.providerSecrets.has(provider.name) ? { KEYSMITH_PROVIDER_SECRET_ARN: props.store.providerSecrets.get(provider.name)!.secretArn } : {}),
             ...props.environment,
             KEYSMITH_QUEUE_URL: props.queue.queueUrl,
           },
@@ -91,24 +93,7 @@ export class KeysmithWebhookApi extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: props.throttle ?? DEFAULT_THROTTLE,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // routeKey, never the path: a path may carry a shared secret (Selldone), a route key never.
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTimeEpoch',
-            ip: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLength: '$context.responseLength',
-            latencyMs: '$context.responseLatency',
-            integrationLatencyMs: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-            userAgent: '$context.identity.userAgent',
-          }),
-        ),
-      },
+      accessLogSettings: accessLogSettings(accessLogs),
     });
 
     // ── wire ──
@@ -117,7 +102,7 @@ export class KeysmithWebhookApi extends Construct {
       // SendMessageBatch is authorized as sqs:SendMessage; the queue URL comes from the environment.
       fn.addToRolePolicy(new PolicyStatement({ sid: 'EnqueueEvents', actions: ['sqs:SendMessage'], resources: [props.queue.queueArn] }));
       props.store.grantTable('WriteDeliveryLog', INGRESS_TABLE_ACTIONS, fn);
-      props.store.grantReadProviderSecret(provider.name, fn);
+      if (props.store.providerSecrets.has(provider.name)) props.store.grantReadProviderSecret(provider.name, fn);
       props.store.grantReadLicenseSecret(fn);
       const integration = new HttpLambdaIntegration(`Ingress${capitalize(provider.name)}Integration`, fn, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });
       for (const route of provider.routes) this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration });
@@ -126,15 +111,18 @@ export class KeysmithWebhookApi extends Construct {
 }
 
 export function validateProviders(providers: readonly ProviderRegistration[]): void {
-  // CloudWatch evaluates at most 10 metrics in one alarm expression (one per provider there).
-  if (providers.length > 10) throw new Error(`at most 10 providers can share the stack's alarms; got ${providers.length}`);
+  // CloudWatch evaluates at most 10 metrics in one alarm expression (one per ingress there); a
+  // provider without webhooks has no ingress and no metric.
+  const ingresses = providers.filter((p) => 'entry' in p).length;
+  if (ingresses > 10) throw new Error(`at most 10 webhook providers can share the stack's alarms; got ${ingresses}`);
   const names = new Set<string>();
   const routes = new Set<string>();
   for (const provider of providers) {
-    if (!/^[a-z][a-z0-9]*$/.test(provider.name)) throw new Error(`provider name "${provider.name}" must be lowercase letters and digits (it names constructs and outputs)`);
+    if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(provider.name))
+      throw new Error(`provider name "${provider.name}" must be lowercase letters and digits, words joined by - (it names constructs and outputs)`);
     if (names.has(provider.name)) throw new Error(`provider "${provider.name}" is registered twice`);
     names.add(provider.name);
-    if (provider.routes.length === 0) throw new Error(`provider "${provider.name}" has no routes`);
+    if ('entry' in provider && provider.routes.length === 0) throw new Error(`provider "${provider.name}" has an ingress entry but no routes`);
     for (const route of provider.routes) {
       const key = `${route.method} ${route.path}`;
       if (routes.has(key)) throw new Error(`route ${key} is registered twice`);

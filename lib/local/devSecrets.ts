@@ -1,7 +1,6 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SECRET_NAMES, type SecretName } from '../../functions/aws/secrets';
+import { DEV_ONLY_NAMES, SECRET_NAMES, SECRETS } from '../../functions/providers/registry';
 
 /**
  * Development secrets for the local stack: generated once, kept in `<stateDir>/dev-secrets.env`
@@ -14,13 +13,13 @@ import { SECRET_NAMES, type SecretName } from '../../functions/aws/secrets';
  */
 
 export const DEV_SECRETS_FILE = 'dev-secrets.env';
-/** The Marketplace Elements offer the dev key pair belongs to. */
-export const DEV_ELEMENTS_OFFER = 'dev-offer';
-
-/** Private halves for the local sender, and the license public key; no handler reads them. */
-export const DEV_ONLY_NAMES = ['KEYSMITH_DEV_PADDLE_PRIVATE_KEY', 'KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS', 'KEYSMITH_DEV_LICENSE_PUBLIC_KEY'] as const;
-export type DevOnlyName = (typeof DEV_ONLY_NAMES)[number];
-export type DevSecretName = SecretName | DevOnlyName;
+/**
+ * Private halves for the local sender, and the license public key; no handler reads them. Each
+ * secret's `dev.companions` in the registry declares its own.
+ */
+export { DEV_ONLY_NAMES };
+/** A secret's name or a dev-only companion's. */
+export type DevSecretName = string;
 
 export interface DevSecrets {
   /** Absolute path of the secrets file. */
@@ -28,7 +27,7 @@ export interface DevSecrets {
   /** What the handlers see: the environment's value where set, else the file's. */
   values: Record<DevSecretName, string>;
   /** Secret names whose value came from the environment rather than the file. */
-  fromEnvironment: SecretName[];
+  fromEnvironment: string[];
 }
 
 export function devSecretsPath(stateDir: string = '.keysmith'): string {
@@ -60,7 +59,7 @@ export function ensureDevSecrets(stateDir: string = '.keysmith', env: NodeJS.Pro
   chmodSync(file, 0o600);
 
   const values = { ...all };
-  const fromEnvironment: SecretName[] = [];
+  const fromEnvironment: string[] = [];
   for (const name of SECRET_NAMES) {
     const value = env[name];
     if (value !== undefined && value !== '') {
@@ -71,50 +70,17 @@ export function ensureDevSecrets(stateDir: string = '.keysmith', env: NodeJS.Pro
   return { file, values, fromEnvironment };
 }
 
+/**
+ * Each secret's own generator (its `dev` in the registry), run when the secret or one of its
+ * companions is missing — so a key pair is always replaced as a pair, never half — in registry
+ * order, so a value may build on one generated before it (Paddle's sandbox key is the live one).
+ */
 function generateMissing(stored: Partial<Record<DevSecretName, string>>): Partial<Record<DevSecretName, string>> {
   const out: Partial<Record<DevSecretName, string>> = {};
-  const missing = (...names: DevSecretName[]): boolean => names.some((name) => !stored[name]);
-
-  for (const name of ['KEYSMITH_FASTSPRING_SECRET', 'KEYSMITH_HOTMART_HOTTOK', 'KEYSMITH_LICENSE_SECRET'] as const) {
-    if (missing(name)) out[name] = randomBytes(32).toString('base64url');
-  }
-  if (missing('KEYSMITH_SELLDONE_PATH_SECRET')) out.KEYSMITH_SELLDONE_PATH_SECRET = alphanumeric(40);
-
-  // Key pairs are generated (and replaced) as pairs, never half.
-  if (missing('KEYSMITH_PADDLE_PUBLIC_KEY', 'KEYSMITH_DEV_PADDLE_PRIVATE_KEY')) {
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    out.KEYSMITH_PADDLE_PUBLIC_KEY = pem(pair.publicKey.export({ type: 'spki', format: 'pem' }));
-    out.KEYSMITH_DEV_PADDLE_PRIVATE_KEY = pem(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    // Sandbox webhooks are signed with the sandbox key; locally both are the dev key.
-    out.KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY = out.KEYSMITH_PADDLE_PUBLIC_KEY;
-  } else if (missing('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY')) {
-    out.KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY = stored.KEYSMITH_PADDLE_PUBLIC_KEY!;
-  }
-  if (missing('KEYSMITH_ELEMENTS_OFFER_KEYS', 'KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS')) {
-    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    out.KEYSMITH_ELEMENTS_OFFER_KEYS = JSON.stringify({ [DEV_ELEMENTS_OFFER]: pem(pair.publicKey.export({ type: 'spki', format: 'pem' })) });
-    out.KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS = JSON.stringify({ [DEV_ELEMENTS_OFFER]: pem(pair.privateKey.export({ type: 'pkcs8', format: 'pem' })) });
-  }
-  if (missing('KEYSMITH_LICENSE_SIGNING_KEY', 'KEYSMITH_DEV_LICENSE_PUBLIC_KEY')) {
-    const pair = generateKeyPairSync('ed25519');
-    out.KEYSMITH_LICENSE_SIGNING_KEY = pem(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-    out.KEYSMITH_DEV_LICENSE_PUBLIC_KEY = pem(pair.publicKey.export({ type: 'spki', format: 'pem' }));
-  }
-  return out;
-}
-
-function pem(value: string | Buffer): string {
-  return value.toString();
-}
-
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function alphanumeric(length: number): string {
-  let out = '';
-  // 62 does not divide 256: reject the top bytes so every character is equally likely.
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && out.length < length) out += ALPHANUMERIC[byte % 62];
-    }
+  for (const spec of SECRETS) {
+    const current = { ...stored, ...out };
+    const names = [spec.name, ...(spec.dev.companions ?? [])];
+    if (names.some((name) => !current[name])) Object.assign(out, spec.dev.generate(current));
   }
   return out;
 }

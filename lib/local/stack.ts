@@ -5,13 +5,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { forgetDeliveryLog } from '../../functions/aws/deliveryLog';
 import { forgetQueue } from '../../functions/aws/queue';
-import { forgetSecrets, SECRET_NAMES } from '../../functions/aws/secrets';
+import { forgetSecrets } from '../../functions/aws/secrets';
 import { DynamoEntitlementStore } from '../../functions/aws/store';
 import { EXAMPLE_CONFIG_PATH, forgetCatalog, readCatalogFile } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
 import { LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
 import { createLogger } from '../../functions/log/logger';
-import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
+import { SECRET_NAMES, WEBHOOK_PROVIDERS, type WebhookRegistration } from '../../functions/providers/registry';
 import { LOCAL } from '../../functions/settings';
 import { forgetWorker } from '../../functions/worker/handler';
 import { type ApiRoute, createApiServer, type HttpApiHandler, TokenBucket } from './apiServer';
@@ -43,7 +43,7 @@ export interface LocalStackOptions {
   /**
    * Handlers to use instead of the real ones (tests). With `ingress` given, only the providers
    * named in it are served; the others' routes answer 404.
-   * @default every provider from PROVIDER_REGISTRY and functions/worker/handler.ts
+   * @default every webhook provider from PROVIDER_REGISTRY and functions/worker/handler.ts
    */
   handlers?: { ingress?: Partial<Record<ProviderName, HttpApiHandler>>; worker?: WorkerHandler; licensing?: HttpApiHandler };
   /** The license API's throttling, as API Gateway applies it. @default LICENSING_THROTTLE */
@@ -78,7 +78,7 @@ export interface LocalStackInfo {
   secretsFile: string;
   /** The SES emulator's inbox web UI. */
   inboxUrl: string;
-  routes: Partial<Record<ProviderName, LocalStackRoute[]>>;
+  routes: Record<ProviderName, LocalStackRoute[]>;
   /** The license API's base URL (`{licensingUrl}/v1/licenses/validate`, …): the `LicensingUrl` of a deployed stack. */
   licensingUrl: string;
   /** Where the table and queue journal are kept; absent when the stack keeps them in memory. */
@@ -264,14 +264,14 @@ function applyEnvironment(env: Record<string, string>): () => void {
   };
 }
 
-function servedProviders(injected: Partial<Record<ProviderName, HttpApiHandler>> | undefined): ProviderRegistration[] {
-  if (!injected) return [...PROVIDER_REGISTRY];
-  const unknown = Object.keys(injected).filter((name) => !PROVIDER_REGISTRY.some((r) => r.name === name));
-  if (unknown.length > 0) throw new Error(`no provider named ${unknown.join(', ')} in PROVIDER_REGISTRY`);
-  return PROVIDER_REGISTRY.filter((r) => injected[r.name] !== undefined);
+function servedProviders(injected: Partial<Record<ProviderName, HttpApiHandler>> | undefined): WebhookRegistration[] {
+  if (!injected) return [...WEBHOOK_PROVIDERS];
+  const unknown = Object.keys(injected).filter((name) => !WEBHOOK_PROVIDERS.some((r) => r.name === name));
+  if (unknown.length > 0) throw new Error(`no webhook provider named ${unknown.join(', ')} in PROVIDER_REGISTRY`);
+  return WEBHOOK_PROVIDERS.filter((r) => injected[r.name] !== undefined);
 }
 
-async function loadRoutes(registrations: ProviderRegistration[], injected?: Partial<Record<ProviderName, HttpApiHandler>>): Promise<ApiRoute[]> {
+async function loadRoutes(registrations: WebhookRegistration[], injected?: Partial<Record<ProviderName, HttpApiHandler>>): Promise<ApiRoute[]> {
   const routes: ApiRoute[] = [];
   for (const registration of registrations) {
     let handler = injected?.[registration.name];
@@ -287,8 +287,8 @@ async function loadRoutes(registrations: ProviderRegistration[], injected?: Part
   return routes;
 }
 
-function routeInfo(registrations: ProviderRegistration[], url: string): Partial<Record<ProviderName, LocalStackRoute[]>> {
-  const out: Partial<Record<ProviderName, LocalStackRoute[]>> = {};
+function routeInfo(registrations: WebhookRegistration[], url: string): Record<ProviderName, LocalStackRoute[]> {
+  const out: Record<ProviderName, LocalStackRoute[]> = {};
   for (const registration of registrations) {
     out[registration.name] = registration.routes.map((route) => ({ method: route.method, path: route.path, url: `${url}${route.path}` }));
   }

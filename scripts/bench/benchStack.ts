@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { HttpApiHandler } from '../../lib/local/apiServer';
 import type { QueueOverrides } from '../../lib/local/definitions';
 import { readDevSecrets } from '../../lib/local/devSecrets';
 import { startEmulatorsInThread } from '../../lib/local/emulatorThread';
 import { type LocalStack, startLocalStack } from '../../lib/local/stack';
-import { CallLog, instrument, now, scope } from './instrument';
+import { CallLog, type FunctionKind, instrument, now, scope } from './instrument';
 
 /**
  * The local stack as `npm start` runs it — emulators on their own thread — with the real handlers,
@@ -44,17 +44,19 @@ export interface BenchStackOptions {
 
 export async function startBenchStack(options: BenchStackOptions = {}): Promise<BenchStack> {
   const countCalls = options.countCalls ?? true;
-  const inScope = <T>(fn: 'ingress' | 'worker', run: () => T): T => (countCalls ? scope.run(fn, run) : run());
+  const inScope = <T>(fn: FunctionKind, run: () => T): T => (countCalls ? scope.run(fn, run) : run());
   const stateDir = mkdtempSync(join(tmpdir(), 'keysmith-bench-stack-'));
   const log = new CallLog();
   const muted = muteStdout();
   const delivered: SQSRecord[] = [];
   const workerDone: number[] = [];
   const ingress: Partial<Record<ProviderName, HttpApiHandler>> = {};
-  for (const registration of PROVIDER_REGISTRY) {
+  for (const registration of WEBHOOK_PROVIDERS) {
     const { handler } = await registration.load();
     ingress[registration.name] = (event, context) => inScope('ingress', () => handler(event, context));
   }
+  const realLicensing = (await import('../../functions/licensing/handler')).handler;
+  const licensing: HttpApiHandler = (event, context) => inScope('licensing', () => realLicensing(event, context));
   const realWorker = (await import('../../functions/worker/handler')).handler;
   const worker = async (event: SQSEvent, context?: Context) => {
     delivered.push(...event.Records);
@@ -71,7 +73,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
       port: 0,
       stateDir,
       log: false,
-      handlers: { ingress, worker },
+      handlers: { ingress, worker, licensing },
       // As `npm start` runs them: on their own thread (this bundle, started again; see main.ts).
       emulators: (o) => startEmulatorsInThread(__filename, o),
       ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}),
@@ -105,7 +107,7 @@ export async function startBenchStack(options: BenchStackOptions = {}): Promise<
 }
 
 /** Drops writes to stdout (the handlers' log lines); the report goes to stderr meanwhile. */
-function muteStdout(): { restore(): void } {
+export function muteStdout(): { restore(): void } {
   const original = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((_chunk: unknown, encoding?: unknown, callback?: unknown) => {
     const done = typeof encoding === 'function' ? encoding : callback;

@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import { build, type Plugin } from 'esbuild';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
-import type { StorefrontName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
-import { bundledConfigDefine } from '../../lib/constructs/bundledConfigDefine';
-import { KEYSMITH_RUNTIME } from '../../lib/constructs/KeysmithFunction';
+import type { ProviderName } from '../../functions/domain/events';
+import { LICENSING_ENTRY } from '../../functions/licensing/routes';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import { FEEDBACK_ENTRY, WORKER_ENTRY } from '../../lib/keysmith-stack';
-import { type BenchSecrets, benchSecrets, samples, toApiEvent } from './fixtures';
+import { bundleLikeCdk } from './bundle';
+import { type BenchSecrets, benchSecrets, type LicenseFixture, licenseFixture, licensingApiEvent, samples, toApiEvent } from './fixtures';
+import { LICENSING, LICENSING_FLOOR } from './names';
 import { BENCH_DIR, ROOT as root } from './paths';
 import { median } from './stats';
 import { startStubAws } from './stubAws';
@@ -42,43 +42,11 @@ export interface ColdResult extends BundleResult {
   runs: number;
 }
 
-/**
- * Swaps keysmith's light AWS client modules for stand-ins with the same exports backed by the AWS
- * SDK (scripts/bench/sdkVariant): the same ingress, as it would be with @aws-sdk clients.
- */
-const sdkInsteadOfLight: Plugin = {
-  name: 'sdk-instead-of-light',
-  setup(b) {
-    b.onResolve({ filter: /\/light\/(sqs|dynamodb|secretsManager)$/ }, (args) => ({ path: resolve(BENCH_DIR, 'sdkVariant', `${args.path.split('/').pop()}.ts`) }));
-  },
-};
-
 export const LIGHT_CLIENT_DIR = 'functions/aws/light';
-
-/** The esbuild options CDK's NodejsFunction uses for a KeysmithFunction (see KeysmithFunction.ts). */
-export async function bundleLikeCdk(entry: string, outfile: string, options: { sdkVariant?: boolean } = {}): Promise<number> {
-  const catalog = readCatalogFile(resolve(root, EXAMPLE_CONFIG_PATH));
-  const target = `node${/nodejs(\d+)/.exec(KEYSMITH_RUNTIME.name)![1]}`;
-  await build({
-    entryPoints: [resolve(root, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target,
-    format: 'cjs',
-    minify: true,
-    sourcemap: false,
-    external: [],
-    define: bundledConfigDefine(catalog),
-    logLevel: 'error',
-    ...(options.sdkVariant ? { plugins: [sdkInsteadOfLight] } : {}),
-  });
-  return statSync(outfile).size;
-}
 
 export async function bundles(dir: string): Promise<BundleResult[]> {
   mkdirSync(dir, { recursive: true });
-  const entries = [...PROVIDER_REGISTRY.map((r) => ({ name: r.name, entry: r.entry })), { name: 'worker', entry: WORKER_ENTRY }];
+  const entries = [...WEBHOOK_PROVIDERS.map((r) => ({ name: r.name, entry: r.entry })), { name: 'worker', entry: WORKER_ENTRY }, { name: LICENSING, entry: LICENSING_ENTRY }];
   const out: BundleResult[] = [];
   for (const { name, entry } of entries) {
     const file = join(dir, `${name}.js`);
@@ -87,7 +55,7 @@ export async function bundles(dir: string): Promise<BundleResult[]> {
   const feedback = join(dir, 'feedback.js');
   out.push({ name: 'feedback', entry: FEEDBACK_ENTRY, file: feedback, bytes: await bundleLikeCdk(FEEDBACK_ENTRY, feedback), sizeOnly: true });
   if (existsSync(resolve(root, LIGHT_CLIENT_DIR))) {
-    const fastspring = PROVIDER_REGISTRY.find((r) => r.name === 'fastspring')!;
+    const fastspring = WEBHOOK_PROVIDERS.find((r) => r.name === 'fastspring')!;
     const file = join(dir, 'fastspring-sdk.js');
     out.push({ name: 'fastspring-sdk', entry: fastspring.entry, file, bytes: await bundleLikeCdk(fastspring.entry, file, { sdkVariant: true }), sdkVariant: true });
   }
@@ -105,6 +73,8 @@ export interface ColdRun {
   results: ColdResult[];
   /** The floor process (coldFloor.cjs): modules and AWS calls any ingress needs, nothing else. */
   floor: Timing;
+  /** The license API's floor (coldFloorLicensing.cjs): what any validate needs, nothing else. */
+  licensingFloor: Timing;
   /** The same measurements with a clean environment (PATH and the function's variables only). */
   clean: { results: Map<string, Timing>; floor: Timing };
   /** NODE_* variables inherited from the caller's environment (they change every process's startup). */
@@ -115,7 +85,10 @@ export interface ColdRun {
 export async function coldStarts(dir: string, runs: number, secrets: BenchSecrets = benchSecrets()): Promise<ColdRun> {
   const all = await bundles(dir);
   const built = all.filter((b) => !b.sizeOnly);
-  const stub = await startStubAws(secrets.handler);
+  // The license API's first request is a validate of a key the worker issued: the stub's Query
+  // finds that license's view, as DynamoDB would.
+  const license = await licenseFixture(secrets);
+  const stub = await startStubAws(secrets.handler, { partitions: new Map([[license.partition, license.items]]) });
   try {
     // What Lambda gives the function, pointed at the stub.
     const lambda: NodeJS.ProcessEnv = {
@@ -141,8 +114,8 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
     const events = new Map<string, string>();
     for (const b of built) {
       const file = join(dir, `${b.name}.event.json`);
-      const provider = b.name.replace(/-sdk$/, '') as StorefrontName;
-      writeFileSync(file, JSON.stringify(b.name === 'worker' ? await workerEvent(secrets) : toApiEvent((await samples(provider, secrets, 1))[0]!, `cold-${b.name}`)));
+      const provider = b.name.replace(/-sdk$/, '') as ProviderName;
+      writeFileSync(file, JSON.stringify(await firstEvent(b.name, provider, secrets, license)));
       events.set(b.name, file);
     }
     const child = resolve(BENCH_DIR, 'coldChild.cjs');
@@ -150,6 +123,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
     const candidates: { name: string; args: string[] }[] = [
       { name: 'bare', args: ['-e', '0'] },
       { name: 'floor', args: [floorScript, events.get('fastspring')!] },
+      { name: LICENSING_FLOOR, args: [resolve(BENCH_DIR, 'coldFloorLicensing.cjs'), events.get(LICENSING)!] },
       ...built.map((b) => ({ name: b.name, args: [child, b.file, events.get(b.name)!] })),
     ];
     const measure = async (env: NodeJS.ProcessEnv): Promise<Map<string, Timing>> => {
@@ -172,6 +146,7 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
         return { ...b, coldMs: t.ms, bareMs: t.bareMs, ratio: t.ratio, runs };
       }),
       floor: inheritedTimes.get('floor')!,
+      licensingFloor: inheritedTimes.get(LICENSING_FLOOR)!,
       clean: { results: cleanTimes, floor: cleanTimes.get('floor')! },
       inheritedNodeVariables: Object.keys(process.env).filter((name) => name.startsWith('NODE_')),
       runs,
@@ -179,6 +154,14 @@ export async function coldStarts(dir: string, runs: number, secrets: BenchSecret
   } finally {
     await stub.close();
   }
+}
+
+/** What each function is started with: a sample webhook, an SQS batch, or an app's validate. */
+async function firstEvent(name: string, provider: ProviderName, secrets: BenchSecrets, license: LicenseFixture): Promise<unknown> {
+  if (name === 'worker') return workerEvent(secrets);
+  // coldChild.cjs exits 0 only on a 2xx: a validate that finds the license (a 404 would fail the run).
+  if (name === LICENSING) return licensingApiEvent('validate', { license_key: license.key }, 'cold-licensing');
+  return toApiEvent((await samples(provider, secrets, 1))[0]!, `cold-${name}`);
 }
 
 async function timeProcess(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; stderr: string }> {

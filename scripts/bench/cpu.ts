@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -8,17 +8,13 @@ import { type EventQueue, toQueueEntry } from '../../functions/aws/queue';
 import { secretsFrom } from '../../functions/aws/secrets';
 import { EXAMPLE_CONFIG_PATH } from '../../functions/config/loadCatalog';
 import { parseCatalog } from '../../functions/domain/catalog';
-import type { FulfillmentEvent, StorefrontName } from '../../functions/domain/events';
+import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import { runIngress } from '../../functions/ingress/pipeline';
 import type { Provider } from '../../functions/ingress/types';
 import { createLogger } from '../../functions/log/logger';
-import { elements } from '../../functions/providers/elements';
 import { fastspring } from '../../functions/providers/fastspring';
-import { hotmart } from '../../functions/providers/hotmart';
-import { paddle } from '../../functions/providers/paddle';
-import { phpSerializeSorted } from '../../functions/providers/paddle/php';
-import { selldone } from '../../functions/providers/selldone';
+import { findWebhookProvider } from '../../functions/providers/registry';
 import { type BenchSecrets, benchSecrets, PROVIDERS, samples, toApiEvent } from './fixtures';
 import { percentile } from './stats';
 
@@ -30,8 +26,6 @@ import { percentile } from './stats';
  *
  * Both run interleaved in rounds on the same thread, so drift on a shared machine hits both.
  */
-
-const PROVIDER_MODULES: Record<StorefrontName, Provider<any, any>> = { fastspring, paddle, hotmart, selldone, elements };
 
 export interface Percentiles {
   p50: number;
@@ -50,7 +44,7 @@ export interface Stages {
 }
 
 export interface CpuResult {
-  provider: StorefrontName;
+  provider: ProviderName;
   stages: Stages;
   /** The issue's scope: verify, parse, normalize, build the queue message (and answer, log). */
   core: Percentiles;
@@ -109,9 +103,9 @@ export async function ingressCpu(options: CpuOptions = DEFAULT_CPU, secrets: Ben
 
   const results: CpuResult[] = [];
   for (const name of PROVIDERS) {
-    const provider = PROVIDER_MODULES[name];
+    const provider = await findWebhookProvider(name)!.provider();
     const events = (await samples(name, secrets, 200)).map((s, i) => toApiEvent(s, `bench-${i}`));
-    const floor = floorFor(name, secrets);
+    const floor = await floorFor(name, secrets);
     const run =
       (deps: typeof core) =>
       async (event: APIGatewayProxyEventV2): Promise<void> => {
@@ -200,67 +194,12 @@ async function stageTimes(
 
 const bodyOf = (event: APIGatewayProxyEventV2): Buffer => Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
 
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** The least any verifier of this provider must do: check the signature and parse the body. */
-function floorFor(name: StorefrontName, secrets: BenchSecrets): (event: APIGatewayProxyEventV2) => void {
-  const s = secrets.handler;
-  switch (name) {
-    case 'fastspring': {
-      const secret = s.KEYSMITH_FASTSPRING_SECRET!;
-      return (event) => {
-        const body = bodyOf(event);
-        const given = Buffer.from(event.headers['x-fs-signature'] ?? '', 'base64');
-        if (!sameBytes(given, createHmac('sha256', secret).update(body).digest())) throw new Error('floor: bad signature');
-        sink += (JSON.parse(body.toString('utf8')) as { events: unknown[] }).events.length;
-      };
-    }
-    case 'hotmart': {
-      const token = Buffer.from(s.KEYSMITH_HOTMART_HOTTOK!);
-      return (event) => {
-        const body = bodyOf(event);
-        if (!sameBytes(Buffer.from(event.headers['x-hotmart-hottok'] ?? ''), token)) throw new Error('floor: bad hottok');
-        sink += Object.keys(JSON.parse(body.toString('utf8')) as object).length;
-      };
-    }
-    case 'selldone': {
-      const secret = Buffer.from(s.KEYSMITH_SELLDONE_PATH_SECRET!);
-      return (event) => {
-        const body = bodyOf(event);
-        if (!sameBytes(Buffer.from(event.pathParameters?.secret ?? ''), secret)) throw new Error('floor: bad path secret');
-        sink += Object.keys(JSON.parse(body.toString('utf8')) as object).length;
-      };
-    }
-    case 'paddle': {
-      const key = createPublicKey(s.KEYSMITH_PADDLE_PUBLIC_KEY!.replace(/\\n/g, '\n'));
-      return (event) => {
-        const body = bodyOf(event);
-        const fields = new Map<string, string>();
-        for (const [k, v] of new URLSearchParams(event.requestContext.http.method === 'GET' ? event.rawQueryString : body.toString('utf8'))) fields.set(k, v);
-        const signature = Buffer.from(fields.get('p_signature') ?? '', 'base64');
-        fields.delete('p_signature');
-        // PHP serialize(ksort(fields)) is what Paddle signs: part of the signature check itself.
-        if (!verify('sha1', phpSerializeSorted([...fields]), key, signature)) throw new Error('floor: bad p_signature');
-        sink += fields.size;
-      };
-    }
-    case 'elements': {
-      const keys = JSON.parse(s.KEYSMITH_ELEMENTS_OFFER_KEYS!) as Record<string, string>;
-      const parsed = new Map<string, KeyObject>(Object.entries(keys).map(([offer, pem]) => [offer, createPublicKey(pem.replace(/\\n/g, '\n'))]));
-      return (event) => {
-        const body = bodyOf(event);
-        const token = (JSON.parse(body.toString('utf8')) as { payload: string }).payload;
-        const [header, payload, signature] = token.split('.') as [string, string, string];
-        const alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg: string }).alg;
-        const key = parsed.get(event.pathParameters?.offerId ?? '')!;
-        const ok = verify(`sha${alg.slice(2)}`, Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
-        if (!ok) throw new Error('floor: bad JWT signature');
-        sink += Object.keys(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as object).length;
-      };
-    }
-  }
+/** The provider's own floor (`functions/providers/<name>/bench.ts`), over the API Gateway event. */
+async function floorFor(name: ProviderName, secrets: BenchSecrets): Promise<(event: APIGatewayProxyEventV2) => void> {
+  const floor = (await findWebhookProvider(name)!.benchFloor())(secrets.handler);
+  return (event) => {
+    sink += floor({ method: event.requestContext.http.method, headers: event.headers, pathParameters: event.pathParameters ?? {}, rawQuery: event.rawQueryString, body: bodyOf(event) });
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { secretsFrom } from '../../functions/aws/secrets';
 import { DynamoEntitlementStore, lookupRequests } from '../../functions/aws/store';
 import { loadCatalog } from '../../functions/config/loadCatalog';
 import type { ProviderName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { LOCAL, TABLE } from '../../functions/settings';
 import type { QueueOverrides } from '../../lib/local/definitions';
@@ -97,7 +97,7 @@ export async function endToEnd(options: EndToEndOptions, progress: (line: string
   const bench = await startBenchStack({ countCalls: false, ...(options.queueOverrides ? { queueOverrides: options.queueOverrides } : {}) });
   try {
     // Build every signed request first: signing is the provider's work, not ours.
-    const builders = await Promise.all(PROVIDER_REGISTRY.map(async (r) => ({ name: r.name, builder: await r.sample() })));
+    const builders = await Promise.all(WEBHOOK_PROVIDERS.map(async (r) => ({ name: r.name, builder: await r.sample() })));
     const requests: (SampleRequest & { provider: ProviderName; email: string })[] = [];
     // Every request its own order, never left to the samples' random ids: two requests on one
     // scope are one order to keysmith (one license set, one email). Selldone's six-digit sample
@@ -224,7 +224,7 @@ export async function emulatorFloor(concurrency: number, requests: number): Prom
     const dynamodb = dynamodbClient({ endpoint: emulators.endpoints.dynamodb, region: LOCAL.region, credentials });
     const sqs = sqsClient({ endpoint: emulators.endpoints.sqs, region: LOCAL.region, credentials });
     // A real FastSpring body, for the delivery record's gzip payload.
-    const sample = (await PROVIDER_REGISTRY.find((r) => r.name === 'fastspring')!.sample()).build({ secrets: { KEYSMITH_FASTSPRING_SECRET: 'floor' } });
+    const sample = (await WEBHOOK_PROVIDERS.find((r) => r.name === 'fastspring')!.sample()).build({ secrets: { KEYSMITH_FASTSPRING_SECRET: 'floor' } });
     const latencies: number[] = [];
     let next = 0;
     const one = async (i: number): Promise<void> => {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { AwsJsonClient, type CallOptions } from '../../functions/aws/light/AwsJsonClient';
 
 /**
  * Counting AWS calls where they leave the process, attributed to the function that made them.
@@ -10,20 +11,25 @@ import { performance } from 'node:perf_hooks';
  *   `initialize` step — one count per API call — and at `finalizeRequest` after the retry
  *   middleware — one count per HTTP attempt.
  * - Everything else (keysmith's light client): node:http's `http.client.request.start`
- *   diagnostics channel, one count per HTTP request, named by its `X-Amz-Target`.
+ *   diagnostics channel, one count per HTTP request, named by its `X-Amz-Target`; and the light
+ *   client's `call` itself, one count per API call with what its input asked (a condition).
  * - Attribution: the local stack's handlers are wrapped to run inside an AsyncLocalStorage scope
  *   (`ingress` or `worker`); calls outside a scope (the event-source poller, setup) are the
  *   harness's and are not counted.
  */
 
-export type FunctionKind = 'ingress' | 'worker';
+export type FunctionKind = 'ingress' | 'worker' | 'licensing';
 
 export interface AwsCall {
   fn: FunctionKind;
-  /** `sdk` = counted by the SDK middleware; `http` = counted on the wire. */
-  via: 'sdk' | 'sdk-attempt' | 'http';
+  /** `sdk` = counted by the SDK middleware; `light` = by keysmith's light client (one per API call); `http` = counted on the wire. */
+  via: 'sdk' | 'sdk-attempt' | 'light' | 'http';
   /** `SendMessageBatch`, `PutItem`, `ses:/` … */
   operation: string;
+  /** SDK calls: the sort key of the one item a PutItem writes (`VIEW` for a license view). */
+  sortKey?: string;
+  /** Light-client calls: the input carried a `ConditionExpression` (a conditional write). */
+  conditional?: boolean;
 }
 
 export const scope = new AsyncLocalStorage<FunctionKind>();
@@ -69,7 +75,10 @@ export function instrument(log: CallLog, services: (host: string) => string | un
         (next, context) => async (input) => {
           const fn = scope.getStore();
           const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
-          if (fn) log.calls.push({ fn, via: 'sdk', operation });
+          if (fn) {
+            const sortKey = operation === 'PutItem' ? (input.input as { Item?: Record<string, { S?: string }> }).Item?.sk?.S : undefined;
+            log.calls.push({ fn, via: 'sdk', operation, ...(sortKey !== undefined ? { sortKey } : {}) });
+          }
           const output = await next(input);
           if (operation === 'SendEmail') {
             const to = (input.input as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses?.[0];
@@ -90,6 +99,12 @@ export function instrument(log: CallLog, services: (host: string) => string | un
     }
     return originalSend.apply(this, args);
   };
+  const originalCall = AwsJsonClient.prototype.call;
+  AwsJsonClient.prototype.call = function <T>(this: AwsJsonClient, operation: string, input: unknown, callOptions?: CallOptions): Promise<T> {
+    const fn = scope.getStore();
+    if (fn) log.calls.push({ fn, via: 'light', operation, conditional: typeof (input as { ConditionExpression?: unknown })?.ConditionExpression === 'string' });
+    return originalCall.call(this, operation, input, callOptions) as Promise<T>;
+  };
   const onRequest = (message: unknown): void => {
     const fn = scope.getStore();
     if (!fn) return;
@@ -102,6 +117,7 @@ export function instrument(log: CallLog, services: (host: string) => string | un
   if (options.countCalls) subscribe('http.client.request.start', onRequest);
   return () => {
     Client.prototype.send = originalSend;
+    AwsJsonClient.prototype.call = originalCall;
     if (options.countCalls) unsubscribe('http.client.request.start', onRequest);
   };
 }

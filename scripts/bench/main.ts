@@ -6,6 +6,7 @@ import { awsCalls } from './awsCalls';
 import { coldStarts } from './coldStart';
 import { DEFAULT_CPU, ingressCpu, type LightSend, sdkSendCost } from './cpu';
 import { emulatorFloor, endToEnd } from './endToEnd';
+import { licensingCpu } from './licensingCpu';
 import { ROOT } from './paths';
 import { machine, type Results, render, verdicts } from './report';
 
@@ -68,6 +69,8 @@ export async function main(args: string[]): Promise<number> {
     results.cpu = await ingressCpu(DEFAULT_CPU);
     say('cpu: SDK SendMessageBatch cost…');
     results.sdk = await sdkSendCost(undefined, await lightSend());
+    say('cpu: license API validate per request vs floor…');
+    results.licensingCpu = await licensingCpu(DEFAULT_CPU);
   }
   if (options.only.has('cold')) {
     say(`cold: bundling like CDK, ${options.coldRuns} fresh processes per bundle…`);

@@ -1,9 +1,11 @@
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
-import type { CallsResult } from './awsCalls';
+import type { CallsResult, LicensingCall } from './awsCalls';
 import type { ColdResult, ColdRun } from './coldStart';
 import type { CpuResult, SdkCostResult } from './cpu';
 import type { EmulatorFloor, EndToEndResult } from './endToEnd';
+import type { LicensingCpuResult } from './licensingCpu';
+import { LICENSING, LICENSING_FLOOR } from './names';
 import { fmtKb, fmtMs, fmtRatio, verdict } from './stats';
 
 /** The goals of issue 6, in one place: the report prints each next to its figure. */
@@ -15,6 +17,14 @@ export const GOALS = {
   workerCallsPerDuplicate: 1,
   ordersPerSecond: 200,
   ackP99Ms: 25,
+  // Issue 11 ("Numbers"): the license API's function, held to the ingress standard.
+  licensingBundleBytes: 100 * 1024,
+  licensingCpuRatio: 3,
+  /** DynamoDB calls per validate (one Query of the license's partition). */
+  validateCalls: 1,
+  /** Per activate: at most one read and one conditional write. */
+  activateReads: 1,
+  activateWrites: 1,
 } as const;
 
 export interface Machine {
@@ -57,6 +67,7 @@ export function machine(root: string): Machine {
 export interface Results {
   cpu?: CpuResult[];
   sdk?: SdkCostResult;
+  licensingCpu?: LicensingCpuResult;
   cold?: ColdRun;
   calls?: CallsResult;
   e2e?: EndToEndResult;
@@ -82,13 +93,22 @@ export interface Verdict {
 export function verdicts(results: Results): Verdict[] {
   const out: Verdict[] = [];
   for (const r of results.cpu ?? []) out.push({ figure: `ingress CPU ratio ${r.provider}`, met: r.ratio <= GOALS.cpuRatio });
+  if (results.licensingCpu) out.push({ figure: 'license API validate CPU ratio', met: results.licensingCpu.ratio <= GOALS.licensingCpuRatio });
   for (const r of (results.cold?.results ?? []).filter(isIngress)) {
     out.push({ figure: `bundle size ${r.name}`, met: r.bytes <= GOALS.bundleBytes });
     out.push({ figure: `cold start ${r.name}`, met: r.ratio <= GOALS.coldRatio });
   }
+  for (const r of (results.cold?.results ?? []).filter((x) => x.name === LICENSING)) {
+    out.push({ figure: 'bundle size licensing', met: r.bytes <= GOALS.licensingBundleBytes });
+    out.push({ figure: 'cold start licensing', met: r.ratio <= GOALS.coldRatio });
+  }
   if (results.calls) {
-    for (const [provider, c] of Object.entries(results.calls.newOrder)) out.push({ figure: `AWS calls new order ${provider}`, met: c.ingress + c.worker <= GOALS.callsPerNewOrder });
+    for (const [provider, c] of Object.entries(results.calls.newOrder)) out.push({ figure: `AWS calls new order ${provider}`, met: newOrderMet(c) });
     out.push({ figure: 'worker calls per redelivered duplicate', met: results.calls.redelivered.worker <= GOALS.workerCallsPerDuplicate });
+    for (const l of results.calls.licensing ?? []) {
+      const met = licensingCallsMet(l);
+      if (met !== undefined) out.push({ figure: `license API DynamoDB calls: ${l.label}`, met });
+    }
   }
   if (results.e2e) {
     out.push({ figure: 'e2e orders/s', met: results.e2e.ordersPerSecond >= GOALS.ordersPerSecond });
@@ -97,7 +117,20 @@ export function verdicts(results: Results): Verdict[] {
   return out;
 }
 
-const isIngress = (r: ColdResult): boolean => r.name !== 'worker' && !r.sdkVariant && !r.sizeOnly;
+/** Issue 11: a validate is exactly one DynamoDB call, a Query; an activate at most one read and one conditional write. Undefined: no goal. */
+export function licensingCallsMet(l: LicensingCall): boolean | undefined {
+  if (l.route === 'validate') return l.calls === GOALS.validateCalls && l.reads === 1 && l.ops === 'Query×1';
+  if (l.route === 'activate') return l.reads <= GOALS.activateReads && l.writes <= GOALS.activateWrites && l.conditionalWrites === l.writes && l.calls === l.reads + l.writes;
+  return undefined;
+}
+
+function licensingGoalText(l: LicensingCall): string {
+  if (l.route === 'validate') return `= ${GOALS.validateCalls} (a Query)`;
+  if (l.route === 'activate') return `≤ ${GOALS.activateReads} read + ${GOALS.activateWrites} conditional write`;
+  return 'no goal';
+}
+
+const isIngress = (r: ColdResult): boolean => r.name !== 'worker' && r.name !== LICENSING && !r.sdkVariant && !r.sizeOnly;
 
 export function render(input: ReportInput): string {
   const { machine: m, results: r } = input;
@@ -163,6 +196,21 @@ export function render(input: ReportInput): string {
       '',
     );
   }
+  if (r.licensingCpu) {
+    const l = r.licensingCpu;
+    push(
+      '### License API validate CPU per request (warm)',
+      '',
+      `The licensing handler as Lambda runs it, for an app's \`validate\` of a known key: the API Gateway event parsed, the key hashed, the Query's answer read (the license's VIEW item as the worker writes it), the decision, the license file signed (Ed25519), the answer serialized and the log line formatted (the write dropped) — with the DynamoDB client stubbed (the Query's input serialized and its answer parsed; no signing, no socket), against the **floor** for the same request: sha256 of the key plus one Ed25519 signature over ${l.signedBytes} bytes, the signing input of the license file this handler returned. ${l.samples} requests per variant after warm-up, interleaved in rounds. Ratio = p50 / floor p50. **Goal: ratio ≤ ${GOALS.licensingCpuRatio}.**`,
+      '',
+      `| validate | p50 | p99 | ratio to floor | goal ≤ ${GOALS.licensingCpuRatio} |`,
+      '|---|---|---|---|---|',
+      `| licensing handler, DynamoDB client stubbed | ${fmtMs(l.handler.p50)} | ${fmtMs(l.handler.p99)} | ${fmtRatio(l.ratio, GOALS.licensingCpuRatio)} | ${verdict(l.ratio <= GOALS.licensingCpuRatio)} |`,
+      `| the same with the light client's SigV4 + JSON protocol (instant transport) | ${fmtMs(l.lightClient.p50)} | ${fmtMs(l.lightClient.p99)} | ${fmtRatio(l.lightClientRatio)} | no goal |`,
+      `| floor: sha256(key) + Ed25519 sign | ${fmtMs(l.floor.p50)} | ${fmtMs(l.floor.p99)} | 1× | — |`,
+      '',
+    );
+  }
   if (r.cold) {
     const c = r.cold;
     const bare = c.results[0]!.bareMs;
@@ -185,10 +233,25 @@ export function render(input: ReportInput): string {
           (x) =>
             `| ${x.name} ingress | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.bundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`,
         ),
+      ...(c.results.some((x) => x.name === LICENSING) && c.licensingFloor
+        ? [`| licensing floor (reference) | — | — | ${fmtMs(c.licensingFloor.ms)} | ${fmtRatio(c.licensingFloor.ratio)} | — | ${cleanRatio(LICENSING_FLOOR)} |`]
+        : []),
+      ...c.results
+        .filter((x) => x.name === LICENSING)
+        .map(
+          (x) =>
+            `| licensing (license API; goal ≤ ${fmtKb(GOALS.licensingBundleBytes)}) | ${fmtKb(x.bytes)} | ${verdict(x.bytes <= GOALS.licensingBundleBytes)} | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio, GOALS.coldRatio)} | ${verdict(x.ratio <= GOALS.coldRatio)} | ${cleanRatio(x.name)} |`,
+        ),
       ...c.results.filter((x) => x.name === 'worker').map((x) => `| worker | ${fmtKb(x.bytes)} | no goal | ${fmtMs(x.coldMs)} | ${fmtRatio(x.ratio)} | no goal | ${cleanRatio(x.name)} |`),
       ...c.results.filter((x) => x.sizeOnly).map((x) => `| ${x.name} (SES feedback; size only) | ${fmtKb(x.bytes)} | no goal | — | — | no goal | — |`),
       '',
     );
+    if (c.results.some((x) => x.name === LICENSING)) {
+      push(
+        `The **licensing** row is the license API's function (issue 11: bundle ≤ ${fmtKb(GOALS.licensingBundleBytes)}, cold start ≤ ${GOALS.coldRatio}× bare node, the ingress's method). Its first request is an app's \`validate\` of a key the worker issued for a live order: one GetSecretValue (the license signing key), one DynamoDB Query that the stub answers with that license's VIEW item — built by the worker's own code (licenseView, apiPartition, the store's item layout) — and the answer with a freshly signed license file. The run fails unless the answer is \`valid: true\`. Its own floor, the **licensing floor** row, is a script that loads node:crypto, node:http and node:https, hashes the key, makes the same two AWS calls in a row (GetSecretValue, Query), reads the view, parses the signing key and makes one Ed25519 signature — nothing else.`,
+        '',
+      );
+    }
     const sdk = c.results.find((x) => x.sdkVariant);
     const light = c.results.find((x) => x.name === 'fastspring');
     if (sdk && light) {
@@ -210,13 +273,15 @@ export function render(input: ReportInput): string {
     push(
       '## 3. AWS calls per order',
       '',
-      `Over the local stack (\`npm start\`'s code: real handlers, emulators, event-source poller), one order at a time. Counted where calls leave the process: an SDK middleware on every AWS SDK client (\`initialize\` step) and, for the ingress's light client, node:http's \`http.client.request.start\` diagnostics channel — each handler runs in an AsyncLocalStorage scope, so every call is attributed to the ingress or the worker; the poller's own calls (ReceiveMessage, DeleteMessageBatch — the event source mapping's, not ours) are not counted. Worst of ${c.ordersPerProvider} orders per provider. Secrets come from the environment locally; in AWS each function adds one GetSecretValue per cold start, not per order. **Goals: ≤ ${GOALS.callsPerNewOrder} per new order end to end; a duplicate costs the worker ≤ ${GOALS.workerCallsPerDuplicate}.**`,
+      `Over the local stack (\`npm start\`'s code: real handlers, emulators, event-source poller), one order at a time. Counted where calls leave the process: an SDK middleware on every AWS SDK client (\`initialize\` step) and, for the ingress's light client, node:http's \`http.client.request.start\` diagnostics channel — each handler runs in an AsyncLocalStorage scope, so every call is attributed to the ingress, the worker or the licensing function; the poller's own calls (ReceiveMessage, DeleteMessageBatch — the event source mapping's, not ours) are not counted. Worst of ${c.ordersPerProvider} orders per provider. Secrets come from the environment locally; in AWS each function adds one GetSecretValue per cold start, not per order. **Goals: ≤ ${GOALS.callsPerNewOrder} per new order end to end; a duplicate costs the worker ≤ ${GOALS.workerCallsPerDuplicate}.**`,
       '',
-      '| new order | ingress | worker | total | goal ≤ 5 |',
-      '|---|---|---|---|---|',
+      `Since issue 11 the worker also writes one **license view** per license of a new order (a conditional PutItem of the license's \`VIEW\` item, which the license API reads — functions/domain/licenseView.ts): a new order now costs the worker its earlier calls **plus 1 PutItem per license** (the two columns after the worker's). The goal is therefore judged as issue 6's ≤ ${GOALS.callsPerNewOrder} on the calls without views, **plus exactly one view write per license** (a view cannot join the record's BatchWriteItem: it must be conditional on the order version, so an older writer never undoes a newer one). The total column shows what a new order costs in all. Views are counted by the SDK middleware (PutItem of an item whose sort key is \`VIEW\`), licenses read back from the table.`,
+      '',
+      '| new order | ingress | worker | of which license views | licenses | total | without views | goal ≤ 5 + 1 view per license |',
+      '|---|---|---|---|---|---|---|---|',
       ...Object.entries(c.newOrder).map(
         ([p, n]) =>
-          `| ${p} | ${n.ingress} (${n.ingressOps}) | ${n.worker} (${n.workerOps}; SDK middleware saw ${n.workerSdk}) | ${n.ingress + n.worker} | ${verdict(n.ingress + n.worker <= GOALS.callsPerNewOrder)} |`,
+          `| ${p} | ${n.ingress} (${n.ingressOps}) | ${n.worker} (${n.workerOps}; SDK middleware saw ${n.workerSdk}) | ${n.workerViews ?? 'n/a'} | ${n.licenses ?? '?'} | ${n.ingress + n.worker} | ${n.ingress + n.worker - (n.workerViews ?? 0)} | ${verdict(newOrderMet(n))} |`,
       ),
       '',
       `- **Duplicate redelivered to the worker** (SQS/Lambda redelivery of a message it already processed): ${c.redelivered.worker} worker call(s) (${c.redelivered.workerOps}) — goal ≤ 1: ${verdict(c.redelivered.worker <= GOALS.workerCallsPerDuplicate)}`,
@@ -224,6 +289,24 @@ export function render(input: ReportInput): string {
       `- **Same event as a new message** (a resend after the deduplication window): ${c.resentAfterWindow.worker} worker call(s) (${c.resentAfterWindow.workerOps}). The worker tries the insert first on a first delivery (most first deliveries are new orders); when the order exists, one consistent BatchGetItem reads it with the event's record item, which is what recognizes a duplicate however old — so 2 calls here and in AWS alike (no goal).`,
       '',
     );
+    if (c.licensing && c.liveOrder) {
+      const o = c.liveOrder;
+      push(
+        '### License API: DynamoDB calls per request',
+        '',
+        `A live FastSpring order (${o.licenses ?? '?'} license(s); ingress ${o.ingress}, worker ${o.worker}: ${o.workerOps}, of which ${o.workerViews} license view(s)), then the license API on its key through the local stack's licensing route, one request at a time, in this order. Calls are counted on the wire in the licensing function's scope (node:http diagnostics channel, the light client's \`X-Amz-Target\`); a write counts as conditional when the light client's call carried a \`ConditionExpression\` (read from its input at \`AwsJsonClient.call\`, scripts/bench/instrument.ts). Each request must get the answer named in the table, or the run fails. In AWS the function adds one GetSecretValue per cold start (the license signing key; section 2), none per request. **Goals (issue 11): validate = ${GOALS.validateCalls} DynamoDB read; activate ≤ ${GOALS.activateReads} read + ${GOALS.activateWrites} conditional write.**`,
+        '',
+        '| request | answer | DynamoDB calls | reads | writes (conditional) | goal | |',
+        '|---|---|---|---|---|---|---|',
+        ...c.licensing.map((l) => {
+          const met = licensingCallsMet(l);
+          return `| ${l.label} | ${l.status} ${l.code} | ${l.calls} (${l.ops}) | ${l.reads} | ${l.writes} (${l.conditionalWrites}) | ${licensingGoalText(l)} | ${met === undefined ? 'no goal' : verdict(met)} |`;
+        }),
+        '',
+        'An unknown key costs the same one Query as a known one (no way to tell them apart by timing, issue 11 item 4). A write that loses a race (another activation took the seat in between) costs one more consistent Query and decides again; that path is covered by the concurrency integration test, not counted here.',
+        '',
+      );
+    }
   }
   if (r.e2e) {
     const e = r.e2e;
@@ -260,4 +343,10 @@ export function render(input: ReportInput): string {
   );
   if (input.history) push(input.history.trim(), '');
   return `${lines.join('\n')}\n`;
+}
+
+/** Issue 6's goal on the calls without license views, and one view write per license (issue 11). */
+export function newOrderMet(c: { ingress: number; worker: number; workerViews?: number; licenses?: number }): boolean {
+  const views = c.workerViews ?? 0;
+  return c.ingress + c.worker - views <= GOALS.callsPerNewOrder && c.licenses !== undefined && views === c.licenses;
 }

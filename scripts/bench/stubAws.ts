@@ -5,9 +5,16 @@ import type { AddressInfo } from 'node:net';
 /**
  * An AWS endpoint that answers at once, for the cold-start runs: SQS SendMessageBatch /
  * SendMessage / ChangeMessageVisibility (JSON protocol), DynamoDB (JSON), Secrets Manager
- * GetSecretValue (JSON) and SES v1 SendEmail (query protocol, XML). Enough for one ingress or
- * worker invocation to succeed; it keeps no state and counts what it was asked.
+ * GetSecretValue (JSON) and SES v1 SendEmail (query protocol, XML). Enough for one ingress,
+ * worker or license API invocation to succeed; it keeps no state and counts what it was asked.
+ * A DynamoDB Query of a partition in `partitions` answers that partition's items (the license
+ * views the worker would have written), any other Query finds nothing.
  */
+
+export interface StubAwsOptions {
+  /** Items a Query by partition key finds, by partition key value (`KEY#…`). */
+  partitions?: ReadonlyMap<string, readonly Record<string, unknown>[]>;
+}
 
 export interface StubAws {
   url: string;
@@ -16,7 +23,7 @@ export interface StubAws {
   close(): Promise<void>;
 }
 
-export async function startStubAws(secret: Record<string, string>): Promise<StubAws> {
+export async function startStubAws(secret: Record<string, string>, options: StubAwsOptions = {}): Promise<StubAws> {
   const calls = new Map<string, number>();
   const server: Server = createServer(async (req, res) => {
     const body = await readAll(req);
@@ -36,6 +43,11 @@ export async function startStubAws(secret: Record<string, string>): Promise<Stub
         answer = '{}';
       } else if (target === 'DynamoDB_20120810.BatchWriteItem') {
         answer = JSON.stringify({ UnprocessedItems: {} });
+      } else if (target === 'DynamoDB_20120810.Query') {
+        const input = JSON.parse(body) as { ExpressionAttributeValues?: Record<string, { S?: string }> };
+        const pk = Object.values(input.ExpressionAttributeValues ?? {}).find((v) => typeof v.S === 'string')?.S ?? '';
+        const items = options.partitions?.get(pk) ?? [];
+        answer = JSON.stringify({ Items: items, Count: items.length, ScannedCount: items.length });
       } else if (target.startsWith('DynamoDB_20120810.')) {
         // GetItem finds nothing, PutItem/UpdateItem succeed.
         answer = '{}';

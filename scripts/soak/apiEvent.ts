@@ -1,7 +1,7 @@
-import type { StorefrontName } from '../../functions/domain/events';
+import type { ProviderName } from '../../functions/domain/events';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import type { WebhookRequest } from '../../functions/ingress/types';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { type ApiRoute, matchRoute, toHttpApiEvent } from '../../lib/local/apiServer';
 import type { RawRequest } from './http';
@@ -13,11 +13,11 @@ import type { RawRequest } from './http';
  * compute what a genuine request means; the property tests feed it straight into `runIngress`.
  */
 
-const ROUTES: ApiRoute[] = PROVIDER_REGISTRY.flatMap((r) =>
+const ROUTES: ApiRoute[] = WEBHOOK_PROVIDERS.flatMap((r) =>
   r.routes.map((route) => ({ provider: r.name, method: route.method, path: route.path, handler: () => Promise.reject(new Error('not served in-process')) })),
 );
 
-export type Routed = { kind: 'route'; provider: StorefrontName; request: WebhookRequest } | { kind: 'none'; status: 404 | 405 };
+export type Routed = { kind: 'route'; provider: ProviderName; request: WebhookRequest } | { kind: 'none'; status: 404 | 405 };
 
 let counter = 0;
 
@@ -40,7 +40,7 @@ export function routeRequest(raw: RawRequest, receivedAt: Date = new Date()): Ro
     requestId: `inproc-${++counter}`,
     now: receivedAt,
   });
-  return { kind: 'route', provider: match.route.provider as StorefrontName, request: toWebhookRequest(event, receivedAt) };
+  return { kind: 'route', provider: match.route.provider as ProviderName, request: toWebhookRequest(event, receivedAt) };
 }
 
 export function rawFromSample(sample: Pick<SampleRequest, 'method' | 'path' | 'headers' | 'body'>): RawRequest {

@@ -5,7 +5,7 @@ import type { FulfillmentEvent, ProviderName } from '../../functions/domain/even
 import { runIngress } from '../../functions/ingress/pipeline';
 import type { HttpAnswer, Provider } from '../../functions/ingress/types';
 import type { Logger } from '../../functions/log/logger';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import { routeRequest } from './apiEvent';
 import type { RawRequest } from './http';
 
@@ -29,7 +29,7 @@ const providers = new Map<ProviderName, Provider>();
 
 export async function providerModules(): Promise<Map<ProviderName, Provider>> {
   if (providers.size === 0) {
-    for (const registration of PROVIDER_REGISTRY) providers.set(registration.name, await registration.provider());
+    for (const registration of WEBHOOK_PROVIDERS) providers.set(registration.name, await registration.provider());
   }
   return providers;
 }

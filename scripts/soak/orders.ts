@@ -1,8 +1,8 @@
 import type { Secrets } from '../../functions/aws/secrets';
 import type { Catalog } from '../../functions/domain/catalog';
 import { type ApplyContext, apply } from '../../functions/domain/entitlement';
-import type { FulfillmentEvent, StorefrontName } from '../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import type { SampleBuilder } from '../../functions/providers/sample';
 import { rawFromSample } from './apiEvent';
 import type { RawRequest } from './http';
@@ -24,15 +24,6 @@ import type { Random } from './random';
  * the licenses (ids and keys) the order must own, and whether the customer is owed an email.
  */
 
-/** Per provider: the sample event that refunds a purchase and revokes every license of it. */
-export const REFUND_EVENT: Record<StorefrontName, string> = {
-  fastspring: 'return.created',
-  paddle: 'payment_refunded',
-  hotmart: 'PURCHASE_REFUNDED',
-  selldone: 'CancelProduct',
-  elements: 'Unsubscribe',
-};
-
 export type DeliveryKind = 'purchase' | 'refund';
 
 export interface Step {
@@ -52,7 +43,7 @@ export interface Expected {
 
 export interface OrderPlan {
   index: number;
-  provider: StorefrontName;
+  provider: ProviderName;
   orderId: string;
   /** Unique per order: emails are counted per address. */
   email: string;
@@ -79,14 +70,13 @@ export interface PlanOptions {
 }
 
 export async function planOrders(options: PlanOptions): Promise<OrderPlan[]> {
-  const builders = new Map<StorefrontName, SampleBuilder>();
-  for (const registration of PROVIDER_REGISTRY) {
+  const builders = new Map<ProviderName, SampleBuilder>();
+  for (const registration of WEBHOOK_PROVIDERS) {
     const builder = await registration.sample();
-    if (!REFUND_EVENT[registration.name]) throw new Error(`the soak knows no refund event for provider ${registration.name}: add it to REFUND_EVENT`);
-    if (!builder.events.includes(REFUND_EVENT[registration.name])) throw new Error(`${registration.name}'s sample builder has no "${REFUND_EVENT[registration.name]}" event`);
+    if (!builder.events.includes(builder.refundEvent)) throw new Error(`${registration.name}'s sample builder has no "${builder.refundEvent}" event (its refundEvent)`);
     builders.set(registration.name, builder);
   }
-  const providers = PROVIDER_REGISTRY.map((r) => r.name);
+  const providers = WEBHOOK_PROVIDERS.map((r) => r.name);
   const scopes = new Set<string>();
   const plans: OrderPlan[] = [];
   const run = Date.now().toString(36);
@@ -99,9 +89,9 @@ export async function planOrders(options: PlanOptions): Promise<OrderPlan[]> {
     // an order id whose scope is taken is replaced, so every order is its own entitlement.
     for (let attempt = 0; ; attempt++) {
       if (attempt > 20) throw new Error(`no free scope for ${provider} order ${index}`);
-      const orderId = orderIdFor(provider, index, attempt, run);
+      const orderId = builder.soakOrderId(index * 32 + attempt, run);
       const purchase = builder.build({ secrets: options.secrets, orderId, email });
-      const refund = refunded ? builder.build({ secrets: options.secrets, orderId, email, event: REFUND_EVENT[provider] }) : undefined;
+      const refund = refunded ? builder.build({ secrets: options.secrets, orderId, email, event: builder.refundEvent }) : undefined;
       const purchaseEvent = await genuineEvent(rawFromSample(purchase), options);
       if (scopes.has(`${provider}#${purchaseEvent.scope}`)) continue;
       scopes.add(`${provider}#${purchaseEvent.scope}`);
@@ -109,7 +99,7 @@ export async function planOrders(options: PlanOptions): Promise<OrderPlan[]> {
       if (refundEvent && refundEvent.scope !== purchaseEvent.scope && !(refundEvent.subscription?.id && refundEvent.scope === refundEvent.subscription.id)) {
         throw new Error(`${provider}: the refund lands on scope ${refundEvent.scope}, the purchase on ${purchaseEvent.scope}`);
       }
-      if (refundEvent && refundEvent.action !== 'revoke') throw new Error(`${provider}: "${REFUND_EVENT[provider]}" maps to ${refundEvent.action}, not revoke`);
+      if (refundEvent && refundEvent.action !== 'revoke') throw new Error(`${provider}: "${builder.refundEvent}" maps to ${refundEvent.action}, not revoke`);
       const granted = apply(undefined, purchaseEvent, options.context);
       if (granted.duplicate) throw new Error('unreachable: a first event is never a duplicate');
       const refundFirst = refunded && options.random.chance(options.refundFirstRate);
@@ -134,23 +124,6 @@ export async function planOrders(options: PlanOptions): Promise<OrderPlan[]> {
     }
   }
   return plans;
-}
-
-/** Order ids in each provider's own style, unique per run. */
-function orderIdFor(provider: StorefrontName, index: number, attempt: number, run: string): string {
-  const n = index * 32 + attempt;
-  switch (provider) {
-    case 'paddle':
-      return String(100_000_000 + n);
-    case 'selldone':
-      return String(10_000_000 + n);
-    case 'hotmart':
-      return `HP${run.toUpperCase()}${String(n).padStart(8, '0')}`;
-    case 'fastspring':
-      return `KSSOAK${run}${n}`;
-    case 'elements':
-      return `soak-${run}-${n}`;
-  }
 }
 
 async function genuineEvent(raw: RawRequest, options: PlanOptions): Promise<FulfillmentEvent> {

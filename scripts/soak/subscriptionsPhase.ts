@@ -6,8 +6,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SqsEventQueue } from '../../functions/aws/queue';
 import { appliedEvents, DynamoEntitlementStore } from '../../functions/aws/store';
+import { readCatalogFile } from '../../functions/config/loadCatalog';
+import { DEFAULT_LICENSE_API } from '../../functions/domain/catalog';
 import type { FulfillmentEvent, ProviderName } from '../../functions/domain/events';
 import { licenseIdFor } from '../../functions/domain/licenses';
+import { licenseView } from '../../functions/domain/licenseView';
+import { activationLimit, licenseCode } from '../../functions/licensing/api';
 import { paddleSample } from '../../functions/providers/paddle/sample';
 import type { SampleRequest } from '../../functions/providers/sample';
 import { readDevSecrets } from '../../lib/local/devSecrets';
@@ -172,12 +176,16 @@ function planDispute(i: number, random: Random, secrets: Record<string, string |
 export async function subscriptionsPhase(options: SubscriptionsOptions, random: Random, progress: (line: string) => void): Promise<SubscriptionsReport> {
   const started = Date.now();
   const stateDir = mkdtempSync(join(tmpdir(), 'keysmith-soak-subs-'));
+  const catalogPath = writeSubscriptionCatalog(stateDir);
   let worker: ReturnType<typeof createSoakWorker> | undefined;
   const stack = await startLocalStack({
     port: 0,
     stateDir,
     log: false,
-    configPath: writeSubscriptionCatalog(stateDir),
+    configPath: catalogPath,
+    // It checks every license of every order as fast as it can: the license API's throttle (tested
+    // on its own in test/integration/licensing/throttle.test.ts) would only answer 429s here.
+    licensingThrottle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
     queueOverrides: { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, maxConcurrency: options.workerConcurrency },
     handlers: { worker: (event, context) => (worker ? worker.handler(event, context) : Promise.reject(new Error('the soak worker is not ready'))) },
   });
@@ -227,6 +235,11 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
     const wrongState: string[] = [];
     const wrongEvents: string[] = [];
     const wrongEmails: string[] = [];
+    // What the seller's app is told: the license API (one read of each license's view) must say
+    // exactly what the order item says, after years of renewals, holds, crashes and duplicates.
+    const wrongAnswers: string[] = [];
+    let validations = 0;
+    const catalog = readCatalogFile(catalogPath);
     for (const plan of plans) {
       const stored = await store.get(plan.provider, plan.order);
       if (!stored) {
@@ -245,6 +258,21 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
       const applied = await appliedEvents(store, state);
       if (applied.length !== plan.events || new Set(applied.map((a) => a.eventId)).size !== applied.length)
         wrongEvents.push(`${plan.provider} ${plan.order}: ${applied.length} events applied, expected ${plan.events} distinct`);
+      for (const license of state.licenses) {
+        validations++;
+        const res = await http.send({
+          method: 'POST',
+          target: '/v1/licenses/validate',
+          headers: [['content-type', 'application/x-www-form-urlencoded']],
+          body: Buffer.from(new URLSearchParams({ license_key: license.key }).toString()),
+        });
+        const answer = JSON.parse(res.body.toString() || '{}') as { code?: string; license_key?: { activation_limit?: number } };
+        const expected = licenseCode(licenseView(state, license), catalog.products[license.product]?.licenseApi ?? DEFAULT_LICENSE_API, new Date());
+        if (answer.code !== expected || answer.license_key?.activation_limit !== activationLimit(license))
+          wrongAnswers.push(
+            `${plan.provider} ${plan.order} ${license.licenseId}: API says ${answer.code} (limit ${answer.license_key?.activation_limit}), the order says ${expected} (${license.seats} seats)`,
+          );
+      }
       const got = mailTo.get(plan.email) ?? 0;
       const allowed = worker.stats.windowCrashes.get(plan.email.toLowerCase()) ?? 0;
       if (got < plan.expected.emails || got > plan.expected.emails + allowed)
@@ -276,6 +304,7 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
         wrongEmails.length === 0 ? 'as required' : `${wrongEmails.length} wrong`,
         wrongEmails,
       ),
+      check('long-lived: the license API answers what the order says', `${validations} validations`, wrongAnswers.length === 0 ? 'all agree' : `${wrongAnswers.length} disagree`, wrongAnswers),
       check('long-lived: DLQ empty', '0', String(dlq), dlq === 0 ? [] : [`${dlq} message(s) dead-lettered`]),
       check(
         'long-lived: largest item written under 100 KB',

@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { parseCatalog } from '../../functions/domain/catalog';
-import { exampleCatalogProblem } from '../../lib/catalogWarnings';
+import { PROVIDER_NAMES } from '../../functions/providers/registry';
+import { exampleCatalogProblem, unknownCatalogProviders } from '../../lib/catalogWarnings';
 import { buildKeysmithApp, KeysmithStack } from '../../lib/keysmith-stack';
 import { appWithoutBundling, EXAMPLE_CONFIG, exampleCatalog, PROJECT_ROOT, useProjectTmpdir } from './support';
 
@@ -71,6 +72,19 @@ describe('the example catalog and where the catalog comes from', () => {
     const stack = new KeysmithStack(appWithoutBundling(), 'Own', { catalog: parseCatalog(ownCatalog()) });
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('example catalog|documentation domain'));
     expect(exampleCatalogProblem(parseCatalog(ownCatalog()))).toBeUndefined();
+  });
+
+  it('warns at synth when a product matches ids of a provider the registry does not know (a typo matches no order)', () => {
+    // Prepare: the domain takes any well-formed provider name, so only the registry can tell a typo.
+    const typo = ownCatalog();
+    typo.products.pro.match = { fastsprng: ['myshop-pro'], paddle: ['1234'] };
+    // Act
+    const stack = new KeysmithStack(appWithoutBundling(), 'Typo', { catalog: parseCatalog(typo) });
+    // Assess
+    Annotations.fromStack(stack).hasWarning('/Typo', Match.stringLikeRegexp('match ids of fastsprng, which no registered provider is'));
+    expect(unknownCatalogProviders(parseCatalog(typo), PROVIDER_NAMES)).toEqual(['fastsprng']);
+    expect(unknownCatalogProviders(parseCatalog(ownCatalog()), PROVIDER_NAMES)).toEqual([]);
+    Annotations.fromStack(new KeysmithStack(appWithoutBundling(), 'Known', { catalog: parseCatalog(ownCatalog()) })).hasNoWarning('*', Match.stringLikeRegexp('no registered provider'));
   });
 
   it('flags a copy of the example that still mails from example.com', () => {

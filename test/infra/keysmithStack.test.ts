@@ -1,8 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { SECRET_NAMES } from '../../functions/aws/secrets';
 import { LICENSING_ROUTES, LICENSING_THROTTLE } from '../../functions/licensing/routes';
-import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../functions/providers/registry';
+import { SECRET_NAMES, WEBHOOK_PROVIDERS, type WebhookRegistration } from '../../functions/providers/registry';
 import { FUNCTIONS, QUEUE, TABLE } from '../../functions/settings';
 import { KeysmithStack } from '../../lib/keysmith-stack';
 import { appWithoutBundling, exampleCatalog, flatten, useProjectTmpdir } from './support';
@@ -138,7 +137,7 @@ describe('KeysmithStack', () => {
   describe('functions', () => {
     it('are all arm64 on nodejs24.x with the shared timeout and memory', () => {
       const all = Object.values(functions());
-      expect(all).toHaveLength(3 + PROVIDER_REGISTRY.length); // worker, feedback, licensing, one ingress each
+      expect(all).toHaveLength(3 + WEBHOOK_PROVIDERS.length); // worker, feedback, licensing, one ingress each
       for (const fn of all) {
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.Runtime).toBe('nodejs24.x');
@@ -177,7 +176,7 @@ describe('KeysmithStack', () => {
   });
 
   describe('api', () => {
-    it.each(PROVIDER_REGISTRY.flatMap((p) => p.routes.map((r) => [`${r.method} ${r.path}`, p] as const)))('routes %s to the provider ingress with payload format 2.0', (routeKey, provider) => {
+    it.each(WEBHOOK_PROVIDERS.flatMap((p) => p.routes.map((r) => [`${r.method} ${r.path}`, p] as const)))('routes %s to the provider ingress with payload format 2.0', (routeKey, provider) => {
       const fnId = logicalId(stack.ingressFunctions.get(provider.name)!);
       const integrations = template.findResources('AWS::ApiGatewayV2::Integration', {
         Properties: { IntegrationUri: { 'Fn::GetAtt': [fnId, 'Arn'] }, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' },
@@ -235,7 +234,7 @@ describe('KeysmithStack', () => {
 
   describe('secret', () => {
     it('is one retained license secret with a generated license secret and nothing else filled in, plus an empty secret per provider', () => {
-      template.resourceCountIs('AWS::SecretsManager::Secret', 1 + PROVIDER_REGISTRY.length);
+      template.resourceCountIs('AWS::SecretsManager::Secret', 1 + WEBHOOK_PROVIDERS.length);
       const secrets = template.findResources('AWS::SecretsManager::Secret') as Record<string, Resource>;
       const generated = Object.entries(secrets).filter(([, r]) => r.Properties.GenerateSecretString);
       expect(generated.map(([id]) => id)).toEqual([logicalId(stack.secret)]);
@@ -247,7 +246,7 @@ describe('KeysmithStack', () => {
           SecretString: Match.absent(),
         },
       });
-      for (const provider of PROVIDER_REGISTRY) {
+      for (const provider of WEBHOOK_PROVIDERS) {
         const secret = secrets[logicalId(stack.providerSecrets.get(provider.name)!)]!;
         // Only an empty JSON object in the template; the values are set with `keysmith secrets set`.
         expect(secret.Properties.SecretString).toBe('{}');
@@ -291,8 +290,8 @@ describe('KeysmithStack', () => {
 
   describe('providers', () => {
     // Reuses the first real registration (its entry must exist): the point is the wiring.
-    const fake = (name: ProviderRegistration['name'], routes: ProviderRegistration['routes']): ProviderRegistration => ({
-      ...PROVIDER_REGISTRY[0]!,
+    const fake = (name: WebhookRegistration['name'], routes: WebhookRegistration['routes']): WebhookRegistration => ({
+      ...WEBHOOK_PROVIDERS[0]!,
       name,
       routes,
     });

@@ -1,6 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { SECRET_NAMES, SECRET_OWNER } from '../../functions/aws/secrets';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { SECRET_NAMES, SECRETS, WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
+import { capitalize } from '../../lib/constructs/KeysmithStore';
 import { INGRESS_TABLE_ACTIONS, KeysmithStack, LICENSING_TABLE_ACTIONS, WORKER_TABLE_ACTIONS } from '../../lib/keysmith-stack';
 import { appWithoutBundling, exampleCatalog, flatten, useProjectTmpdir } from './support';
 
@@ -36,7 +36,7 @@ describe('least privilege: each function may call exactly what its code calls', 
   const table = () => `\${${id(stack.table)}.Arn}`;
   const licenseSecret = () => `\${${id(stack.secret)}}`;
 
-  it.each(PROVIDER_REGISTRY.map((p) => [p.name]))('ingress %s: BatchWriteItem on the table, SendMessage on the queue, its own secret and the license secret', (name) => {
+  it.each(WEBHOOK_PROVIDERS.map((p) => [p.name]))('ingress %s: BatchWriteItem on the table, SendMessage on the queue, its own secret and the license secret', (name) => {
     const fn = stack.ingressFunctions.get(name)!;
     expect(grantsOf(fn)).toEqual([
       { actions: ['dynamodb:BatchWriteItem'], resources: [table()] },
@@ -105,10 +105,10 @@ describe('least privilege: each function may call exactly what its code calls', 
   });
 
   it('has a secret for every provider that owns a secret name, and an output for each', () => {
-    const owners = new Set(Object.values(SECRET_OWNER).filter((o) => o !== 'license'));
+    const owners = new Set(SECRETS.map((s) => s.owner).filter((o) => o !== 'license'));
     expect([...stack.providerSecrets.keys()].sort()).toEqual([...owners].sort());
     for (const [name, secret] of stack.providerSecrets) {
-      template.hasOutput(`SecretArn${name.charAt(0).toUpperCase()}${name.slice(1)}`, { Value: { Ref: id(secret) } });
+      template.hasOutput(`SecretArn${capitalize(name)}`, { Value: { Ref: id(secret) } });
     }
     template.hasOutput('SecretArn', { Value: { Ref: id(stack.secret) } });
   });

@@ -1,8 +1,11 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { METRIC, METRICS_NAMESPACE } from '../../functions/log/metrics';
-import { PROVIDER_REGISTRY } from '../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../functions/providers/registry';
 import { buildKeysmithApp, DEFAULT_REJECTION_ALARM_THRESHOLD, KeysmithStack } from '../../lib/keysmith-stack';
 import { appWithoutBundling, EXAMPLE_CONFIG, exampleCatalog, flatten, useProjectTmpdir } from './support';
+
+/** A metric id in a math expression: letters, digits and `_` (`paddle-billing` → `paddle_billing`). */
+const metricId = (provider: string) => provider.replace(/-/g, '_');
 
 useProjectTmpdir();
 
@@ -67,9 +70,9 @@ describe('KeysmithStack observability', () => {
       const props = alarm(stack.alarms.ingressErrors);
       expect(props.Threshold).toBe(0);
       const [expression, ...inputs] = props.Metrics as any[];
-      expect(expression).toEqual(expect.objectContaining({ Expression: `SUM([${PROVIDER_REGISTRY.map((p) => p.name).join(',')}])`, ReturnData: true }));
+      expect(expression).toEqual(expect.objectContaining({ Expression: `SUM([${WEBHOOK_PROVIDERS.map((p) => metricId(p.name)).join(',')}])`, ReturnData: true }));
       expect(inputs.map((m) => m.MetricStat.Metric)).toEqual(
-        PROVIDER_REGISTRY.map((p) => ({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.ingressFunctions.get(p.name)!) } }] })),
+        WEBHOOK_PROVIDERS.map((p) => ({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.ingressFunctions.get(p.name)!) } }] })),
       );
       expect(inputs.every((m) => m.ReturnData === false && m.MetricStat.Stat === 'Sum' && m.MetricStat.Period === 300)).toBe(true);
     });
@@ -84,9 +87,9 @@ describe('KeysmithStack observability', () => {
       const props = alarm(stack.alarms.rejections);
       expect(props.Threshold).toBe(DEFAULT_REJECTION_ALARM_THRESHOLD);
       const [expression, ...inputs] = props.Metrics as any[];
-      expect(expression.Expression).toBe(`SUM([${PROVIDER_REGISTRY.map((p) => p.name).join(',')}])`);
+      expect(expression.Expression).toBe(`SUM([${WEBHOOK_PROVIDERS.map((p) => metricId(p.name)).join(',')}])`);
       expect(inputs.map((m) => m.MetricStat.Metric)).toEqual(
-        PROVIDER_REGISTRY.map((p) => ({
+        WEBHOOK_PROVIDERS.map((p) => ({
           Namespace: METRICS_NAMESPACE,
           MetricName: METRIC.rejected,
           Dimensions: [
@@ -225,7 +228,7 @@ describe('KeysmithStack observability', () => {
             .map((row) => JSON.stringify(row)),
         ),
       ].map((row) => JSON.parse(row));
-      expect(rows).toEqual(PROVIDER_REGISTRY.map((p) => [METRICS_NAMESPACE, name, 'Provider', p.name, 'Service', 'Keysmith']));
+      expect(rows).toEqual(WEBHOOK_PROVIDERS.map((p) => [METRICS_NAMESPACE, name, 'Provider', p.name, 'Service', 'Keysmith']));
     });
 
     it('shows latency as p50 and p99', () => {

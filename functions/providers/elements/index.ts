@@ -1,6 +1,7 @@
 import type { Provider } from '../../ingress/types';
 import { parseWith } from '../shared/json';
 import { answerElements, rejectElements } from './answer';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { type ElementsPayload, normalizeElements } from './normalize';
 import { claimsSchema } from './schema';
 import { type VerifiedToken, verifyElements } from './verify';
@@ -19,8 +20,8 @@ import { type VerifiedToken, verifyElements } from './verify';
 export const elements: Provider<VerifiedToken, ElementsPayload> = {
   name: 'elements',
   // A JWT of a few claims plus the offer's custom fields; far below this.
-  maxBodyBytes: 64 * 1024,
-  contentTypes: ['application/json'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
   verify: verifyElements,
 

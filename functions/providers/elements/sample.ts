@@ -23,7 +23,9 @@ const DAY_S = 86_400;
 
 export const elementsSample: SampleBuilder = {
   events: ELEMENTS_ACTIONS,
-  build({ secrets, event, file, email = SAMPLE_EMAIL, orderId }) {
+  refundEvent: 'Unsubscribe',
+  soakOrderId: (n, run) => `soak-${run}-${n}`,
+  build({ secrets, event, file, email = SAMPLE_EMAIL, orderId, validForSeconds }) {
     const { offerId, key } = devKey(secrets.KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS);
     let token: string;
     let subscriptionId: string;
@@ -39,6 +41,7 @@ export const elementsSample: SampleBuilder = {
     } else {
       subscriptionId = orderId ?? randomUUID();
       const claims = sampleClaims((event as ElementsAction | undefined) ?? 'CreateAccount', subscriptionId, email);
+      if (validForSeconds !== undefined) claims.exp = (claims.iat as number) + validForSeconds;
       // Elements' test flag (normalize.ts reads `isTest`): a sample is never a live order.
       token = signJwt(Buffer.from(JSON.stringify({ ...claims, isTest: true })), key);
     }

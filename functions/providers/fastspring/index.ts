@@ -2,6 +2,7 @@ import { canonicalEvent, InvalidEvent } from '../../domain/canonicalEvent';
 import type { FulfillmentEvent } from '../../domain/events';
 import { type Provider, WebhookRejection } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { normalizeEvent } from './normalize';
 import { envelopeSchema, eventSchema, type FastSpringEvent } from './schema';
 import { verifyFastSpring } from './verify';
@@ -26,8 +27,8 @@ interface Parsed {
 
 export const fastspring: Provider<Buffer, Parsed> = {
   name: 'fastspring',
-  maxBodyBytes: 1024 * 1024,
-  contentTypes: ['application/json'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
   verify: verifyFastSpring,
 

@@ -10,6 +10,8 @@ import orderCompleted from './fixtures/order-completed.json';
  */
 export const fastspringSample: SampleBuilder = {
   events: ['order.completed', 'return.created'],
+  refundEvent: 'return.created',
+  soakOrderId: (n, run) => `KSSOAK${run}${n}`,
   build({ secrets, event = 'order.completed', file, email = SAMPLE_EMAIL, orderId }) {
     const secret = secrets.KEYSMITH_FASTSPRING_SECRET;
     if (!secret) throw new Error('KEYSMITH_FASTSPRING_SECRET is not set: cannot sign a FastSpring request');

@@ -1,5 +1,6 @@
 import type { Provider } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { dataProblem, type HotmartDelivery, normalizeDelivery, TEST_PRODUCT_ID } from './normalize';
 import { envelopeSchema } from './schema';
 import { type VerifiedHotmart, verifyHotmart, withoutHottok } from './verify';
@@ -23,8 +24,8 @@ import { type VerifiedHotmart, verifyHotmart, withoutHottok } from './verify';
 export const hotmart: Provider<VerifiedHotmart, HotmartDelivery> = {
   name: 'hotmart',
   // A purchase payload is a few KB; anything near this is not from Hotmart.
-  maxBodyBytes: 256 * 1024,
-  contentTypes: ['application/json'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
   verify: verifyHotmart,
   // The body's hottok is the account's credential: the delivery log keeps the body for 30 days.

@@ -26,6 +26,8 @@ const PURCHASE_STATUS: Record<string, string> = {
 
 export const hotmartSample: SampleBuilder = {
   events: ['PURCHASE_APPROVED', 'PURCHASE_REFUNDED', 'PURCHASE_CHARGEBACK', 'SUBSCRIPTION_CANCELLATION', 'PURCHASE_PROTEST', 'PURCHASE_COMPLETE', 'SWITCH_PLAN'],
+  refundEvent: 'PURCHASE_REFUNDED',
+  soakOrderId: (n, run) => `HP${run.toUpperCase()}${String(n).padStart(8, '0')}`,
   build({ secrets, event = 'PURCHASE_APPROVED', file, email = SAMPLE_EMAIL, orderId }) {
     const hottok = secrets.KEYSMITH_HOTMART_HOTTOK;
     if (!hottok) throw new Error('KEYSMITH_HOTMART_HOTTOK is not set: cannot authenticate a Hotmart request');

@@ -1,6 +1,7 @@
 import type { FulfillmentEvent } from '../../domain/events';
 import type { Provider } from '../../ingress/types';
 import { fulfillmentAnswer } from './answer';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { alertEvent, fulfillmentEvent } from './normalize';
 import { parseAlert, parseFulfillment } from './schema';
 import { type PaddleEndpoint, type VerifiedForm, verifyPaddle } from './verify';
@@ -23,15 +24,12 @@ interface Parsed {
   event: FulfillmentEvent;
 }
 
-/** Paddle's fields are a few KB; custom fields included, 64 KiB is far more than any request needs. */
-const MAX_BYTES = 64 * 1024;
-
 export const paddle: Provider<VerifiedForm, Parsed> = {
   name: 'paddle',
-  maxBodyBytes: MAX_BYTES,
-  contentTypes: ['application/x-www-form-urlencoded'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
-  verify: (request, ctx) => verifyPaddle(request, ctx, MAX_BYTES),
+  verify: (request, ctx) => verifyPaddle(request, ctx, MAX_BODY_BYTES),
 
   parse({ endpoint, fields, live }, request) {
     // A prototype-free record: a custom field called `constructor` is just a field.

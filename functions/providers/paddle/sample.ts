@@ -16,6 +16,8 @@ import { unescapePem } from './verify';
  */
 export const paddleSample: SampleBuilder = {
   events: ['fulfillment', 'payment_refunded', 'payment_dispute_created', 'payment_dispute_closed'],
+  refundEvent: 'payment_refunded',
+  soakOrderId: (n) => String(100_000_000 + n),
   build({ secrets, event = 'fulfillment', file, email = SAMPLE_EMAIL, orderId }) {
     const pem = secrets.KEYSMITH_DEV_PADDLE_PRIVATE_KEY;
     if (!pem) throw new Error('KEYSMITH_DEV_PADDLE_PRIVATE_KEY is not set: cannot sign a Paddle request (only the local stack has a Paddle private key)');

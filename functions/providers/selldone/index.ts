@@ -1,5 +1,6 @@
 import type { Provider } from '../../ingress/types';
 import { parseJson, parseWith } from '../shared/json';
+import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
 import { normalizeOrder } from './normalize';
 import { headerSchema, onlineOrderSchema, type SelldoneOnlineOrder } from './schema';
 import { verifySelldone } from './verify';
@@ -24,8 +25,8 @@ type SelldoneDelivery = { kind: 'order'; order: SelldoneOnlineOrder } | { kind: 
 export const selldone: Provider<Buffer, SelldoneDelivery> = {
   name: 'selldone',
   // Baskets embed product and variant objects per item; a large order stays far below this.
-  maxBodyBytes: 1024 * 1024,
-  contentTypes: ['application/json'],
+  maxBodyBytes: MAX_BODY_BYTES,
+  contentTypes: CONTENT_TYPES,
 
   verify: verifySelldone,
 

@@ -27,6 +27,8 @@ const MAX_BASKET_ID = 2 ** 47;
 
 export const selldoneSample: SampleBuilder = {
   events: EVENTS,
+  refundEvent: 'CancelProduct',
+  soakOrderId: (n) => String(10_000_000 + n),
   build({ secrets, event = 'PaymentOrder', file, email = SAMPLE_EMAIL, orderId }) {
     const secret = secrets.KEYSMITH_SELLDONE_PATH_SECRET;
     if (!secret) throw new Error('KEYSMITH_SELLDONE_PATH_SECRET is not set: cannot build the Selldone webhook URL');

@@ -1,8 +1,8 @@
 import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { matchesAnySecret } from '../shared/crypto';
+import { MIN_PATH_SECRET_LENGTH } from './constants';
 
-/** Shorter secrets are refused: the URL secret is the only thing that authenticates Selldone. */
-export const MIN_PATH_SECRET_LENGTH = 32;
+export { MIN_PATH_SECRET_LENGTH };
 
 /**
  * Selldone documents no signature for OnlineOrder webhooks (README §3, §8), so the webhook URL

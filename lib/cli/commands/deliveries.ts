@@ -2,7 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { type AttributeValue, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { deliveryPk } from '../../../functions/aws/deliveryLog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
-import { type Action, PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import type { Action, ProviderName } from '../../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../../functions/providers/registry';
 import { DELIVERY_LOG, TABLE } from '../../../functions/settings';
 import { findEntitlement } from '../manual';
 import { CliError, EXIT, notFound, type Output, shortTime, table, usageError } from '../output';
@@ -167,7 +168,7 @@ export interface StoredDelivery {
 
 /** Reads one delivery by id; without `provider`, tries each provider (one GetItem each). */
 export async function getDelivery(t: Target, deliveryId: string, provider?: ProviderName): Promise<StoredDelivery> {
-  for (const p of provider ? [provider] : PROVIDERS) {
+  for (const p of provider ? [provider] : PROVIDER_NAMES) {
     const { Item } = await t.dynamodb.send(new GetItemCommand({ TableName: t.tableName, Key: { [TABLE.partitionKey]: { S: deliveryPk(p, deliveryId) }, [TABLE.sortKey]: { S: 'DLV' } } }));
     if (!Item) continue;
     const raw = Item.payload?.B;

@@ -1,6 +1,6 @@
-import { SECRET_NAMES, type SecretName, secretOwner } from '../../../functions/aws/secrets';
 import { configPath, loadCatalog } from '../../../functions/config/loadCatalog';
-import { exampleCatalogProblem } from '../../catalogWarnings';
+import { PROVIDER_NAMES, SECRET_NAMES, secretOwner, secretSpec } from '../../../functions/providers/registry';
+import { exampleCatalogProblem, unknownCatalogProviders } from '../../catalogWarnings';
 import { keyCheck } from '../keyChecks';
 import { CliError, EXIT, type Output } from '../output';
 import { SECRET_PROVIDER, secretProblem } from '../secretChecks';
@@ -120,9 +120,12 @@ async function secretChecks(t: Target, add: Add): Promise<void> {
  * example): the example licenses any product id, from an address nobody owns.
  */
 function catalogCheck(add: Add): void {
-  const problem = exampleCatalogProblem(loadCatalog());
+  const catalog = loadCatalog();
+  const unknown = unknownCatalogProviders(catalog, PROVIDER_NAMES);
+  if (unknown.length > 0) add('catalog', 'fail', `${configPath()}: products match ids of ${unknown.join(', ')}, which no registered provider is (one of ${PROVIDER_NAMES.join(', ')})`);
+  const problem = exampleCatalogProblem(catalog);
   if (problem) add('catalog', 'warn', `${configPath()}: ${problem}`);
-  else add('catalog', 'ok', `${configPath()}`);
+  else if (unknown.length === 0) add('catalog', 'ok', `${configPath()}`);
 }
 
 /**
@@ -141,7 +144,7 @@ async function secretPlacement(t: Target, add: Add): Promise<void> {
   }
 }
 
-function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict, string] {
+function missing(name: string, usesSigned: boolean, where: string): [Verdict, string] {
   if (name === 'KEYSMITH_LICENSE_SECRET') return ['fail', `${name} not set ${where}: no license can be issued`];
   if (name === 'KEYSMITH_LICENSE_SIGNING_KEY') {
     // Also the license API's: without it, its answers carry no license file (apps cannot work offline).
@@ -149,7 +152,8 @@ function missing(name: SecretName, usesSigned: boolean, where: string): [Verdict
       ? ['fail', `${name} not set ${where}: the catalog has signed-license products`]
       : ['warn', `${name} not set ${where}: the license API answers without a license_file, so apps cannot work offline (\`keysmith keys generate\`)`];
   }
-  if (name === 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY') return ['skip', `${name} not set (n/a: only Paddle sandbox orders need it)`];
+  const optional = secretSpec(name)?.optionalBecause;
+  if (optional) return ['skip', `${name} not set (n/a: ${optional})`];
   return ['warn', `${name} not set ${where}: ${SECRET_PROVIDER[name]} webhooks are refused (fine if you do not sell there)`];
 }
 

@@ -87,43 +87,26 @@ export async function deactivate(licenseId: string, options: { instance?: string
   const { license } = await findLicense(t, licenseId);
   const before = await readActivations(t, license);
   const key = { [TABLE.partitionKey]: { S: apiPartition(license) }, [TABLE.sortKey]: { S: INSTANCES_SK } };
-  let removed: string[];
-  if (options.instance !== undefined) {
-    if (!before.instances[options.instance]) throw notFound(`${license.licenseId} has no activation ${options.instance} (\`keysmith activations ${license.licenseId}\` lists them)`);
-    const done = await conditional(() =>
+  // Each removal is conditional on its instance, so one running at the same time as an app's
+  // activation never loses a count; instances added meanwhile stay.
+  const remove = (id: string) =>
+    conditional(() =>
       t.dynamodb.send(
         new UpdateItemCommand({
           TableName: t.tableName,
           Key: key,
           UpdateExpression: 'REMOVE #i.#id SET #n = #n - :one',
           ConditionExpression: 'attribute_exists(#i.#id)',
-          ExpressionAttributeNames: { '#i': 'i', '#n': 'n', '#id': options.instance! },
+          ExpressionAttributeNames: { '#i': 'i', '#n': 'n', '#id': id },
           ExpressionAttributeValues: { ':one': { N: '1' } },
         }),
       ),
     );
-    removed = done ? [options.instance] : [];
-  } else {
-    const ids = Object.keys(before.instances);
-    // Each removal is conditional on its instance, so one running at the same time as an app's
-    // activation never loses a count; instances added meanwhile stay.
-    removed = [];
-    for (const id of ids) {
-      const done = await conditional(() =>
-        t.dynamodb.send(
-          new UpdateItemCommand({
-            TableName: t.tableName,
-            Key: key,
-            UpdateExpression: 'REMOVE #i.#id SET #n = #n - :one',
-            ConditionExpression: 'attribute_exists(#i.#id)',
-            ExpressionAttributeNames: { '#i': 'i', '#n': 'n', '#id': id },
-            ExpressionAttributeValues: { ':one': { N: '1' } },
-          }),
-        ),
-      );
-      if (done) removed.push(id);
-    }
+  if (options.instance !== undefined && !before.instances[options.instance]) {
+    throw notFound(`${license.licenseId} has no activation ${options.instance} (\`keysmith activations ${license.licenseId}\` lists them)`);
   }
+  const removed: string[] = [];
+  for (const id of options.instance !== undefined ? [options.instance] : Object.keys(before.instances)) if (await remove(id)) removed.push(id);
   const after = await readActivations(t, license);
   const result: DeactivateResult = { licenseId: license.licenseId, deactivated: removed, activationUsage: after.usage };
   out.result(result, () => (removed.length === 0 ? `${license.licenseId}: nothing to deactivate` : `${license.licenseId}: deactivated ${removed.join(', ')}; ${after.usage} seat(s) still in use`));

@@ -1,6 +1,7 @@
 import type { StoredEntitlement } from '../../../functions/aws/store';
 import { type Entitlement, effectiveExpiry, effectiveStatus, type License } from '../../../functions/domain/entitlement';
-import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import type { ProviderName } from '../../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../../functions/providers/registry';
 import { CliError, EXIT, type Output, table } from '../output';
 import type { Target } from '../target';
 
@@ -58,7 +59,7 @@ export async function licenses(options: LicensesOptions, target: () => Promise<T
   if (given.length !== 1) throw new CliError('give exactly one of --order ID, --email EMAIL, --key KEY', EXIT.usage);
   checkProvider(options.provider);
   const store = (await target()).store;
-  const providers = (options.provider ? [options.provider] : PROVIDERS) as ProviderName[];
+  const providers = (options.provider ? [options.provider] : PROVIDER_NAMES) as ProviderName[];
   let found: StoredEntitlement[] = [];
   let onlyLicense: string | undefined;
   if (options.order !== undefined) {
@@ -95,8 +96,8 @@ export async function licenses(options: LicensesOptions, target: () => Promise<T
 
 /** A `--provider` value, checked against the provider names. */
 export function checkProvider(provider: string | undefined): ProviderName | undefined {
-  if (provider !== undefined && !(PROVIDERS as readonly string[]).includes(provider)) {
-    throw new CliError(`unknown provider "${provider}"; one of: ${PROVIDERS.join(', ')}`, EXIT.usage);
+  if (provider !== undefined && !PROVIDER_NAMES.includes(provider)) {
+    throw new CliError(`unknown provider "${provider}"; one of: ${PROVIDER_NAMES.join(', ')}`, EXIT.usage);
   }
   return provider as ProviderName | undefined;
 }

@@ -1,6 +1,7 @@
 import type { StoredEntitlement } from '../../../functions/aws/store';
 import { holdsOn, type LicenseStatus } from '../../../functions/domain/entitlement';
-import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import type { ProviderName } from '../../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../../functions/providers/registry';
 import { enqueue, manualEvent, waitForEvents } from '../manual';
 import { CliError, EXIT, notFound, type Output, usageError } from '../output';
 import type { Target } from '../target';
@@ -82,7 +83,7 @@ export async function resend(order: string, options: ManageOptions & { provider?
   const provider = checkProvider(options.provider);
   const t = await target();
   const found: StoredEntitlement[] = [];
-  for (const p of provider ? [provider] : PROVIDERS) found.push(...(await t.store.findByOrder(p, order)));
+  for (const p of provider ? [provider] : PROVIDER_NAMES) found.push(...(await t.store.findByOrder(p, order)));
   if (found.length === 0) throw notFound(`no order ${order}${provider ? ` from ${provider}` : ''} in the ${t.label}`);
   const providers = [...new Set(found.map((f) => f.state.provider))];
   if (providers.length > 1) throw usageError(`order ${order} exists for ${providers.join(' and ')}; pass --provider`);

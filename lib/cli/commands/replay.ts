@@ -1,14 +1,10 @@
-import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
-import type { FulfillmentEvent, ProviderName, StorefrontName } from '../../../functions/domain/events';
+import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
 import type { HttpAnswer, ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
-import { eventIdFor } from '../../../functions/providers/elements/normalize';
-import { envelopeSchema as elementsEnvelope } from '../../../functions/providers/elements/schema';
-import { verifyPaddle } from '../../../functions/providers/paddle/verify';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
-import { parseJson } from '../../../functions/providers/shared/json';
+import { findWebhookProvider } from '../../../functions/providers/registry';
+import type { ReplayRebuild } from '../../../functions/providers/types';
 import { appliedRecord, enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
 import { CliError, type Output, usageError } from '../output';
 import type { Target } from '../target';
@@ -30,32 +26,9 @@ import { checkProvider } from './licenses';
  * those again: it enqueues, it never posts to a webhook, so no current secret is needed. Where the proof is part of the stored payload it is checked
  * again, because verification also told the ingress something parse needs: Paddle's signature
  * says which key (live or sandbox) signed; for Marketplace Elements the offer id (from the URL,
- * not logged) is recovered by matching the recorded event ids.
+ * not logged) is recovered by matching the recorded event ids. Each provider's registration says
+ * which applies (`replay` in functions/providers/<name>/registration.ts; default: the logged body).
  */
-
-type Trusted = (request: WebhookRequest, ctx: ProviderContext, recorded: StoredDelivery) => unknown;
-
-/** What each provider's `verify` returned, rebuilt from a logged (already verified) request. */
-const TRUSTED: Record<StorefrontName, Trusted> = {
-  fastspring: (request) => request.body,
-  selldone: (request) => request.body,
-  hotmart: (request) => ({ body: request.body }),
-  paddle: (request, ctx) => verifyPaddle(request, ctx, 64 * 1024),
-  elements: (request, ctx, recorded) => {
-    const { payload: token } = parseJson(request.body, elementsEnvelope);
-    const payloadSegment = token.split('.')[1] ?? '';
-    const claims = decodeJwt(token);
-    const jti = typeof claims.jti === 'string' && claims.jti.trim() ? claims.jti.trim() : undefined;
-    const ids = new Set(recorded.events.map((e) => e.eventId));
-    const offers = Object.keys(jsonObject(ctx.secrets.get('KEYSMITH_ELEMENTS_OFFER_KEYS')));
-    const offerId = offers.find((offer) => ids.has(eventIdFor(offer, payloadSegment, jti)));
-    if (!offerId) throw new CliError('cannot tell which Marketplace Elements offer this delivery was for: no offer in KEYSMITH_ELEMENTS_OFFER_KEYS gives its recorded event id');
-    return { offerId, alg: decodeProtectedHeader(token).alg ?? '', payloadSegment, claims };
-  },
-};
-
-/** Providers whose rebuild needs the stack's secrets (read only then). */
-const NEEDS_SECRETS = new Set<ProviderName>(['paddle', 'elements']);
 
 export interface ReplayResult {
   deliveryId: string;
@@ -169,8 +142,8 @@ export interface RebuiltDelivery {
 }
 
 export async function rebuildDelivery(t: Target, delivery: StoredDelivery): Promise<RebuiltDelivery> {
-  const registration = PROVIDER_REGISTRY.find((r) => r.name === delivery.provider);
-  if (!registration) throw new CliError(`provider ${delivery.provider} is not registered`);
+  const registration = findWebhookProvider(delivery.provider);
+  if (!registration) throw new CliError(`cannot replay delivery ${delivery.deliveryId}: ${delivery.provider} receives no webhooks (a seller’s own grant is not a webhook delivery)`);
   const provider = await registration.provider();
   const [method = 'POST', path = ''] = delivery.route.split(' ');
   const request: WebhookRequest = {
@@ -184,11 +157,14 @@ export async function rebuildDelivery(t: Target, delivery: StoredDelivery): Prom
     receivedAt: delivery.receivedAt,
     requestId: delivery.deliveryId,
   };
-  const secrets: Secrets = secretsFrom(NEEDS_SECRETS.has(delivery.provider) ? await t.readSecrets() : {});
+  // What `verify` returned, rebuilt the provider's way (its registration's `replay`); by default
+  // the logged body, which was verified when it arrived.
+  const replaySpec = registration.replay;
+  const rebuild: ReplayRebuild = replaySpec ? await replaySpec.rebuild() : (logged) => logged.body;
+  const secrets: Secrets = secretsFrom(replaySpec?.needsSecrets ? await t.readSecrets() : {});
   const ctx: ProviderContext = { secrets, catalog: loadCatalog() };
   try {
-    if (delivery.provider === 'manual') throw new Error('a seller’s own grant is not a webhook delivery');
-    const verified = await TRUSTED[delivery.provider](request, ctx, delivery);
+    const verified = await rebuild(request, ctx, new Set(delivery.events.map((e) => e.eventId)));
     const payload = provider.parse(verified, request);
     const events = provider.normalize(payload, request, ctx);
     return { events, answer: () => provider.answer({ events, accepted: events, failed: [] }, payload, ctx) };
@@ -256,13 +232,4 @@ function renderReplay(r: ReplayResult, options: ReplayOptions): string {
   for (const s of r.resent) lines.push(`  email re-sent to ${s.to} (${s.licenseIds.length} license(s)): ${s.email?.status ?? 'none'}${s.email?.messageId ? ` ${s.email.messageId}` : ''}`);
   if (!options.force && r.events.every((e) => e.before === 'applied')) lines.push('Already applied: nothing changed. `--force` re-sends the license email.');
   return lines.join('\n');
-}
-
-function jsonObject(text: string | undefined): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(text ?? '{}') as unknown;
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

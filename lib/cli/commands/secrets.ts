@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { SECRET_NAMES, secretOwner } from '../../../functions/aws/secrets';
+import { ROTATABLE_TITLES, SECRET_NAMES, secretOwner, secretSpec } from '../../../functions/providers/registry';
 import { devSecretsPath, formatEnvFile, readDevSecrets } from '../../local/devSecrets';
 import { CliError, EXIT, type Output, usageError } from '../output';
 import { readHidden } from '../prompt';
@@ -37,14 +37,14 @@ export interface SecretSetOptions {
 
 export async function secretsSet(name: string, options: SecretSetOptions, targetOptions: { stack?: string }, target: () => Promise<Target>, out: Output): Promise<void> {
   const base = secretBaseName(name);
-  if (!base) throw usageError(`unknown secret "${name}"; one of: ${SECRET_NAMES.join(', ')} (or <NAME>_PREVIOUS of the FastSpring, Hotmart and Selldone secrets during a rotation)`);
+  if (!base) throw usageError(`unknown secret "${name}"; one of: ${SECRET_NAMES.join(', ')} (or <NAME>_PREVIOUS of the ${ROTATABLE_TITLES.join(', ')} secrets during a rotation)`);
   const value = await readValue(options.fromFile);
   const problem = secretProblem(base, value);
   if (problem) throw usageError(`${name} ${problem}`);
 
   const aws = Boolean(targetOptions.stack ?? process.env.KEYSMITH_STACK);
   const result = aws ? await setInAws(name, value, options, await target()) : await setLocally(name, value, options);
-  const pair = DEV_PAIRS[name];
+  const pair = secretSpec(name)?.dev.signsWith ? secretOwner(name) : undefined;
   if (!aws && result.changed && pair) out.note(`note: \`keysmith send ${pair}\` signs locally with the dev private key in the same file, which does not belong to the key you set`);
   out.result(result, () =>
     [
@@ -54,9 +54,6 @@ export async function secretsSet(name: string, options: SecretSetOptions, target
     ].join('\n'),
   );
 }
-
-/** Locally generated key pairs: the sender's private half stays in the file. */
-const DEV_PAIRS: Record<string, string> = { KEYSMITH_PADDLE_PUBLIC_KEY: 'paddle', KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: 'paddle', KEYSMITH_ELEMENTS_OFFER_KEYS: 'elements' };
 
 async function setInAws(name: string, value: string, options: SecretSetOptions, t: Target): Promise<SecretSetResult> {
   const { GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');

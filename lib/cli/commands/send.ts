@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { SECRET_NAMES } from '../../../functions/aws/secrets';
-import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import type { ProviderName } from '../../../functions/domain/events';
+import { findWebhookProvider, SECRET_NAMES, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { CliError, EXIT, type Output, usageError } from '../output';
 import { confirm } from '../prompt';
 import { findLocalStack, type LocalStackInfo, resolveTarget, signingSecrets, type TargetOptions } from '../target';
@@ -30,8 +29,8 @@ export const MASK = '***';
  * the Elements offer id is not one) are masked in everything printed.
  */
 export async function send(options: SendOptions, targetOptions: TargetOptions, out: Output): Promise<void> {
-  const registration = PROVIDER_REGISTRY.find((p) => p.name === options.provider);
-  if (!registration) throw usageError(`unknown provider "${options.provider}"; one of: ${PROVIDERS.join(', ')}`);
+  const registration = findWebhookProvider(options.provider);
+  if (!registration) throw usageError(`unknown provider "${options.provider}"; one of: ${WEBHOOK_PROVIDERS.map((p) => p.name).join(', ')}`);
   const sample = await registration.sample();
   if (options.event && !sample.events.includes(options.event)) {
     throw usageError(`unknown --event "${options.event}" for ${options.provider}; one of: ${sample.events.join(', ')}`);
@@ -139,7 +138,7 @@ async function confirmProduction(options: SendOptions, stack: string, out: Outpu
 }
 
 function isSecretName(name: string): boolean {
-  return name.startsWith('KEYSMITH_DEV_') || (SECRET_NAMES as readonly string[]).includes(name.replace(/_PREVIOUS$/, ''));
+  return name.startsWith('KEYSMITH_DEV_') || SECRET_NAMES.includes(name.replace(/_PREVIOUS$/, ''));
 }
 
 /** Replaces every secret value (and its URL-encoded form) in a text with MASK. */

@@ -1,5 +1,6 @@
-import { PROVIDERS, type ProviderName, STOREFRONTS } from '../../../functions/domain/events';
+import type { ProviderName } from '../../../functions/domain/events';
 import type { HttpAnswer } from '../../../functions/ingress/types';
+import { PROVIDER_NAMES, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { DELIVERY_LOG } from '../../../functions/settings';
 import { DELIVERY_STATUSES, eventStatus, getDelivery, parseSince, parseStatuses, readDeliveries } from '../../cli/commands/deliveries';
 import { checkProvider } from '../../cli/commands/licenses';
@@ -28,7 +29,7 @@ export async function deliveriesPage(ctx: RequestContext): Promise<Answer> {
   const option = (value: string, current: string, label = value) => html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`;
   const body = html`<h1>Deliveries</h1>
 <form class="filters" method="get" action="/deliveries">
-<label>provider<select name="provider">${option('', provider ?? '', 'all')}${STOREFRONTS.map((x) => option(x, provider ?? ''))}</select></label>
+<label>provider<select name="provider">${option('', provider ?? '', 'all')}${WEBHOOK_PROVIDERS.map((r) => option(r.name, provider ?? ''))}</select></label>
 <label>outcome<select name="status">${option('', statusText, 'all')}${DELIVERY_STATUSES.map((x) => option(x, statusText))}</select></label>
 <label>since<select name="since">${[...new Set([...SINCE_CHOICES, sinceText])].map((x) => option(x, sinceText))}</select></label>
 <label>until (ISO, optional)<input type="text" name="until" value="${untilText}" placeholder="2026-12-01T12:00:00Z"></label>
@@ -58,7 +59,7 @@ ${
 /** One delivery: what arrived (credentials removed), what became of each of its events, replay. */
 export async function deliveryPage(ctx: RequestContext): Promise<Answer> {
   const [providerText, id] = ctx.params as [string, string];
-  if (!(PROVIDERS as readonly string[]).includes(providerText)) return notFoundPage(`no provider ${providerText}`);
+  if (!PROVIDER_NAMES.includes(providerText)) return notFoundPage(`no provider ${providerText}`);
   const provider = providerText as ProviderName;
   const d = await getDelivery(ctx.target, id, provider);
   const events = await Promise.all(

@@ -1,6 +1,7 @@
 import { appliedEvents } from '../../../functions/aws/store';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
-import { PROVIDERS, type ProviderName } from '../../../functions/domain/events';
+import type { ProviderName } from '../../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../../functions/providers/registry';
 import { DELIVERY_LOG } from '../../../functions/settings';
 import { type DeliveryRow, readDeliveries } from '../../cli/commands/deliveries';
 import { type ShowResult, showResult } from '../../cli/commands/show';
@@ -48,7 +49,7 @@ async function orderDeliveries(t: Target, state: Entitlement, records: AppliedEv
 
 export async function orderPage(ctx: RequestContext): Promise<Answer> {
   const [provider, scope] = ctx.params as [string, string];
-  if (!(PROVIDERS as readonly string[]).includes(provider)) return notFoundPage(`no provider ${provider}`);
+  if (!PROVIDER_NAMES.includes(provider)) return notFoundPage(`no provider ${provider}`);
   const order = await readOrder(ctx.target, provider as ProviderName, scope, ctx.now);
   if (!order) return notFoundPage(`no order ${scope} from ${provider} in the ${ctx.target.label}`);
   const { state, licenses, records, deliveries } = order;

@@ -1,5 +1,5 @@
-import { PROVIDERS } from '../../../functions/domain/events';
-import { barChart, legend } from '../chart';
+import { PROVIDER_NAMES } from '../../../functions/providers/registry';
+import { barChart, legend, providersIn } from '../chart';
 import { html } from '../html';
 import { type Overview, readOverview } from '../overview';
 import { type Answer, badge, orderHref, type RequestContext, time } from './layout';
@@ -16,6 +16,8 @@ export async function overviewPage(ctx: RequestContext): Promise<Answer> {
   const o = cached.overview;
   const rejected = o.rejected.byProvider.reduce((n, r) => n + r.count, 0);
   const sum = (counts: Overview['orders']) => Object.values(counts).reduce((n, row) => n + Object.values(row).reduce((a, b) => a + (b ?? 0), 0), 0);
+  // Only the providers with orders or rejections: a registry of ten storefronts is mostly zeros.
+  const active = PROVIDER_NAMES.filter((p) => o.totals[p] || o.rejected.byProvider.some((r) => r.provider === p));
   const body = html`<h1>Overview</h1>
 <div class="cards">
 <div class="card"><div class="n" id="orders-count">${sum(o.orders)}</div>orders, ${o.days.length} days</div>
@@ -26,17 +28,18 @@ export async function overviewPage(ctx: RequestContext): Promise<Answer> {
 <div class="card${rejected > 0 ? ' alert' : ''}"><div class="n" id="rejected-count">${o.rejected.note ? '–' : rejected}</div>rejected webhooks${o.rejected.since ? html`<br><span class="muted">since ${time(o.rejected.since)}</span>` : ''}</div>
 </div>
 ${o.rejected.note ? html`<p class="muted">${o.rejected.note}</p>` : ''}
-${legend()}
+${legend(providersIn(o.orders, o.licenses, o.emails))}
 <div class="charts">
 ${barChart('Orders', o.days, o.orders)}
 ${barChart('Licenses', o.days, o.licenses)}
 ${barChart('Emails sent', o.days, o.emails)}
 </div>
 <h2>Per provider (all time)</h2>
-<table>
+${active.length === 0 ? html`<p class="muted">No order yet.</p>` : ''}
+<table${active.length === 0 ? html` hidden` : ''}>
 <thead><tr><th>provider</th><th class="num">orders</th><th class="num">licenses</th><th class="num">active</th><th class="num">emails sent</th><th>rejected webhooks</th></tr></thead>
-<tbody>${PROVIDERS.map((p) => {
-    const t = o.totals[p];
+<tbody>${active.map((p) => {
+    const t = o.totals[p] ?? { orders: 0, licenses: 0, emails: 0, active: 0 };
     const r = o.rejected.byProvider.filter((x) => x.provider === p);
     return html`<tr><td>${p}</td><td class="num">${t.orders}</td><td class="num">${t.licenses}</td><td class="num">${t.active}</td><td class="num">${t.emails}</td><td>${
       r.length === 0 ? (o.rejected.note ? '–' : '0') : r.map((x) => html`${x.count} × ${x.status} `)

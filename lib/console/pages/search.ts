@@ -1,7 +1,7 @@
 import type { StoredEntitlement } from '../../../functions/aws/store';
 import type { Entitlement } from '../../../functions/domain/entitlement';
 import { EVENT_BOUNDS } from '../../../functions/domain/eventBounds';
-import { PROVIDERS } from '../../../functions/domain/events';
+import { PROVIDER_NAMES } from '../../../functions/providers/registry';
 import type { Target } from '../../cli/target';
 import { html } from '../html';
 import { type Answer, badge, orderHref, type RequestContext, time } from './layout';
@@ -34,7 +34,7 @@ export async function searchOrders(t: Target, input: string): Promise<SearchHit[
     add(await t.store.findByEmail(q), 'email');
   } else {
     await Promise.all([
-      ...PROVIDERS.map(async (p) => add(await t.store.findByOrder(p, q), 'order')),
+      ...PROVIDER_NAMES.map(async (p) => add(await t.store.findByOrder(p, q), 'order')),
       t.store.findByLicenseId(q).then((ref) => byRef(ref, 'license id')),
       t.store.findByKey(q).then((ref) => byRef(ref, 'license key')),
     ]);

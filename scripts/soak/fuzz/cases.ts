@@ -1,12 +1,10 @@
-import { createHmac, type KeyObject, sign } from 'node:crypto';
 import fc from 'fast-check';
-import type { StorefrontName } from '../../../functions/domain/events';
-import type { WebhookRequest } from '../../../functions/ingress/types';
-import { signJwt } from '../../../functions/providers/elements/sample';
-import { signFields } from '../../../functions/providers/paddle/sample';
+import type { ProviderName } from '../../../functions/domain/events';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
+import type { FuzzHooks } from '../../../functions/providers/types';
 import { routeRequest } from '../apiEvent';
 import type { RawRequest } from '../http';
-import { type Base, elementsEnvelope, type FuzzContext } from './context';
+import type { Base, FuzzContext } from './context';
 
 /**
  * Fuzz cases: a request, and what the gateway may do with it (its `Expectation`), decided by how
@@ -56,7 +54,7 @@ export interface FuzzCase {
 
 export interface CaseOptions {
   /** Only cases whose route belongs to one of these (route-less random cases are dropped). */
-  providers?: readonly StorefrontName[];
+  providers?: readonly ProviderName[];
   /** Cases over the API Gateway payload limit (10 MiB): only meaningful over HTTP. @default false */
   apiLimit?: boolean;
   /** Only these families. @default all */
@@ -73,38 +71,15 @@ export function classify(ctx: FuzzContext, request: RawRequest, base: Base | und
   if (routed.kind === 'none') return reject(`no route (${routed.status})`);
   const r = routed.request;
   const genuine = (): Expectation => ({ kind: 'genuine', events: base!.genuine });
-  switch (routed.provider) {
-    case 'fastspring':
-      if (base?.provider !== 'fastspring' || !r.body.equals(base.request.body)) return reject('body is not what was signed');
-      if (r.headers['x-fs-signature'] === undefined) return reject('no X-FS-Signature');
-      return genuine();
-    case 'paddle': {
-      const fields = new URLSearchParams(r.method === 'GET' ? r.rawQuery : r.body.toString('utf8'));
-      if (base?.provider !== 'paddle') return reject('not a signed Paddle request');
-      if (fields.getAll('p_signature').every((s) => s === '')) return reject('no p_signature');
-      return genuine();
-    }
-    case 'elements':
-      if (base?.provider !== 'elements') return reject('not a signed Elements request');
-      if (r.pathParameters.offerId !== ctx.elements.offerId) return reject('another offer');
-      return genuine();
-    case 'hotmart':
-      return hotmartTokenOk(ctx, r) ? AUTHENTIC : reject('wrong or missing hottok');
-    case 'selldone':
-      return r.pathParameters.secret === ctx.selldoneSecret ? AUTHENTIC : reject('wrong URL secret');
-  }
+  // Each provider's own rule (its `fuzz.ts`): signature over these bytes, token, URL secret.
+  const verdict = hooksOf(ctx, routed.provider).classify(r, base ? { provider: base.provider, request: base.request } : undefined, ctx.secrets);
+  return verdict.kind === 'genuine' ? genuine() : verdict.kind === 'authentic' ? AUTHENTIC : reject(verdict.why);
 }
 
-/** Hotmart's rule as documented: the header (trimmed) decides; the body's `hottok` only without it. */
-function hotmartTokenOk(ctx: FuzzContext, r: WebhookRequest): boolean {
-  const header = r.headers['x-hotmart-hottok']?.trim();
-  if (header) return header === ctx.hottok;
-  try {
-    const doc = JSON.parse(r.body.toString('utf8')) as unknown;
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && typeof (doc as { hottok?: unknown }).hottok === 'string' && (doc as { hottok: string }).hottok.trim() === ctx.hottok;
-  } catch {
-    return false;
-  }
+function hooksOf(ctx: FuzzContext, provider: ProviderName): FuzzHooks {
+  const hooks = ctx.hooks.get(provider);
+  if (!hooks) throw new Error(`no fuzz hooks for provider ${provider}`);
+  return hooks;
 }
 
 // ---- building blocks ---------------------------------------------------------------------
@@ -551,29 +526,8 @@ const describeRoute = (op: RouteOp): string => (op.op === 'method' ? `method ${o
 
 // ---- signing again (the sender holds the secret) -----------------------------------------------
 
-function resign(ctx: FuzzContext, provider: StorefrontName, req: RawRequest): RawRequest {
-  switch (provider) {
-    case 'fastspring':
-      return {
-        ...req,
-        headers: [...req.headers.filter(([n]) => n.toLowerCase() !== 'x-fs-signature'), ['X-FS-Signature', createHmac('sha256', ctx.fastspringSecret).update(req.body).digest('base64')]],
-      };
-    case 'paddle': {
-      const get = req.method === 'GET';
-      const cut = req.target.indexOf('?');
-      const text = get ? (cut < 0 ? '' : req.target.slice(cut + 1)) : req.body.toString('utf8');
-      const fields = [...new URLSearchParams(text)].filter(([n]) => n !== 'p_signature');
-      const map = new Map(fields);
-      const signed = new URLSearchParams([...fields, ['p_signature', signFields(map, ctx.paddleKey)]]).toString();
-      return get ? { ...req, target: `${cut < 0 ? req.target : req.target.slice(0, cut)}?${signed}` } : { ...req, body: Buffer.from(signed) };
-    }
-    case 'elements':
-      // `req.body` holds the claims text to be signed (see the resigned family).
-      return elementsEnvelope(signJwt(req.body, ctx.elements.key), ctx.elements.offerId);
-    case 'hotmart':
-    case 'selldone':
-      return req;
-  }
+function resign(ctx: FuzzContext, provider: ProviderName, req: RawRequest): RawRequest {
+  return hooksOf(ctx, provider).resign?.(req, ctx.secrets) ?? req;
 }
 
 // ---- the families ------------------------------------------------------------------------------
@@ -584,8 +538,8 @@ function basesOf(ctx: FuzzContext, options: CaseOptions): Base[] {
   return bases;
 }
 
-function contentKind(base: Base): 'json' | 'form' {
-  return base.provider === 'paddle' ? 'form' : 'json';
+function contentKind(ctx: FuzzContext, base: Base): 'json' | 'form' {
+  return hooksOf(ctx, base.provider).body === 'form' ? 'form' : 'json';
 }
 
 /** The body a structural change works on: the form (POST body or GET query), else the JSON body. */
@@ -615,6 +569,7 @@ export function fuzzCases(ctx: FuzzContext, options: CaseOptions = {}): fc.Arbit
     expect: expect ?? classify(ctx, request, b),
   });
   const providers = [...new Set(bases.map((b) => b.provider))];
+  const canResign = (provider: ProviderName): boolean => hooksOf(ctx, provider).resign !== undefined;
 
   const randomBytes = fc
     .record({
@@ -642,44 +597,45 @@ export function fuzzCases(ctx: FuzzContext, options: CaseOptions = {}): fc.Arbit
   });
 
   const structure = fc.tuple(base, jsonOp, formOp).map(([b, json, form]) => {
-    if (b.provider === 'elements') {
+    if (hooksOf(ctx, b.provider).body === 'jwt') {
       // The envelope around the JWT (the token itself is the signed part).
       const req = { ...b.request, body: Buffer.from(applyJson(b.request.body.toString('utf8'), json)) };
       return make('structure', `envelope ${describeJson(json)}`, b, req);
     }
-    const req = contentKind(b) === 'form' ? structural(b, (t) => applyForm(t, form)) : structural(b, (t) => applyJson(t, json));
-    return make('structure', contentKind(b) === 'form' ? describeForm(form) : describeJson(json), b, req);
+    const req = contentKind(ctx, b) === 'form' ? structural(b, (t) => applyForm(t, form)) : structural(b, (t) => applyJson(t, json));
+    return make('structure', contentKind(ctx, b) === 'form' ? describeForm(form) : describeJson(json), b, req);
   });
 
   const resigned = fc
     .tuple(
-      base.filter((b) => b.provider === 'fastspring' || b.provider === 'paddle' || b.provider === 'elements'),
+      base.filter((b) => canResign(b.provider)),
       fc.oneof({ weight: 5, arbitrary: jsonOp.map((op) => ({ json: op })) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }).map((bytes) => ({ bytes })) }),
       formOp,
     )
     .map(([b, change, form]) => {
       let req: RawRequest;
       let label: string;
-      if (b.provider === 'elements') {
+      const kind = hooksOf(ctx, b.provider).body;
+      if (kind === 'jwt') {
         const text = 'json' in change ? applyJson(claimsText(b), change.json) : Buffer.from(change.bytes).toString('latin1');
-        req = resign(ctx, 'elements', { ...b.request, body: Buffer.from(text, 'json' in change ? 'utf8' : 'latin1') });
+        req = resign(ctx, b.provider, { ...b.request, body: Buffer.from(text, 'json' in change ? 'utf8' : 'latin1') });
         label = `claims ${'json' in change ? describeJson(change.json) : `random ${change.bytes.length} bytes`}, re-signed`;
-      } else if (b.provider === 'paddle') {
+      } else if (kind === 'form') {
         req = resign(
           ctx,
-          'paddle',
+          b.provider,
           structural(b, (t) => applyForm(t, form)),
         );
         label = `${describeForm(form)}, re-signed`;
       } else {
         req = 'json' in change ? structural(b, (t) => applyJson(t, change.json)) : { ...b.request, body: Buffer.from(change.bytes) };
-        req = resign(ctx, 'fastspring', req);
+        req = resign(ctx, b.provider, req);
         label = `${'json' in change ? describeJson(change.json) : `random ${change.bytes.length} bytes`}, re-signed`;
       }
       return make('resigned', label, b, req, AUTHENTIC);
     });
   // When there is nothing to re-sign for (providers without a signature), fall back to structure.
-  const resignedOrStructure = providers.some((p) => p === 'fastspring' || p === 'paddle' || p === 'elements') ? resigned : structure;
+  const resignedOrStructure = providers.some(canResign) ? resigned : structure;
 
   const headers = fc.tuple(base, fc.array(headerOp, { minLength: 1, maxLength: 3 }), fc.option(bytesOp, { nil: null, freq: 4 })).map(([b, ops, bytes]) => {
     let req: RawRequest = { ...b.request, headers: ops.reduce((h, op) => applyHeader(h, op), b.request.headers) };
@@ -697,7 +653,9 @@ export function fuzzCases(ctx: FuzzContext, options: CaseOptions = {}): fc.Arbit
     )
     .map(([b, n, junk]) => forge(ctx, b, n, junk, bases));
 
-  const jwt = providers.includes('elements') ? fc.tuple(fc.constantFrom(...bases.filter((b) => b.provider === 'elements')), fc.nat()).map(([b, n]) => jwtAttack(ctx, b, n)) : forged;
+  // The JWT attacks: the forgeries of providers whose requests are JWTs.
+  const jwtBases = bases.filter((b) => hooksOf(ctx, b.provider).body === 'jwt');
+  const jwt = jwtBases.length > 0 ? fc.tuple(fc.constantFrom(...jwtBases), fc.nat()).map(([b, n]) => ({ ...forge(ctx, b, n, '', bases), family: 'jwt' as const })) : forged;
 
   const size = fc.tuple(base, fc.boolean(), fc.nat()).map(([b, over, n]) => sizeCase(ctx, b, over, n, options));
 
@@ -727,169 +685,22 @@ function structuralBytes(req: RawRequest, change: (body: Buffer) => Buffer): Raw
   return { ...req, target: `${cut < 0 ? req.target : req.target.slice(0, cut)}?${safe}` };
 }
 
-function randomTarget(ctx: FuzzContext, providers: StorefrontName[], options: CaseOptions): fc.Arbitrary<string> {
-  const targets: string[] = [];
-  if (providers.includes('fastspring')) targets.push('/webhooks/fastspring');
-  if (providers.includes('paddle')) targets.push('/webhooks/paddle', '/webhooks/paddle/alerts');
-  if (providers.includes('hotmart')) targets.push('/webhooks/hotmart');
-  if (providers.includes('selldone')) targets.push(`/webhooks/selldone/${ctx.selldoneSecret}`, '/webhooks/selldone/not-the-secret-0123456789012345678901234567');
-  if (providers.includes('elements')) targets.push(`/webhooks/elements/${ctx.elements.offerId}`, '/webhooks/elements/some-other-offer');
+function randomTarget(ctx: FuzzContext, providers: ProviderName[], options: CaseOptions): fc.Arbitrary<string> {
+  const targets = providers.flatMap((p) => hooksOf(ctx, p).targets(ctx.secrets));
   const known = fc.constantFrom(...targets);
   if (options.providers) return known;
   return fc.oneof({ weight: 9, arbitrary: known }, { weight: 1, arbitrary: fc.stringMatching(/^\/[A-Za-z0-9/._~-]{0,40}$/) });
 }
 
-/** Signatures and tokens made without the secret: always `reject` (tokens are re-checked by `classify`). */
+/** Signatures and tokens made without the secret (each provider's own list, its `fuzz.ts`): refused unless `classify` says otherwise. */
 function forge(ctx: FuzzContext, b: Base, n: number, junk: string, bases: Base[]): FuzzCase {
-  const done = (label: string, request: RawRequest, expect: Expectation = reject(label)): FuzzCase => ({ family: 'forged', label, base: b.name, request, expect });
-  const others = bases.filter((o) => o.provider === b.provider && o !== b);
-  const other = others.length > 0 ? others[n % others.length]! : undefined;
-  switch (b.provider) {
-    case 'fastspring': {
-      const without = b.request.headers.filter(([h]) => h.toLowerCase() !== 'x-fs-signature');
-      const variants: [string, string | null][] = [
-        ['HMAC with another secret', createHmac('sha256', `${ctx.fastspringSecret}x`).update(b.request.body).digest('base64')],
-        [
-          'HMAC of another body',
-          createHmac('sha256', ctx.fastspringSecret)
-            .update(other ? other.request.body : Buffer.concat([b.request.body, Buffer.from(' ')]))
-            .digest('base64'),
-        ],
-        ['HMAC as hex', createHmac('sha256', ctx.fastspringSecret).update(b.request.body).digest('hex')],
-        ['HMAC truncated to 16 bytes', createHmac('sha256', ctx.fastspringSecret).update(b.request.body).digest().subarray(0, 16).toString('base64')],
-        ['HMAC-SHA1', createHmac('sha1', ctx.fastspringSecret).update(b.request.body).digest('base64')],
-        ['empty signature', ''],
-        ['junk signature', junk],
-        ['no signature header', null],
-        ['HMAC keyed with the empty string', createHmac('sha256', '').update(b.request.body).digest('base64')],
-      ];
-      const [label, value] = variants[n % variants.length]!;
-      return done(label, { ...b.request, headers: value === null ? without : [...without, ['X-FS-Signature', value]] });
-    }
-    case 'paddle': {
-      const get = b.request.method === 'GET';
-      const cut = b.request.target.indexOf('?');
-      const text = get ? b.request.target.slice(cut + 1) : b.request.body.toString('utf8');
-      const fields = [...new URLSearchParams(text)].filter(([k]) => k !== 'p_signature');
-      const map = new Map(fields);
-      const otherSig = other ? (new URLSearchParams(get ? other.request.target.slice(other.request.target.indexOf('?') + 1) : other.request.body.toString('utf8')).get('p_signature') ?? '') : '';
-      const variants: [string, string | null][] = [
-        ["signed with an attacker's RSA key", signFields(map, ctx.attacker.rsa)],
-        ["another request's signature", otherSig],
-        ['RSA-SHA256 by the real key', sign('sha256', Buffer.from(new URLSearchParams(fields).toString()), ctx.paddleKey).toString('base64')],
-        ['empty p_signature', ''],
-        ['junk p_signature', junk],
-        ['no p_signature', null],
-      ];
-      const [label, sig] = variants[n % variants.length]!;
-      const encoded = new URLSearchParams(sig === null ? fields : [...fields, ['p_signature', sig]]).toString();
-      return done(label, get ? { ...b.request, target: `${b.request.target.slice(0, cut)}?${encoded}` } : { ...b.request, body: Buffer.from(encoded) });
-    }
-    case 'hotmart': {
-      const without = b.request.headers.filter(([h]) => h.toLowerCase() !== 'x-hotmart-hottok');
-      const body = (hottok: string) => {
-        const doc = JSON.parse(b.request.body.toString('utf8')) as Record<string, unknown>;
-        return Buffer.from(JSON.stringify({ ...doc, hottok }));
-      };
-      const variants: [string, RawRequest][] = [
-        ['random hottok', { ...b.request, headers: [...without, ['X-HOTMART-HOTTOK', junk]] }],
-        ['hottok prefix', { ...b.request, headers: [...without, ['X-HOTMART-HOTTOK', ctx.hottok.slice(0, -1)]] }],
-        ['hottok with a suffix', { ...b.request, headers: [...without, ['X-HOTMART-HOTTOK', `${ctx.hottok}x`]] }],
-        ['hottok in another case', { ...b.request, headers: [...without, ['X-HOTMART-HOTTOK', swapCase(ctx.hottok)]] }],
-        ['hottok twice (joined by a comma)', { ...b.request, headers: [...without, ['X-HOTMART-HOTTOK', ctx.hottok], ['x-hotmart-hottok', ctx.hottok]] }],
-        ['wrong header, right hottok in the body', { ...b.request, headers: [...without, ['X-HOTMART-HOTTOK', junk]], body: body(ctx.hottok) }],
-        ['no header, wrong hottok in the body', { ...b.request, headers: without, body: body(junk) }],
-        ['no header, no hottok', { ...b.request, headers: without }],
-        ['no header, right hottok in the body', { ...b.request, headers: without, body: body(ctx.hottok) }],
-      ];
-      const [label, request] = variants[n % variants.length]!;
-      return { family: 'forged', label, base: b.name, request, expect: classify(ctx, request, b) };
-    }
-    case 'selldone': {
-      const variants = [
-        `${ctx.selldoneSecret.slice(0, -1)}`,
-        `${ctx.selldoneSecret}0`,
-        swapCase(ctx.selldoneSecret),
-        junk.replace(/[^A-Za-z0-9]/g, 'a'),
-        ctx.selldoneSecret.slice(0, 31),
-        'a'.repeat(40),
-      ];
-      const secret = variants[n % variants.length]!;
-      const request = { ...b.request, target: `/webhooks/selldone/${encodeURIComponent(secret)}` };
-      return { family: 'forged', label: `URL secret variant ${n % variants.length}`, base: b.name, request, expect: classify(ctx, request, b) };
-    }
-    case 'elements':
-      return jwtAttack(ctx, b, n);
-  }
-}
-
-function swapCase(s: string): string {
-  return [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
-}
-
-const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-
-/** Classic JWT attacks on the Marketplace Elements webhook. All must be refused. */
-function jwtAttack(ctx: FuzzContext, b: Base, n: number): FuzzCase {
-  const token = (JSON.parse(b.request.body.toString('utf8')) as { payload: string }).payload;
-  const [h, p, s] = token.split('.') as [string, string, string];
-  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
-  const now = Math.floor(Date.now() / 1000);
-  const offer = ctx.elements.offerId;
-  const hs256 = (secret: string | Buffer, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }, payload: string = p) => {
-    const input = `${b64(header)}.${payload}`;
-    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
-  };
-  const withHeader = (header: Record<string, unknown>, key: KeyObject, alg = 'sha256', payload = p) => {
-    const input = `${b64(header)}.${payload}`;
-    const sig = sign(alg, Buffer.from(input), key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'ieee-p1363' } : key);
-    return `${input}.${sig.toString('base64url')}`;
-  };
-  const resignedClaims = (extra: Record<string, unknown>) => signJwt(Buffer.from(JSON.stringify({ ...claims, ...extra })), ctx.elements.key);
-  const pemEscaped = ctx.elements.publicPem;
-  const pem = pemEscaped.replace(/\\n/g, '\n');
-  const attacks: [string, string, string?][] = [
-    ['alg none, no signature', `${b64({ alg: 'none', typ: 'JWT' })}.${p}.`],
-    ['alg none, original signature', `${b64({ alg: 'none', typ: 'JWT' })}.${p}.${s}`],
-    ['alg "None"', `${b64({ alg: 'None' })}.${p}.`],
-    ['HS256 keyed with the offer public key PEM', hs256(pem)],
-    ['HS256 keyed with the PEM as stored (escaped)', hs256(pemEscaped)],
-    ['HS256 keyed with the DER of the public key', hs256(Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'))],
-    ['HS256 keyed with the empty string', hs256('')],
-    ['expired an hour ago (real key)', resignedClaims({ iat: now - 7200, exp: now - 3600 })],
-    ['not valid for an hour (real key)', resignedClaims({ nbf: now + 3600 })],
-    ['exp as a string (real key)', resignedClaims({ exp: String(now + 600) })],
-    ['signed by another EC key', withHeader({ alg: 'ES256', typ: 'JWT' }, ctx.attacker.ec)],
-    ['embedded jwk of the signer', withHeader({ alg: 'ES256', jwk: ctx.attacker.ecPublicJwk }, ctx.attacker.ec)],
-    ['kid path traversal', withHeader({ alg: 'ES256', kid: '../../../../dev/null' }, ctx.attacker.ec)],
-    ['jku to a foreign key set', withHeader({ alg: 'ES256', jku: 'http://127.0.0.1:1/jwks.json', kid: 'x' }, ctx.attacker.ec)],
-    ['RS256 by an attacker key', withHeader({ alg: 'RS256' }, ctx.attacker.rsa)],
-    ['PS256 header, ES256 signature', `${b64({ alg: 'PS256' })}.${p}.${s}`],
-    ['ES384 header, ES256 signature', `${b64({ alg: 'ES384' })}.${p}.${s}`],
-    ['payload swapped under the real signature', `${h}.${b64({ ...claims, action: 'CreateAccount', subscriptionId: 'stolen', quantity: 1000 })}.${s}`],
-    ['signature bytes flipped', `${h}.${p}.${flipB64(s, n)}`],
-    ['signature removed', `${h}.${p}.`],
-    ['two segments', `${h}.${p}`],
-    ['five segments (JWE shape)', `${h}.${p}.${s}.${s}.${s}`],
-    ['DER-encoded ECDSA signature (real key)', `${h}.${p}.${sign('sha256', Buffer.from(`${h}.${p}`), ctx.elements.key).toString('base64url')}`],
-    ['crit extension (real key)', withHeader({ alg: 'ES256', crit: ['exp'], exp: 1 }, ctx.elements.key)],
-    ['b64:false (real key)', withHeader({ alg: 'ES256', b64: false, crit: ['b64'] }, ctx.elements.key)],
-    ['right token, another offer in the URL', token, 'other-offer'],
-    ['right token, offer id in another case', token, offer.toUpperCase()],
-    ['whitespace inside the token', `${h}. ${p}.${s}`],
-  ];
-  const [label, jwt, otherOffer] = attacks[n % attacks.length]!;
-  return { family: 'jwt', label, base: b.name, request: elementsEnvelope(jwt, otherOffer ?? offer), expect: reject(label) };
-}
-
-function flipB64(s: string, n: number): string {
-  const bytes = Buffer.from(s, 'base64url');
-  bytes[n % bytes.length] = bytes[n % bytes.length]! ^ 0x01;
-  return bytes.toString('base64url');
+  const others = bases.filter((o) => o.provider === b.provider && o !== b).map((o) => o.request);
+  const { label, request, expect } = hooksOf(ctx, b.provider).forged(b.request, others, n, junk, { secrets: ctx.secrets, attacker: ctx.attacker });
+  return { family: 'forged', label, base: b.name, request, expect: expect === 'classify' ? classify(ctx, request, b) : reject(label) };
 }
 
 /** Bodies at and over each provider's limit (signed where the provider signs), and over the API's. */
-const LIMITS: Record<StorefrontName, number> = { fastspring: 1024 * 1024, paddle: 64 * 1024, hotmart: 256 * 1024, selldone: 1024 * 1024, elements: 64 * 1024 };
+const LIMITS: ReadonlyMap<ProviderName, number> = new Map(WEBHOOK_PROVIDERS.map((r) => [r.name, r.http.maxBodyBytes]));
 const API_LIMIT = 10 * 1024 * 1024;
 
 function sizeCase(ctx: FuzzContext, b: Base, over: boolean, n: number, options: CaseOptions): FuzzCase {
@@ -897,10 +708,12 @@ function sizeCase(ctx: FuzzContext, b: Base, over: boolean, n: number, options: 
     const request: RawRequest = { ...b.request, method: 'POST', body: Buffer.alloc(API_LIMIT + 1, 0x20) };
     return { family: 'size', label: 'over the API payload limit', base: b.name, request, expect: reject('over the API payload limit'), oversize: true };
   }
-  const limit = LIMITS[b.provider];
+  const limit = LIMITS.get(b.provider);
+  if (limit === undefined) throw new Error(`no body limit registered for ${b.provider}`);
+  const kind = hooksOf(ctx, b.provider).body;
   const size = over ? limit + 1 + (n % 3) * 1000 : limit - (n % 2);
   let request: RawRequest;
-  if (b.provider === 'paddle') {
+  if (kind === 'form') {
     const get = b.request.method === 'GET';
     const text = get ? b.request.target.slice(b.request.target.indexOf('?') + 1) : b.request.body.toString('utf8');
     // Empty pairs (`&&&`) decode to nothing: the signed fields stay exactly the same.
@@ -910,9 +723,10 @@ function sizeCase(ctx: FuzzContext, b: Base, over: boolean, n: number, options: 
     // JSON allows whitespace after the document.
     const body = b.request.body;
     request = { ...b.request, body: Buffer.concat([body, Buffer.alloc(Math.max(0, size - body.length), 0x20)]) };
-    if (b.provider === 'fastspring') request = resign(ctx, 'fastspring', request);
+    // A signature over the body is made again over the padded one (a JWT's claims are unchanged).
+    if (kind === 'json') request = resign(ctx, b.provider, request);
   }
   const label = `${over ? 'over' : 'at'} the ${b.provider} limit (${size} bytes)`;
   if (over) return { family: 'size', label, base: b.name, request, expect: reject('over the size limit') };
-  return { family: 'size', label, base: b.name, request, expect: b.provider === 'elements' ? classify(ctx, request, b) : AUTHENTIC };
+  return { family: 'size', label, base: b.name, request, expect: kind === 'jwt' ? classify(ctx, request, b) : AUTHENTIC };
 }

@@ -1,10 +1,9 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import type { Secrets } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
-import type { FulfillmentEvent, StorefrontName } from '../../../functions/domain/events';
-import { sampleClaims, signJwt } from '../../../functions/providers/elements/sample';
-import { ELEMENTS_ACTIONS } from '../../../functions/providers/elements/schema';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
+import type { FuzzHooks, FuzzKit } from '../../../functions/providers/types';
 import { rawFromSample } from '../apiEvent';
 import type { RawRequest } from '../http';
 import { ingestInProcess } from '../inProcess';
@@ -17,7 +16,7 @@ import { ingestInProcess } from '../inProcess';
  */
 
 export interface Base {
-  provider: StorefrontName;
+  provider: ProviderName;
   /** e.g. `paddle payment_refunded (GET)`. */
   name: string;
   request: RawRequest;
@@ -26,14 +25,12 @@ export interface Base {
 }
 
 export interface FuzzContext {
+  /** The dev secrets, with the private halves a provider would sign with. */
   secrets: Record<string, string | undefined>;
   bases: Base[];
-  fastspringSecret: string;
-  hottok: string;
-  selldoneSecret: string;
-  paddleKey: KeyObject;
-  elements: { offerId: string; key: KeyObject; publicPem: string };
-  attacker: { rsa: KeyObject; ec: KeyObject; ecPublicJwk: Record<string, unknown> };
+  /** Each provider's own fuzz rules (`functions/providers/<name>/fuzz.ts`). */
+  hooks: ReadonlyMap<ProviderName, FuzzHooks>;
+  attacker: FuzzKit['attacker'];
 }
 
 /** An event as far as it is the request's meaning: without the arrival time fallback and the ingress' index note. */
@@ -54,47 +51,36 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const TOKEN_LIFETIME_S = 60 * 60;
+/** Genuine requests must stay valid for the whole run (JWTs expire). */
+const VALID_FOR_S = 60 * 60;
 
 export async function fuzzContext(secrets: Record<string, string | undefined>, verify: { secrets: Secrets; catalog: Catalog }): Promise<FuzzContext> {
-  const required = (name: string): string => {
-    const value = secrets[name];
-    if (!value) throw new Error(`${name} is not set: the fuzzer signs like the providers do`);
-    return value;
-  };
-  const elementsKeys = JSON.parse(required('KEYSMITH_DEV_ELEMENTS_PRIVATE_KEYS')) as Record<string, string>;
-  const offerId = Object.keys(elementsKeys)[0]!;
-  const offerPublic = JSON.parse(required('KEYSMITH_ELEMENTS_OFFER_KEYS')) as Record<string, string>;
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const ctx: Omit<FuzzContext, 'bases'> = {
-    secrets,
-    fastspringSecret: required('KEYSMITH_FASTSPRING_SECRET'),
-    hottok: required('KEYSMITH_HOTMART_HOTTOK'),
-    selldoneSecret: required('KEYSMITH_SELLDONE_PATH_SECRET'),
-    paddleKey: createPrivateKey(unescapePem(required('KEYSMITH_DEV_PADDLE_PRIVATE_KEY'))),
-    elements: { offerId, key: createPrivateKey(unescapePem(elementsKeys[offerId]!)), publicPem: offerPublic[offerId] ?? '' },
-    attacker: {
-      rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
-      ec: ec.privateKey,
-      ecPublicJwk: ec.publicKey.export({ format: 'jwk' }) as Record<string, unknown>,
-    },
+  const hooks = new Map<ProviderName, FuzzHooks>();
+  for (const registration of WEBHOOK_PROVIDERS) hooks.set(registration.name, await registration.fuzz());
+  const attacker = {
+    rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+    ec: ec.privateKey,
+    ecPublicJwk: ec.publicKey.export({ format: 'jwk' }) as Record<string, unknown>,
   };
 
-  const requests: { provider: StorefrontName; name: string; request: RawRequest }[] = [];
-  for (const registration of PROVIDER_REGISTRY) {
+  // Every sample event of every provider, signed properly.
+  const requests: { provider: ProviderName; name: string; request: RawRequest }[] = [];
+  for (const registration of WEBHOOK_PROVIDERS) {
     const builder = await registration.sample();
     for (const event of builder.events) {
-      if (registration.name === 'elements') continue; // below, with a longer-lived token
-      const sample = builder.build({ secrets, event, email: `fuzz-${registration.name}@example.com` });
+      const sample = builder.build({ secrets, event, email: `fuzz-${registration.name}@example.com`, validForSeconds: VALID_FOR_S });
       requests.push({ provider: registration.name, name: `${registration.name} ${event}`, request: rawFromSample(sample) });
-      if (registration.name === 'paddle' && sample.path === '/webhooks/paddle') {
-        // The seller may have chosen GET: the same signed fields in the query string.
-        requests.push({ provider: 'paddle', name: `paddle ${event} (GET)`, request: { method: 'GET', target: `${sample.path}?${sample.body.toString('utf8')}`, headers: [], body: Buffer.alloc(0) } });
+      const path = sample.path.split('?')[0];
+      if (sample.method === 'POST' && registration.routes.some((r) => r.method === 'GET' && r.path === path)) {
+        // The route takes GET too (Paddle: the seller's choice): the same signed fields in the query string.
+        requests.push({
+          provider: registration.name,
+          name: `${registration.name} ${event} (GET)`,
+          request: { method: 'GET', target: `${sample.path}?${sample.body.toString('utf8')}`, headers: [], body: Buffer.alloc(0) },
+        });
       }
     }
-  }
-  for (const action of ELEMENTS_ACTIONS) {
-    requests.push({ provider: 'elements', name: `elements ${action}`, request: elementsRequest(ctx, sampleClaims(action, `fuzz-sub-${action}`, 'fuzz-elements@example.com')) });
   }
 
   const bases: Base[] = [];
@@ -103,21 +89,5 @@ export async function fuzzContext(secrets: Record<string, string | undefined>, v
     if (result.answer.status >= 300) throw new Error(`the genuine ${name} request is refused in-process (${result.answer.status}: ${result.answer.body.slice(0, 200)})`);
     bases.push({ provider, name, request, genuine: result.enqueued.map(eventKey) });
   }
-  return { ...ctx, bases };
-}
-
-/** A Marketplace Elements request: `claims` signed by the offer's key, valid for an hour. */
-export function elementsRequest(ctx: Pick<FuzzContext, 'elements'>, claims: Record<string, unknown>, options: { offerId?: string; key?: KeyObject; lifetime?: boolean } = {}): RawRequest {
-  const now = Math.floor(Date.now() / 1000);
-  const signed = options.lifetime === false ? claims : { ...claims, iat: now, exp: now + TOKEN_LIFETIME_S };
-  const token = signJwt(Buffer.from(JSON.stringify(signed)), options.key ?? ctx.elements.key);
-  return elementsEnvelope(token, options.offerId ?? ctx.elements.offerId);
-}
-
-export function elementsEnvelope(token: string, offerId: string): RawRequest {
-  return { method: 'POST', target: `/webhooks/elements/${encodeURIComponent(offerId)}`, headers: [['Content-Type', 'application/json']], body: Buffer.from(JSON.stringify({ payload: token })) };
-}
-
-function unescapePem(pem: string): string {
-  return pem.includes('\\n') ? pem.replace(/\\n/g, '\n') : pem;
+  return { secrets, hooks, attacker, bases };
 }

@@ -10,7 +10,7 @@ import { secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
 import { createIngressHandler } from '../../../functions/ingress/handler';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { TABLE } from '../../../functions/settings';
 import type { HttpApiHandler } from '../../../lib/local/apiServer';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
@@ -91,7 +91,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     },
   };
   const ingress: Partial<Record<ProviderName, HttpApiHandler>> = {};
-  for (const registration of PROVIDER_REGISTRY) {
+  for (const registration of WEBHOOK_PROVIDERS) {
     const handler = createIngressHandler(await registration.provider(), { queue: () => attributing });
     ingress[registration.name] = (event, context) => attribution.run(event.requestContext.requestId, () => handler(event, context));
   }

@@ -85,12 +85,12 @@ describe('keysmith CLI against the local stack', () => {
     });
 
     it('prints what it did for people, and refuses unknown providers with exit 2', async () => {
-      const [human, unknown] = await Promise.all([run('send', 'hotmart'), run('send', 'gumroad')]);
+      const [human, unknown] = await Promise.all([run('send', 'hotmart'), run('send', 'no-such-store')]);
       expect(human.code).toBe(0);
       expect(human.stdout).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/hotmart → 200/);
       expect(human.stdout).toMatch(/delivery: \S+/);
       expect(unknown.code).toBe(2);
-      expect(unknown.stderr).toMatch(/unknown provider "gumroad"/);
+      expect(unknown.stderr).toMatch(/unknown provider "no-such-store"/);
     });
   });
 
@@ -113,7 +113,7 @@ describe('keysmith CLI against the local stack', () => {
       const [none, both, badProvider] = await Promise.all([
         run('licenses', '--order', 'no-such-order', '--json'),
         run('licenses', '--order', 'a', '--email', 'b@example.com'),
-        run('licenses', '--order', order, '--provider', 'gumroad'),
+        run('licenses', '--order', order, '--provider', 'no-such-store'),
       ]);
       expect(none.code).toBe(0);
       expect(none.json()).toEqual([]);
@@ -517,6 +517,8 @@ describe('keysmith CLI against the local stack', () => {
       expect(verdict('alarm topic')).toEqual(['warn']);
       expect(verdict('dlq')).toEqual(['ok']);
       expect(result.checks).toContainEqual({ check: 'secrets', status: 'warn', detail: expect.stringMatching(/^KEYSMITH_HOTMART_HOTTOK not set in the secret/) });
+      // A secret its registration declares optional is not applicable when unset, not a warning.
+      expect(result.checks).toContainEqual({ check: 'secrets', status: 'skip', detail: 'KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY not set (n/a: only Paddle sandbox orders need it)' });
       expect(healthy.stdout).not.toContain(stack.env.KEYSMITH_LICENSE_SECRET!);
 
       aws.state.identities = {};

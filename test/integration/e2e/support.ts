@@ -9,7 +9,7 @@ import { secretsFrom } from '../../../functions/aws/secrets';
 import { DynamoEntitlementStore } from '../../../functions/aws/store';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { ProviderName } from '../../../functions/domain/events';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleOptions, SampleRequest } from '../../../functions/providers/sample';
 import { createWorker, type WorkerDeps } from '../../../functions/worker/handler';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
@@ -99,7 +99,7 @@ export async function startHarness(
     ses,
     send: (request, mutate) => rawRequest(`${stack.url}${request.path}`, { method: request.method, headers: request.headers, body: mutate ? mutate(request.body) : request.body }),
     sample: async (provider, sampleOptions = {}) => {
-      const registration = PROVIDER_REGISTRY.find((p) => p.name === provider)!;
+      const registration = WEBHOOK_PROVIDERS.find((p) => p.name === provider)!;
       return (await registration.sample()).build({ secrets, ...sampleOptions });
     },
     emails: async (to) => {

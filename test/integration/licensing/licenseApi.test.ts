@@ -1,5 +1,8 @@
 import { importSPKI, jwtVerify } from 'jose';
+import type { FulfillmentEvent } from '../../../functions/domain/events';
 import { createLicensingHandler } from '../../../functions/licensing/handler';
+import { enqueue } from '../../../lib/cli/manual';
+import { localTarget } from '../../../lib/cli/target';
 import type { Harness } from '../e2e/support';
 import { buyOrder, licenseApi, publicKeyPem, sellerAction, startLicensingHarness } from './support';
 
@@ -127,6 +130,28 @@ describe('license API on the local stack', () => {
     expect(answers.every((a) => a.body.activated === true)).toBe(true);
     expect(new Set(answers.map((a) => a.body.instance.id)).size).toBe(1);
     expect((await licenseApi(h, 'validate', { license_key: license.key })).body.license_key.activation_usage).toBe(1);
+  });
+
+  it('the storefront raises the seats (a quantity change): the new limit applies at the next activation', async () => {
+    const order = await buyOrder(h, 'ks-seats', 1);
+    const license = order.licenses[0]!;
+    expect((await licenseApi(h, 'activate', { license_key: license.key, instance_name: 'one' })).body.activated).toBe(true);
+    expect((await licenseApi(h, 'activate', { license_key: license.key, instance_name: 'two' })).body.code).toBe('ACTIVATION_LIMIT_REACHED');
+    const change: FulfillmentEvent = {
+      provider: 'fastspring',
+      eventId: `change-${order.scope}`,
+      occurredAt: new Date().toISOString(),
+      action: 'change',
+      reason: 'subscription.updated',
+      scope: order.scope,
+      live: order.live,
+      customer: order.customer,
+      items: [{ productId: 'ks-seats', quantity: 3 }],
+    };
+    await enqueue(localTarget(h.stack.info()), [change]);
+    await h.stack.poller.drain(60_000);
+    const two = await licenseApi(h, 'activate', { license_key: license.key, instance_name: 'two' });
+    expect(two.body).toMatchObject({ activated: true, license_key: { activation_limit: 3, activation_usage: 2 } });
   });
 
   it('refund → REVOKED on the next validate, and it cannot activate; the app sees status disabled', async () => {

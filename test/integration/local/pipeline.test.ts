@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { TABLE } from '../../../functions/settings';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
 import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
@@ -34,7 +34,7 @@ describe('local stack with the real handlers', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it.each(PROVIDER_REGISTRY.map((r) => [r.name, r] as const))('turns a signed %s sample into an entitlement and, where keysmith mails, an email', async (_name, registration) => {
+  it.each(WEBHOOK_PROVIDERS.map((r) => [r.name, r] as const))('turns a signed %s sample into an entitlement and, where keysmith mails, an email', async (_name, registration) => {
     // Prepare: signed with the dev secrets the stack generated, as `keysmith send` does.
     const email = `buyer-${registration.name}-${Date.now()}@example.com`;
     const sample = (await registration.sample()).build({ secrets: { ...stack.env, ...readDevSecrets(stateDir) }, email });

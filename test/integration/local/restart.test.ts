@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
 import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
 import { buildCli, cli } from '../cli/support';
@@ -21,7 +21,7 @@ describe('local stack restart', () => {
     return stack;
   };
   const sendOrder = async (stack: LocalStack, orderId: string): Promise<number> => {
-    const sample = await PROVIDER_REGISTRY.find((p) => p.name === 'fastspring')!.sample();
+    const sample = await WEBHOOK_PROVIDERS.find((p) => p.name === 'fastspring')!.sample();
     const request = sample.build({ secrets: readDevSecrets(stateDir)!, orderId });
     const response = await fetch(`${stack.url}${request.path}`, { method: 'POST', headers: request.headers, body: request.body });
     return response.status;

@@ -5,7 +5,7 @@ import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } 
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSRecord } from 'aws-lambda';
-import { SECRET_NAMES } from '../../../functions/aws/secrets';
+import { SECRET_NAMES } from '../../../functions/providers/registry';
 import { QUEUE, TABLE } from '../../../functions/settings';
 import { tableIndexes } from '../../../lib/local/definitions';
 import { type LocalStack, startLocalStack } from '../../../lib/local/stack';
@@ -81,6 +81,8 @@ describe('local stack', () => {
         region: 'us-east-1',
         secretsFile: join(stateDir, 'dev-secrets.env'),
         inboxUrl: `${stack.endpoints.ses}/`,
+        // Locally the license API is served on the same port as the webhooks.
+        licensingUrl: stack.url,
         routes: { fastspring: [{ method: 'POST', path: '/webhooks/fastspring', url: `${stack.url}/webhooks/fastspring` }] },
       });
       expect(stack.url).toBe(`http://127.0.0.1:${stack.port}`);

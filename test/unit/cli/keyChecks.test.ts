@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { checkLicenseSecret, checkOfferKeys, checkPaddleKey, checkSigningKey } from '../../../lib/cli/keyChecks';
+import { checkLicenseSecret, checkSigningKey, keyCheck } from '../../../lib/cli/keyChecks';
 import { secretProblem } from '../../../lib/cli/secretChecks';
 import { exampleCatalog } from '../../helpers/fixtures';
 
@@ -36,28 +36,28 @@ describe('doctor key checks', () => {
     expect(await checkSigningKey({ KEYSMITH_LICENSE_SIGNING_KEY: pem }, catalog)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/Ed25519/) });
   });
 
-  it('Paddle public keys are loaded by the Paddle verifier: RSA passes, anything else names the key', () => {
+  it('Paddle public keys are loaded by the Paddle verifier: RSA passes, anything else names the key', async () => {
     const good = rsa().publicKey.export({ format: 'pem', type: 'spki' }).toString();
     const notRsa = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    expect(checkPaddleKey('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: good }, catalog)).toMatchObject({ status: 'ok' });
-    expect(checkPaddleKey('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: good.replace(/\n/g, '\\n') }, catalog)).toMatchObject({ status: 'ok' });
-    expect(checkPaddleKey('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: notRsa }, catalog)).toMatchObject({
+    expect(await keyCheck('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: good }, catalog)).toMatchObject({ status: 'ok' });
+    expect(await keyCheck('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: good.replace(/\n/g, '\\n') }, catalog)).toMatchObject({ status: 'ok' });
+    expect(await keyCheck('KEYSMITH_PADDLE_PUBLIC_KEY', { KEYSMITH_PADDLE_PUBLIC_KEY: notRsa }, catalog)).toMatchObject({
       status: 'fail',
       detail: expect.stringMatching(/^KEYSMITH_PADDLE_PUBLIC_KEY cannot check Paddle signatures/),
     });
-    expect(checkPaddleKey('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, catalog)).toMatchObject({
+    expect(await keyCheck('KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY', { KEYSMITH_PADDLE_SANDBOX_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----' }, catalog)).toMatchObject({
       status: 'fail',
     });
   });
 
-  it('the Elements offer table is read by the Elements parser, naming the offer without a usable key', () => {
+  it('the Elements offer table is read by the Elements parser, naming the offer without a usable key', async () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
-    expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec }) })).toMatchObject({ status: 'ok' });
-    expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec, 'offer-b': 'not a key' }) })).toMatchObject({
+    expect(await keyCheck('KEYSMITH_ELEMENTS_OFFER_KEYS', { KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec }) }, catalog)).toMatchObject({ status: 'ok' });
+    expect(await keyCheck('KEYSMITH_ELEMENTS_OFFER_KEYS', { KEYSMITH_ELEMENTS_OFFER_KEYS: JSON.stringify({ 'offer-a': ec, 'offer-b': 'not a key' }) }, catalog)).toMatchObject({
       status: 'fail',
       detail: expect.stringContaining('offer "offer-b"'),
     });
-    expect(checkOfferKeys({ KEYSMITH_ELEMENTS_OFFER_KEYS: '{not json' })).toMatchObject({ status: 'fail' });
+    expect(await keyCheck('KEYSMITH_ELEMENTS_OFFER_KEYS', { KEYSMITH_ELEMENTS_OFFER_KEYS: '{not json' }, catalog)).toMatchObject({ status: 'fail' });
   });
 
   it('the license secret must be present for any license to be issued', () => {

@@ -160,3 +160,29 @@ describe('license API requests', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+describe('license API logs', () => {
+  it('hold the key’s hash, never the key, the token or the customer’s email', async () => {
+    const { store, key } = setup();
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const handler = createLicensingHandler({ store: () => store, now: () => new Date('2026-01-11T00:00:00Z') });
+      for (const body of [`license_key=${key}`, `license_key=${key}&instance_name=pc`, 'license_key=AAAAA-BBBBB-CCCCC-DDDDD-EEEEE']) {
+        await handler(event(body));
+        await handler(event(body, undefined, '/v1/licenses/activate'));
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    const text = written.join('');
+    expect(text).toContain('license API answered');
+    expect(text).not.toContain(key);
+    expect(text).not.toContain('AAAAA-BBBBB');
+    expect(text).not.toMatch(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z]{2,}/);
+    expect(text).toMatch(/"keyHash":"[0-9a-f]{16}"/);
+  });
+});

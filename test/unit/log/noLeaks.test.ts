@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { PermanentMailError } from '../../../functions/aws/mailer';
-import { SECRET_NAMES, secretsFrom } from '../../../functions/aws/secrets';
+import { secretsFrom } from '../../../functions/aws/secrets';
 import { forgetCatalog } from '../../../functions/config/loadCatalog';
 import type { RenderedEmail } from '../../../functions/domain/email';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
@@ -11,7 +11,7 @@ import { toWebhookRequest } from '../../../functions/ingress/handler';
 import { runIngress } from '../../../functions/ingress/pipeline';
 import type { WebhookRequest } from '../../../functions/ingress/types';
 import { createLogger } from '../../../functions/log/logger';
-import { PROVIDER_REGISTRY, type ProviderRegistration } from '../../../functions/providers/registry';
+import { SECRET_NAMES, WEBHOOK_PROVIDERS, type WebhookRegistration } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
 import { createWorker } from '../../../functions/worker/handler';
 import { DEV_ONLY_NAMES, ensureDevSecrets } from '../../../lib/local/devSecrets';
@@ -47,7 +47,7 @@ afterAll(() => {
 });
 
 /** The sample as API Gateway would hand it to the ingress (route key and path parameters matched). */
-function toRequest(registration: ProviderRegistration, sample: SampleRequest): WebhookRequest {
+function toRequest(registration: WebhookRegistration, sample: SampleRequest): WebhookRequest {
   const [path, query = ''] = sample.path.split('?') as [string, string?];
   for (const route of registration.routes) {
     if (route.method !== sample.method) continue;
@@ -95,7 +95,7 @@ async function runEverything(format: 'key' | 'signed'): Promise<{ store: MemoryS
 
   const secrets = secretsFrom(secretValues);
   const queue = new MemoryQueue();
-  for (const registration of PROVIDER_REGISTRY) {
+  for (const registration of WEBHOOK_PROVIDERS) {
     const provider = await registration.provider();
     const builder = await registration.sample();
     for (const name of builder.events) {
@@ -112,7 +112,7 @@ async function runEverything(format: 'key' | 'signed'): Promise<{ store: MemoryS
     const failing = { send: async (events: FulfillmentEvent[]) => Promise.reject(new Error(`cannot send ${JSON.stringify(events)}`)) };
     await runIngress(provider, toRequest(registration, sample), { queue: failing, catalog, secrets: async () => secrets, log });
   }
-  expect(queue.sent.length).toBeGreaterThan(PROVIDER_REGISTRY.length);
+  expect(queue.sent.length).toBeGreaterThan(WEBHOOK_PROVIDERS.length);
 
   // The worker: a mailer that works, then one that fails permanently and one that fails
   // transiently — both with messages that quote the address and the email body, as SES can.
@@ -170,7 +170,7 @@ describe.each(['key', 'signed'] as const)('log lines with %s licenses', (format)
 
   it('never hold a license key or a signed license', () => {
     const keys = [...store.items.values()].flatMap((item) => item.state.licenses.map((l) => l.key));
-    expect(keys.length).toBeGreaterThan(PROVIDER_REGISTRY.length);
+    expect(keys.length).toBeGreaterThan(WEBHOOK_PROVIDERS.length);
     if (format === 'signed') expect(keys.every((k) => k.startsWith('eyJ'))).toBe(true);
     for (const line of lines) {
       expect(line).not.toMatch(LICENSE_KEY);

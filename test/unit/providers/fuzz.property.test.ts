@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import type { Catalog } from '../../../functions/domain/catalog';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import { ensureDevSecrets } from '../../../lib/local/devSecrets';
 import { type FuzzCase, fuzzCases } from '../../../scripts/soak/fuzz/cases';
 import { type FuzzContext, fuzzContext } from '../../../scripts/soak/fuzz/context';
@@ -51,7 +51,7 @@ describe('provider ingress under fuzzing (property)', () => {
     if (problem) throw new Error(`${c.family} "${c.label}" on ${c.base ?? 'no base'}: ${problem} (answer ${result.answer.status}: ${result.answer.body.slice(0, 200)})`);
   };
 
-  it.each(PROVIDER_REGISTRY.map((r) => r.name))('%s: never a 5xx, and enqueues only what the sender was entitled to', async (provider) => {
+  it.each(WEBHOOK_PROVIDERS.map((r) => r.name))('%s: never a 5xx, and enqueues only what the sender was entitled to', async (provider) => {
     await fc.assert(fc.asyncProperty(fuzzCases(ctx, { providers: [provider] }), run), { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) });
   });
 

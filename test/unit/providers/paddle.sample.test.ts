@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runIngress } from '../../../functions/ingress/pipeline';
 import type { WebhookRequest } from '../../../functions/ingress/types';
 import { paddle } from '../../../functions/providers/paddle';
-import { PROVIDER_REGISTRY } from '../../../functions/providers/registry';
+import { WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
 import { exampleCatalog, fixture, testSecrets } from '../../helpers/fixtures';
 import { MemoryQueue, silentLogger } from '../../helpers/memory';
@@ -20,7 +20,7 @@ const PRIVATE_PEM_ESCAPED = pair.privateKey.export({ type: 'pkcs8', format: 'pem
 const SECRETS = { KEYSMITH_DEV_PADDLE_PRIVATE_KEY: PRIVATE_PEM_ESCAPED, KEYSMITH_PADDLE_PUBLIC_KEY: PUBLIC_PEM };
 const HAS_PHP = spawnSync('php', ['-v']).status === 0;
 
-const registration = PROVIDER_REGISTRY.find((p) => p.name === 'paddle')!;
+const registration = WEBHOOK_PROVIDERS.find((p) => p.name === 'paddle')!;
 
 function toRequest(sample: SampleRequest): WebhookRequest {
   return {

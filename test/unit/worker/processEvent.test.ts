@@ -75,6 +75,25 @@ describe('processEvent', () => {
       ]);
     });
 
+    it('a record flushed by a delivery that then crashed still tells its own redelivery to write the views (found by the property test)', async () => {
+      const { d, store } = deps();
+      const grant = grantEvent({ live: true });
+      const granted = await processEvent(grant, d, { firstDelivery: true, claimToken: 'm1' });
+      const target = granted.state.licenses[0]!.licenseId;
+      const suspend = (eventId: string): FulfillmentEvent => ({ ...grant, eventId, action: 'suspend', reason: 'manual: x', by: 'seller', targets: [target], items: [] });
+      // The first suspension is applied, and its delivery dies before writing the views.
+      await expect(processEvent(suspend('s1'), { ...d, checkpoint: crashAt('after-state-write') }, { firstDelivery: true, claimToken: 'm2' })).rejects.toThrow(/injected/);
+      // A second one writes the first's record item (flush), then dies too; its retry finds the
+      // item already there and changes nothing (the license is suspended already).
+      await expect(processEvent(suspend('s2'), { ...d, checkpoint: crashAt('after-flush') }, { firstDelivery: true, claimToken: 'm3' })).rejects.toThrow(/injected/);
+      await processEvent(suspend('s2'), d, { firstDelivery: false, claimToken: 'm3' });
+      // The first one's redelivery: its record item still owes the views.
+      await processEvent(suspend('s1'), d, { firstDelivery: false, claimToken: 'm2' });
+      const views = new Map([...store.views.values()].map((v) => [v.licenseId, v.status]));
+      expect(views.get(target)).toBe('suspended');
+      expect((await store.getRecord('fastspring', 'order-1', 's1'))?.views).toBeUndefined();
+    });
+
     it('a view never goes back to an older version', async () => {
       const { d, store } = deps();
       const granted = await processEvent(grantEvent(), d, { firstDelivery: true, claimToken: 'm1' });

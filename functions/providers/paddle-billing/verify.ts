@@ -1,0 +1,104 @@
+import { createHmac } from 'node:crypto';
+import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
+import { constantTimeEqual } from '../shared/crypto';
+import { PADDLE_BILLING_SECRETS, SANDBOX_SECRET, SECRET } from './names';
+
+/**
+ * Paddle Billing signs every notification
+ * (https://developer.paddle.com/webhooks/signature-verification):
+ *
+ *   Paddle-Signature: ts=1700000000;h1=<hex>[;h1=<hex>…]
+ *   h1 = hex( HMAC-SHA256( destination secret key `pdl_ntfset_…`, "{ts}:{raw body}" ) )
+ *
+ * Several `h1` appear while a secret is being rotated; any may match, against any configured
+ * secret: the live destination's (and `…_PREVIOUS`), then the sandbox destination's. Which one
+ * matched says whether the order is live. Every pair is compared in constant time.
+ *
+ * Replay protection: `ts` is signed; it must be within the tolerance of our clock (300 s by
+ * default, `KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS`). Paddle's SDK allows 5 s, which refuses
+ * any retry that resends the original `ts` and any machine whose clock is a few seconds off;
+ * within the window a replay carries an event id already seen, which the queue and worker drop.
+ */
+
+/** @default 300 */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+export interface VerifiedPaddleBilling {
+  body: Buffer;
+  /** Signed with the live destination's secret (true) or the sandbox one's (false). */
+  live: boolean;
+}
+
+export interface PaddleSignatureHeader {
+  timestamp: number;
+  signatures: Buffer[];
+}
+
+/** Parse `ts=…;h1=…`; undefined without one numeric `ts` or a well-formed `h1`. */
+export function parseSignatureHeader(header: string): PaddleSignatureHeader | undefined {
+  let timestamp: number | undefined;
+  let timestamps = 0;
+  const signatures: Buffer[] = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (key === 'ts') {
+      timestamps++;
+      if (/^\d{1,12}$/.test(value)) timestamp = Number(value);
+    } else if (key === 'h1' && /^[0-9a-fA-F]{64}$/.test(value)) {
+      signatures.push(Buffer.from(value, 'hex'));
+    }
+  }
+  if (timestamps !== 1 || timestamp === undefined || signatures.length === 0) return undefined;
+  return { timestamp, signatures };
+}
+
+/**
+ * Which secret list signed the body: 'live', 'sandbox', or a thrown WebhookRejection('UNAUTHORIZED').
+ * Both lists are always computed, so timing does not tell which one matched.
+ */
+export function verifyPaddleBillingSignature(
+  header: string | undefined,
+  body: Buffer,
+  secrets: { live: readonly string[]; sandbox: readonly string[] },
+  now: Date,
+  toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
+): 'live' | 'sandbox' {
+  if (!header) throw new WebhookRejection('UNAUTHORIZED', 'missing Paddle-Signature header');
+  const parsed = parseSignatureHeader(header);
+  if (!parsed) throw new WebhookRejection('UNAUTHORIZED', 'Paddle-Signature must carry one ts= timestamp and at least one h1= signature');
+  const matches = (list: readonly string[]) => {
+    let valid = false;
+    for (const secret of list) {
+      const expected = createHmac('sha256', secret).update(`${parsed.timestamp}:`).update(body).digest();
+      for (const given of parsed.signatures) valid = constantTimeEqual(given, expected) || valid;
+    }
+    return valid;
+  };
+  const live = matches(secrets.live);
+  const sandbox = matches(secrets.sandbox);
+  if (!live && !sandbox) throw new WebhookRejection('UNAUTHORIZED', 'no h1 signature in Paddle-Signature matches the body');
+  const skew = Math.abs(Math.floor(now.getTime() / 1000) - parsed.timestamp);
+  if (skew > toleranceSeconds) {
+    throw new WebhookRejection('UNAUTHORIZED', `Paddle-Signature timestamp is ${skew} s away from now; at most ${toleranceSeconds} s is accepted (stale or replayed request)`);
+  }
+  return live ? 'live' : 'sandbox';
+}
+
+export function verifyPaddleBilling(request: WebhookRequest, ctx: ProviderContext): VerifiedPaddleBilling {
+  const live = ctx.secrets.candidates(PADDLE_BILLING_SECRETS.live);
+  const sandbox = ctx.secrets.candidates(PADDLE_BILLING_SECRETS.sandbox);
+  if (live.length === 0 && sandbox.length === 0) throw new WebhookRejection('NOT_CONFIGURED', `${SECRET} (or ${SANDBOX_SECRET}) is not set; no request can be verified`);
+  const which = verifyPaddleBillingSignature(request.headers['paddle-signature'], request.body, { live, sandbox }, request.receivedAt, toleranceFromEnv());
+  return { body: request.body, live: which === 'live' };
+}
+
+/** `KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS` (whole seconds, 1–86400), else the default. */
+export function toleranceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS;
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return DEFAULT_TOLERANCE_SECONDS;
+  const seconds = Number(raw.trim());
+  return seconds >= 1 && seconds <= 86_400 ? seconds : DEFAULT_TOLERANCE_SECONDS;
+}

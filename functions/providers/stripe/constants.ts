@@ -1,0 +1,5 @@
+/** Largest accepted body in bytes (413 beyond). Stripe events are a few KB; an invoice event with a page of lines stays far below. */
+export const MAX_BODY_BYTES = 512 * 1024;
+
+/** Accepted media types, without parameters (415 otherwise). Stripe sends `application/json; charset=utf-8`. */
+export const CONTENT_TYPES: readonly string[] = ['application/json'];
