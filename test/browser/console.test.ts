@@ -219,7 +219,7 @@ describe('keysmith console', () => {
         `/delivery/paddle/${long}`,
         '/delivery/paddle/no-such-delivery',
         '/deliveries?since=yesterday',
-        '/deliveries?provider=stripe',
+        '/deliveries?provider=no-such-shop',
         '/deliveries?status=lost',
         '/deliveries?since=1h&until=2000-01-01',
         '/dlq/no-such-message',
