@@ -226,6 +226,17 @@ keysmith dlq redrive (--all | --id MESSAGE) [--rate N] [--no-wait] [--timeout S]
       await doctor(ctx.targetOptions, ctx.out);
     },
   },
+  console: {
+    help: `keysmith console [--port P] [--no-open]
+    The operator's web page on 127.0.0.1 (a token per launch): overview, search, an order's
+    timeline and actions, deliveries and replay, dead letters and redrive. Prints its URL on one
+    line and serves until stopped (Ctrl-C); --no-open does not start a browser.`,
+    options: { port: str, 'no-open': flag },
+    async run(ctx) {
+      const { consoleCommand } = await import('./commands/console');
+      await consoleCommand({ ...pick(ctx.values, ['port']), open: ctx.values['no-open'] !== true }, ctx.target, ctx.out);
+    },
+  },
   emails: {
     help: `keysmith emails [--to EMAIL]
     Emails the local stack captured (local only).`,

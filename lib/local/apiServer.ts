@@ -71,6 +71,10 @@ export function createApiServer(options: ApiServerOptions): Server {
   // Node refuses request lines and headers over 16 KiB by resetting the connection mid-request;
   // Paddle's GET fulfillment carries its (up to 64 KiB) form in the query string, which the
   // ingress must see to answer 413 or accept — not a reset the caller cannot read.
+  // Webhooks a handler refused (4xx), by provider and status, since the server started: what the
+  // Rejected metric counts in AWS, for `keysmith console`'s overview (GET /_local/rejections).
+  const rejections = new Map<string, { provider: string; status: number; count: number; last: string }>();
+  const since = new Date().toISOString();
   const server = createServer({ maxHeaderSize: 128 * 1024 }, (req, res) => {
     const started = Date.now();
     const path = splitTarget(req.url ?? '/').path;
@@ -80,6 +84,13 @@ export function createApiServer(options: ApiServerOptions): Server {
         const match = matchRoute(options.routes, (req.method ?? 'GET').toUpperCase(), path);
         const route = match.kind === 'route' ? match.route.path : '(no route)';
         options.log?.info('http request', { method: req.method, route, status: res.statusCode, ms: Date.now() - started });
+        if (match.kind === 'route' && res.statusCode >= 400 && res.statusCode < 500) {
+          const key = `${match.route.provider} ${res.statusCode}`;
+          const entry = rejections.get(key) ?? { provider: match.route.provider, status: res.statusCode, count: 0, last: '' };
+          entry.count++;
+          entry.last = new Date().toISOString();
+          rejections.set(key, entry);
+        }
       });
     }
     handle(req, res).catch((error: unknown) => {
@@ -96,6 +107,10 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (path === '/_local/stack' || path === '/_local/health') {
       if (method !== 'GET') return sendMessage(res, 405, 'Method Not Allowed', { allow: 'GET' });
       return sendJson(res, 200, path === '/_local/health' ? { status: 'ok' } : (options.stackInfo?.() ?? {}));
+    }
+    if (path === '/_local/rejections') {
+      if (method !== 'GET') return sendMessage(res, 405, 'Method Not Allowed', { allow: 'GET' });
+      return sendJson(res, 200, { since, rejections: [...rejections.values()] });
     }
 
     const match = matchRoute(options.routes, method, path);

@@ -66,6 +66,24 @@ export interface DeliveriesOptions {
 /** Attributes read for a listing: everything but the payload. */
 const LIST_ATTRIBUTES = ['provider', 'deliveryId', 'receivedAt', 'route', 'events'];
 
+/** What `readDeliveries` selects. */
+export interface DeliveryFilter {
+  provider?: ProviderName;
+  since: Date;
+  until: Date;
+  statuses?: DeliveryStatus[];
+  limit: number;
+  /** Only deliveries with an event for this order (its id, or the scope it went to). */
+  order?: string;
+  /**
+   * Only deliveries with an event on one of these scopes, checked before anything else is read
+   * (the console's order page: an order's scope, order id and subscription id).
+   */
+  scopes?: ReadonlySet<string>;
+  /** Read only these UTC days (`yyyy-mm-dd`) instead of every day from `since` to `until`. */
+  days?: string[];
+}
+
 /** `keysmith deliveries [--provider P] [--since 24h|ISO] [--until ISO] [--status S] [--order ID] [--limit N]`. */
 export async function deliveries(options: DeliveriesOptions, target: () => Promise<Target>, out: Output): Promise<void> {
   const provider = checkProvider(options.provider);
@@ -77,37 +95,10 @@ export async function deliveries(options: DeliveriesOptions, target: () => Promi
   const limit = parseLimit(options.limit, 50);
   const t = await target();
 
-  const rows: DeliveryRow[] = [];
-  const cache = new Map<string, Promise<Entitlement | undefined>>();
   const progress = out.progress('reading the delivery log');
-  // Newest day first; within a day newest first; stop as soon as `limit` rows matched.
-  outer: for (const day of daysBetween(since, until).reverse()) {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await t.dynamodb.send(
-        new QueryCommand({
-          TableName: t.tableName,
-          IndexName: TABLE.deliveryIndex.name,
-          KeyConditionExpression: '#pk = :day AND #sk BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#pk': TABLE.deliveryIndex.partitionKey, '#sk': TABLE.deliveryIndex.sortKey, ...names(LIST_ATTRIBUTES) },
-          ExpressionAttributeValues: { ':day': { S: `DLV#${day}` }, ':from': { S: since.toISOString() }, ':to': { S: `${until.toISOString()}~` } },
-          ProjectionExpression: LIST_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
-          ScanIndexForward: false,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        progress.tick();
-        if (provider && item.provider?.S !== provider) continue;
-        const row = await deliveryRow(t, item, cache);
-        if (options.order && !row.events.some((e) => e.scope === options.order || e.order === options.order)) continue;
-        if (statuses && !statuses.includes(row.status)) continue;
-        rows.push(row);
-        if (rows.length >= limit) break outer;
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
+  const rows = await readDeliveries(t, { since, until, limit, ...(provider ? { provider } : {}), ...(statuses ? { statuses } : {}), ...(options.order ? { order: options.order } : {}) }, () =>
+    progress.tick(),
+  );
   progress.done(`reading the delivery log: ${rows.length} matching deliveries`);
   out.result(rows, () =>
     rows.length === 0
@@ -124,6 +115,44 @@ export async function deliveries(options: DeliveriesOptions, target: () => Promi
           ]),
         ]),
   );
+}
+
+/** The delivery log, newest first, with each delivery's status (the CLI's `deliveries` and the console). */
+export async function readDeliveries(t: Target, filter: DeliveryFilter, onItem: () => void = () => undefined): Promise<DeliveryRow[]> {
+  const { since, until, provider, statuses, limit } = filter;
+  const rows: DeliveryRow[] = [];
+  const cache = new Map<string, Promise<Entitlement | undefined>>();
+  const days = filter.days ? [...new Set(filter.days)].sort() : daysBetween(since, until);
+  // Newest day first; within a day newest first; stop as soon as `limit` rows matched.
+  outer: for (const day of days.reverse()) {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await t.dynamodb.send(
+        new QueryCommand({
+          TableName: t.tableName,
+          IndexName: TABLE.deliveryIndex.name,
+          KeyConditionExpression: '#pk = :day AND #sk BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': TABLE.deliveryIndex.partitionKey, '#sk': TABLE.deliveryIndex.sortKey, ...names(LIST_ATTRIBUTES) },
+          ExpressionAttributeValues: { ':day': { S: `DLV#${day}` }, ':from': { S: since.toISOString() }, ':to': { S: `${until.toISOString()}~` } },
+          ProjectionExpression: LIST_ATTRIBUTES.map((_, i) => `#a${i}`).join(', '),
+          ScanIndexForward: false,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        onItem();
+        if (provider && item.provider?.S !== provider) continue;
+        if (filter.scopes && !parseEvents(item.events?.S).some((e) => filter.scopes!.has(e.scope))) continue;
+        const row = await deliveryRow(t, item, cache);
+        if (filter.order && !row.events.some((e) => e.scope === filter.order || e.order === filter.order)) continue;
+        if (statuses && !statuses.includes(row.status)) continue;
+        rows.push(row);
+        if (rows.length >= limit) break outer;
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return rows;
 }
 
 /** A stored delivery with the full payload, for `replay`. */
@@ -212,7 +241,7 @@ export function parseSince(value: string, now: Date, flag: string): Date {
   return new Date(at);
 }
 
-function parseStatuses(value: string | undefined): DeliveryStatus[] | undefined {
+export function parseStatuses(value: string | undefined): DeliveryStatus[] | undefined {
   if (value === undefined) return undefined;
   const list = value
     .split(',')
@@ -231,7 +260,7 @@ export function parseLimit(value: string | undefined, fallback: number): number 
 }
 
 /** UTC days `yyyy-mm-dd` from `since` to `until`, oldest first (at most a year: the log keeps far less). */
-function daysBetween(since: Date, until: Date): string[] {
+export function daysBetween(since: Date, until: Date): string[] {
   const days: string[] = [];
   const start = Date.UTC(since.getUTCFullYear(), since.getUTCMonth(), since.getUTCDate());
   for (let t = start; t <= until.getTime() && days.length < 366; t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));

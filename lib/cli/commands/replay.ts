@@ -2,7 +2,7 @@ import { type Secrets, secretsFrom } from '../../../functions/aws/secrets';
 import { loadCatalog } from '../../../functions/config/loadCatalog';
 import type { AppliedEvent, Entitlement } from '../../../functions/domain/entitlement';
 import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/events';
-import type { ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
+import type { HttpAnswer, ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
 import { findWebhookProvider } from '../../../functions/providers/registry';
 import type { ReplayRebuild } from '../../../functions/providers/types';
 import { appliedRecord, enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
@@ -128,6 +128,20 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
 
 /** Parse + normalize the logged payload with the provider's own code. */
 async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<FulfillmentEvent[]> {
+  return (await rebuildDelivery(t, delivery)).events;
+}
+
+/** A logged delivery read again by its provider's code: its events, and the answer they make. */
+export interface RebuiltDelivery {
+  events: FulfillmentEvent[];
+  /**
+   * What the ingress answered, computed again by the provider's own `answer` — the answer when SQS
+   * accepted every event (had it not, the ingress answered 503 and the provider retried).
+   */
+  answer(): HttpAnswer;
+}
+
+export async function rebuildDelivery(t: Target, delivery: StoredDelivery): Promise<RebuiltDelivery> {
   const registration = findWebhookProvider(delivery.provider);
   if (!registration) throw new CliError(`cannot replay delivery ${delivery.deliveryId}: ${delivery.provider} receives no webhooks (a seller’s own grant is not a webhook delivery)`);
   const provider = await registration.provider();
@@ -151,7 +165,9 @@ async function normalizeDelivery(t: Target, delivery: StoredDelivery): Promise<F
   const ctx: ProviderContext = { secrets, catalog: loadCatalog() };
   try {
     const verified = await rebuild(request, ctx, new Set(delivery.events.map((e) => e.eventId)));
-    return provider.normalize(provider.parse(verified, request), request, ctx);
+    const payload = provider.parse(verified, request);
+    const events = provider.normalize(payload, request, ctx);
+    return { events, answer: () => provider.answer({ events, accepted: events, failed: [] }, payload, ctx) };
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`cannot replay delivery ${delivery.deliveryId}: ${(error as Error).message}`);
