@@ -1,5 +1,5 @@
-import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
-import { matchesAnySecret } from '../shared/crypto';
+import type { ProviderContext, WebhookRequest } from '../../ingress/types';
+import { verifyPathSecret } from '../shared/pathSecret';
 import { MIN_PATH_SECRET_LENGTH } from './constants';
 
 export { MIN_PATH_SECRET_LENGTH };
@@ -7,31 +7,11 @@ export { MIN_PATH_SECRET_LENGTH };
 /**
  * Gumroad's Ping and its resource subscriptions are unsigned POSTs (gumroad.com/ping;
  * antiwork/gumroad `PostToIndividualPingEndpointWorker`), so the URL the seller pastes into
- * Gumroad carries an unguessable secret: `/webhooks/gumroad/{secret}`. It is compared in constant
- * time with `KEYSMITH_GUMROAD_PATH_SECRET` and, during a rotation, `…_PREVIOUS`, before a byte of
- * the body is read. A configured value shorter than 32 characters is not used at all.
+ * Gumroad carries an unguessable secret: `/webhooks/gumroad/{secret}` (../shared/pathSecret.ts).
  *
  * Nothing in a ping says when it was sent, so nothing can be refused as stale: a replay is
- * recognized by its event identity (./normalize.ts) and applied once. Messages never contain the
- * secret — neither the configured one nor the one in the URL.
+ * recognized by its event identity (./normalize.ts) and applied once.
  */
 export function verifyGumroad(request: WebhookRequest, ctx: ProviderContext): Buffer {
-  const configured = ctx.secrets.candidates('KEYSMITH_GUMROAD_PATH_SECRET');
-  const usable = configured.filter((s) => s.length >= MIN_PATH_SECRET_LENGTH);
-  const tooShort = configured.length > usable.length;
-  if (usable.length === 0) {
-    throw new WebhookRejection(
-      'NOT_CONFIGURED',
-      tooShort
-        ? `KEYSMITH_GUMROAD_PATH_SECRET is shorter than ${MIN_PATH_SECRET_LENGTH} characters and is not used; set a longer random value`
-        : 'KEYSMITH_GUMROAD_PATH_SECRET is not set; no request can be verified',
-    );
-  }
-  const given = request.pathParameters.secret;
-  if (!given) throw new WebhookRejection('UNAUTHORIZED', 'the webhook URL has no secret; use /webhooks/gumroad/<secret>');
-  if (!matchesAnySecret(given, usable)) {
-    const note = tooShort ? ` (a configured value shorter than ${MIN_PATH_SECRET_LENGTH} characters is ignored)` : '';
-    throw new WebhookRejection('UNAUTHORIZED', `the secret in the webhook URL does not match${note}`);
-  }
-  return request.body;
+  return verifyPathSecret(request, ctx, 'KEYSMITH_GUMROAD_PATH_SECRET', '/webhooks/gumroad');
 }

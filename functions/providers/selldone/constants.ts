@@ -4,5 +4,5 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Accepted media types, without parameters (415 otherwise). */
 export const CONTENT_TYPES: readonly string[] = ['application/json'];
 
-/** Shorter secrets are refused: the URL secret is the only thing that authenticates Selldone. */
-export const MIN_PATH_SECRET_LENGTH = 32;
+/** Shorter secrets are refused: the URL secret is all that authenticates the storefront. */
+export { MIN_PATH_SECRET_LENGTH } from '../shared/pathSecret';
