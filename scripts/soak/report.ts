@@ -58,8 +58,8 @@ export function renderReliability(report: SoakReport, meta: { command: string })
     p(
       `Each order is a purchase built by the provider's own signed sample builder (\`functions/providers/<name>/sample.ts\`, secrets from`,
       `the stack's dev secrets) with its own order id and customer address; ${pct(opt.refundRate)} of them are also refunded with the`,
-      `provider's refund event (FastSpring \`return.created\`, Paddle \`payment_refunded\`, Hotmart \`PURCHASE_REFUNDED\`, Selldone`,
-      `\`CancelProduct\`, Elements \`Unsubscribe\`), and ${pct(opt.refundFirstRate)} of those refunds are sent *before* their purchase.`,
+      `provider's refund event (the \`refundEvent\` its sample builder declares: FastSpring \`return.created\`, Paddle \`payment_refunded\`,`,
+      `Stripe \`charge.refunded\`, Gumroad's refund ping, …), and ${pct(opt.refundFirstRate)} of those refunds are sent *before* their purchase.`,
       `**Every delivery is sent twice with identical bytes**: ${pct(opt.concurrentDuplicateRate)} of them as two concurrent copies, the rest`,
       `with the copy sent later — possibly after the order's other event (a late duplicate). Orders run side by side on`,
       `${opt.concurrency} clients; each order's deliveries go out in its schedule's order.`,
