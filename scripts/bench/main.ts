@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { isEmulatorThread, serveEmulatorsInThisThread } from '../../lib/local/emulatorThread';
 import { awsCalls } from './awsCalls';
 import { coldStarts } from './coldStart';
+import { consoleBench, DEFAULT_CONSOLE } from './consoleBench';
 import { DEFAULT_CPU, ingressCpu, type LightSend, sdkSendCost } from './cpu';
 import { emulatorFloor, endToEnd } from './endToEnd';
 import { licensingCpu } from './licensingCpu';
@@ -13,9 +14,10 @@ import { machine, type Results, render, verdicts } from './report';
 /**
  * `npm run bench [-- options]` — measures and writes BENCHMARKS.md.
  *
- *   --only cpu,cold,calls,e2e   sections to run (default: all)
+ *   --only cpu,cold,calls,e2e,console   sections to run (default: all)
  *   --orders N                  e2e orders (default 5000)
  *   --concurrency N             e2e concurrency (default 32)
+ *   --console-orders N          orders seeded for the console section (default 10000)
  *   --cold-runs N               fresh processes per bundle (default 15)
  *   --out FILE                  where to write (default BENCHMARKS.md; `-` for stdout only)
  *   --strict                    exit 1 when a goal is not met
@@ -35,6 +37,7 @@ interface Options {
   orders: number;
   concurrency: number;
   coldRuns: number;
+  consoleOrders: number;
   out: string;
   strict: boolean;
 }
@@ -50,9 +53,18 @@ function parse(args: string[]): Options {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number`);
     return n;
   };
-  const only = new Set((value('only') ?? 'cpu,cold,calls,e2e').split(',').map((s) => s.trim()));
-  for (const section of only) if (!['cpu', 'cold', 'calls', 'e2e'].includes(section)) throw new Error(`unknown section ${section} (cpu, cold, calls, e2e)`);
-  return { only, orders: number('orders', 5000), concurrency: number('concurrency', 32), coldRuns: number('cold-runs', 15), out: value('out') ?? 'BENCHMARKS.md', strict: args.includes('--strict') };
+  const sections = ['cpu', 'cold', 'calls', 'e2e', 'console'];
+  const only = new Set((value('only') ?? sections.join(',')).split(',').map((s) => s.trim()));
+  for (const section of only) if (!sections.includes(section)) throw new Error(`unknown section ${section} (${sections.join(', ')})`);
+  return {
+    only,
+    orders: number('orders', 5000),
+    concurrency: number('concurrency', 32),
+    coldRuns: number('cold-runs', 15),
+    consoleOrders: number('console-orders', DEFAULT_CONSOLE.orders),
+    out: value('out') ?? 'BENCHMARKS.md',
+    strict: args.includes('--strict'),
+  };
 }
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -90,6 +102,10 @@ export async function main(args: string[]): Promise<number> {
     results.e2e = await endToEnd({ orders: options.orders, concurrency: options.concurrency });
     say(`e2e: the emulators' own limit for an ack at concurrency ${options.concurrency}…`);
     results.floor = await emulatorFloor(options.concurrency, 3000);
+  }
+  if (options.only.has('console')) {
+    say(`console: ${options.consoleOrders} orders seeded into the local stack, then search and the overview over HTTP…`);
+    results.console = await consoleBench({ ...DEFAULT_CONSOLE, orders: options.consoleOrders }, say);
   }
 
   const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
