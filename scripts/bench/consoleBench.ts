@@ -1,12 +1,15 @@
 import { join } from 'node:path';
+import { deliveryItem } from '../../functions/aws/deliveryLog';
 import { secretsFrom } from '../../functions/aws/secrets';
+import { batchWrite, viewItem } from '../../functions/aws/store';
 import { applyContextFactory } from '../../functions/config/applyContext';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../../functions/config/loadCatalog';
 import { type AppliedEvent, apply, type Entitlement } from '../../functions/domain/entitlement';
 import type { FulfillmentEvent } from '../../functions/domain/events';
+import { apiPartition, licenseView } from '../../functions/domain/licenseView';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import { fastspring } from '../../functions/providers/fastspring';
-import { type LocalStackInfo, localTarget } from '../../lib/cli/target';
+import { type LocalStackInfo, localTarget, type Target } from '../../lib/cli/target';
 import { startConsole } from '../../lib/console/server';
 import { startBenchStack } from './benchStack';
 import { benchSecrets, liveFastspringOrder, toApiEvent } from './fixtures';
@@ -62,7 +65,7 @@ export async function consoleBench(options: ConsoleOptions = DEFAULT_CONSOLE, sa
   try {
     const target = localTarget(bench.stack.info() as LocalStackInfo);
     const seedStart = process.hrtime.bigint();
-    const seeded = await seed(target.store, options.orders, bench.secrets);
+    const seeded = await seed(target, options.orders, bench.secrets);
     const seedSeconds = msSince(seedStart) / 1000;
     say(`console: seeded ${options.orders} orders in ${seedSeconds.toFixed(1)} s`);
     const running = await startConsole({ target });
@@ -129,11 +132,12 @@ type Seeded = Record<SearchKind, string> & { orderId: string };
  * sample, verified, parsed and normalized by the provider module, made `count` distinct orders
  * (ids, email); each applied with the domain's `apply` (licenses, keys) and written with the real
  * store — the order item (`put`, conditional insert), then its event record (email sent), business-
- * key marker and license lookups in one batch (`putRecord`), the two writes the worker makes. The
- * license views (the license API's items) are left out: the console never reads them.
- * Orders are spread over the overview's 14 days.
+ * key marker and license lookups in one batch (`putRecord`), as the worker writes them; and the
+ * items the console does not read but its overview's Scan reads through: the ingress's delivery
+ * record (deliveryItem) and one license view per license (viewItem). Orders are spread over the
+ * overview's 14 days.
  */
-async function seed(store: ReturnType<typeof localTarget>['store'], count: number, stackSecrets: Record<string, string | undefined>): Promise<Seeded[]> {
+async function seed(target: Target, count: number, stackSecrets: Record<string, string | undefined>): Promise<Seeded[]> {
   const secrets = benchSecrets();
   const catalog = readCatalogFile(join(ROOT, EXAMPLE_CONFIG_PATH));
   const handlerSecrets = secretsFrom({ ...secrets.handler, ...definedOnly(stackSecrets) });
@@ -143,6 +147,7 @@ async function seed(store: ReturnType<typeof localTarget>['store'], count: numbe
   const template = fastspring.normalize(fastspring.parse(await fastspring.verify(request, verifyCtx), request), request, verifyCtx)[0];
   if (!template) throw new Error('the FastSpring sample normalized to no event');
   const context = applyContextFactory();
+  const store = target.store;
   const now = Date.now();
   const out: Seeded[] = new Array(count);
   let next = 0;
@@ -160,6 +165,23 @@ async function seed(store: ReturnType<typeof localTarget>['store'], count: numbe
         ...(applied.email ? { email: { ...applied.email, status: 'sent' as const, sentAt: at.toISOString() } } : {}),
       };
       await store.putRecord(stored.state, record, stored.state.licenses);
+      // The ingress's delivery record of the webhook, and the license views the worker writes
+      // (conditional PutItems there; plain puts here: a fresh table has nothing to overwrite).
+      const delivery = deliveryItem({
+        provider: 'fastspring',
+        deliveryId: `bench-console-${i}`,
+        receivedAt: at,
+        route: request.routeKey,
+        payload: sample.body,
+        contentType: sample.headers['content-type'] ?? 'application/json',
+        events: [event],
+      });
+      const views = stored.state.licenses.map((license) => viewItem({ partition: apiPartition(license), view: licenseView(stored.state, license) }));
+      await batchWrite(
+        target.dynamodb,
+        target.tableName,
+        [delivery, ...views].map((Item) => ({ PutRequest: { Item } })),
+      );
       out[i] = seededOf(stored.state, event);
     }
   };
