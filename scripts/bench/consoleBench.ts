@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { deliveryItem } from '../../functions/aws/deliveryLog';
 import { secretsFrom } from '../../functions/aws/secrets';
 import { batchWrite, viewItem } from '../../functions/aws/store';
@@ -9,6 +10,7 @@ import type { FulfillmentEvent } from '../../functions/domain/events';
 import { apiPartition, licenseView } from '../../functions/domain/licenseView';
 import { toWebhookRequest } from '../../functions/ingress/handler';
 import { fastspring } from '../../functions/providers/fastspring';
+import { TABLE } from '../../functions/settings';
 import { type LocalStackInfo, localTarget, type Target } from '../../lib/cli/target';
 import { startConsole } from '../../lib/console/server';
 import { startBenchStack } from './benchStack';
@@ -44,6 +46,11 @@ export interface ConsoleResult {
     cached: Latency;
     bytes: number;
     scanned: number;
+    /**
+     * The floor: a keys-only Scan of the same table with the overview's 4 parallel segments and
+     * nothing else (no console, no filter, no documents) — no page that reads the table can beat it.
+     */
+    scanFloor: Latency;
   };
 }
 
@@ -88,6 +95,8 @@ export async function consoleBench(options: ConsoleOptions = DEFAULT_CONSOLE, sa
       for (let i = 0; i < options.overviews; i++) uncached.push((await get('/?refresh=1')).ms);
       const cached: number[] = [];
       for (let i = 0; i < options.overviews; i++) cached.push((await get('/')).ms);
+      const floor: number[] = [];
+      for (let i = 0; i < Math.min(options.overviews, 5); i++) floor.push(await keysOnlyScan(target, scanned));
 
       // Each kind asks for orders spread over the table, one request at a time (one operator).
       const search = {} as ConsoleResult['search'];
@@ -115,6 +124,7 @@ export async function consoleBench(options: ConsoleOptions = DEFAULT_CONSOLE, sa
           cached: { p50: percentile(cached, 50), p99: percentile(cached, 99), samples: cached.length },
           bytes: Buffer.byteLength(first.body),
           scanned,
+          scanFloor: { p50: percentile(floor, 50), p99: percentile(floor, 99), samples: floor.length },
         },
       };
     } finally {
@@ -123,6 +133,35 @@ export async function consoleBench(options: ConsoleOptions = DEFAULT_CONSOLE, sa
   } finally {
     await bench.stop();
   }
+}
+
+/** Milliseconds for a keys-only Scan of the whole table, 4 segments in parallel (as lib/console/overview.ts). */
+async function keysOnlyScan(target: Target, expected: number): Promise<number> {
+  const segments = 4;
+  let items = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let from: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await target.dynamodb.send(
+          new ScanCommand({
+            TableName: target.tableName,
+            Segment: segment,
+            TotalSegments: segments,
+            ProjectionExpression: '#pk',
+            ExpressionAttributeNames: { '#pk': TABLE.partitionKey },
+            ExclusiveStartKey: from,
+          }),
+        );
+        items += page.ScannedCount ?? 0;
+        from = page.LastEvaluatedKey;
+      } while (from);
+    }),
+  );
+  const ms = msSince(start);
+  if (items !== expected) throw new Error(`the floor Scan read ${items} items, the overview ${expected}`);
+  return ms;
 }
 
 type Seeded = Record<SearchKind, string> & { orderId: string };

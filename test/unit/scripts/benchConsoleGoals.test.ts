@@ -19,6 +19,7 @@ describe('bench: console goals', () => {
       cached: { p50: over.cached ?? 2, p99: 5, samples: 10 },
       bytes: 8000,
       scanned: 70_000,
+      scanFloor: { p50: 300, p99: 400, samples: 5 },
     },
   });
 
