@@ -88,6 +88,14 @@ export const CONSOLE_JS = `'use strict';
     var disabled = document.querySelectorAll('button:disabled');
     for (var i = 0; i < disabled.length; i++) disabled[i].disabled = false;
   });
+  // The overview painted before its figures were read: fetch them (same origin, the cookie) and show them.
+  var figures = document.getElementById('overview-figures');
+  if (figures && figures.getAttribute('data-src')) {
+    fetch(figures.getAttribute('data-src'), { credentials: 'same-origin' })
+      .then(function (response) { if (!response.ok) throw new Error('HTTP ' + response.status); return response.text(); })
+      .then(function (text) { figures.innerHTML = text; figures.removeAttribute('data-src'); })
+      .catch(function () { figures.innerHTML = '<p class="muted">The figures could not be read. <a href="/?wait=1">Try again</a>.</p>'; });
+  }
   // Filters apply as soon as one changes (GET forms only: a change never posts anything).
   var selects = document.querySelectorAll('form.filters[method=get] select');
   for (var i = 0; i < selects.length; i++) {

@@ -11,7 +11,7 @@ import { deliveriesPage, deliveryPage } from './pages/deliveries';
 import { type Answer, type Flash, layout, notFoundPage, type RequestContext } from './pages/layout';
 import { exportCsv, licensesPage } from './pages/licenses';
 import { orderPage } from './pages/order';
-import { overviewPage } from './pages/overview';
+import { overviewFigures, overviewPage } from './pages/overview';
 import { searchPage } from './pages/search';
 import { ConsoleSecurity, SECURITY_HEADERS } from './security';
 
@@ -44,6 +44,7 @@ type Handler = (ctx: RequestContext) => Promise<Answer>;
 
 const ROUTES: { method: 'GET' | 'POST'; path: RegExp; handler: Handler }[] = [
   { method: 'GET', path: /^\/$/, handler: overviewPage },
+  { method: 'GET', path: /^\/overview\/figures$/, handler: overviewFigures },
   { method: 'GET', path: /^\/search$/, handler: searchPage },
   { method: 'GET', path: /^\/order\/([^/]+)\/([^/]+)$/, handler: orderPage },
   { method: 'POST', path: /^\/order\/([^/]+)\/([^/]+)\/resend$/, handler: resendAction },

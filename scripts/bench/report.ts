@@ -1,5 +1,6 @@
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { OVERVIEW_WAIT_MS } from '../../lib/console/pages/overview';
 import type { CallsResult, LicensingCall } from './awsCalls';
 import type { ColdResult, ColdRun } from './coldStart';
 import type { ConsoleResult } from './consoleBench';
@@ -367,8 +368,9 @@ export function render(input: ReportInput): string {
       '',
       `| overview \`/\` (${fmtKb(c.overview.bytes)} of HTML; one Scan through ${c.overview.scanned.toLocaleString('en-US')} items) | p50 | p99 | requests | goal p50 ≤ ${GOALS.consoleOverviewP50Ms / 1000} s |`,
       '|---|---|---|---|---|',
-      `| uncached (\`/?refresh=1\`: reads the table every time) | ${fmtMs(c.overview.uncached.p50)} | ${fmtMs(c.overview.uncached.p99)} | ${c.overview.uncached.samples} | ${verdict(c.overview.uncached.p50 <= GOALS.consoleOverviewP50Ms)} |`,
-      `| first request of a fresh console (nothing cached, nothing warm) | ${fmtMs(c.overview.firstMs)} | — | 1 | no goal |`,
+      `| the page, uncached (\`/?refresh=1\`: reads the table every time; it answers without its figures when the read takes over ${OVERVIEW_WAIT_MS} ms) | ${fmtMs(c.overview.uncached.p50)} | ${fmtMs(c.overview.uncached.p99)} | ${c.overview.uncached.samples} | ${verdict(c.overview.uncached.p50 <= GOALS.consoleOverviewP50Ms)} |`,
+      `| its figures there too (the page, then \`/overview/figures\`, which console.js fetches: the end of the same scan) | ${fmtMs(c.overview.complete.p50)} | ${fmtMs(c.overview.complete.p99)} | ${c.overview.complete.samples} | no goal |`,
+      `| first request of a fresh console, figures waited for (\`?wait=1\`, as without JavaScript) | ${fmtMs(c.overview.firstMs)} | — | 1 | no goal |`,
       `| within the page's 10 s cache | ${fmtMs(c.overview.cached.p50)} | ${fmtMs(c.overview.cached.p99)} | ${c.overview.cached.samples} | no goal |`,
       `| floor: a keys-only Scan of the same table, 4 segments in parallel, no console (reference) | ${fmtMs(c.overview.scanFloor.p50)} | ${fmtMs(c.overview.scanFloor.p99)} | ${c.overview.scanFloor.samples} | — |`,
       '',

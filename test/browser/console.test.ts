@@ -465,7 +465,7 @@ describe('keysmith console', () => {
         expect(search.status).toBe(200);
         expect(text).toContain(orders.paddle);
         expect(text).toContain('stack KeysmithConsole (us-east-1)');
-        const overview = await (await fetch(`http://127.0.0.1:${server.port}/?token=${server.token}`)).text();
+        const overview = await (await fetch(`http://127.0.0.1:${server.port}/?wait=1&token=${server.token}`)).text();
         expect(overview).toContain('Keysmith/Rejected metric');
       } finally {
         await server.close();

@@ -6,20 +6,61 @@ import { type Answer, badge, orderHref, type RequestContext, time } from './layo
 
 /** Read at most this often: the overview scans the table (see overview.ts). */
 const CACHE_MS = 10_000;
+/**
+ * How long the page waits for the figures before it answers without them: a small table's scan
+ * fits (the page comes whole), a large one's does not — then the page paints at once with a
+ * placeholder, and console.js fills the figures in from /overview/figures when the scan is done.
+ */
+export const OVERVIEW_WAIT_MS = 300;
 let cached: { target: object; at: number; overview: Overview } | undefined;
+/** The scan under way, shared by the page and its figures request. */
+let reading: { target: object; done: Promise<{ at: number; overview: Overview }> } | undefined;
+
+function figures(ctx: RequestContext): Promise<{ at: number; overview: Overview }> {
+  const fresh = ctx.url.searchParams.has('refresh');
+  // A read under way is the newest: the figures of a page that painted without them come from it.
+  if (!fresh && reading?.target === ctx.target) return reading.done;
+  if (!fresh && cached && cached.target === ctx.target && ctx.now.getTime() - cached.at <= CACHE_MS) return Promise.resolve(cached);
+  const target = ctx.target;
+  const at = ctx.now.getTime();
+  const done = readOverview(target, ctx.now).then((overview) => {
+    cached = { target, at, overview };
+    return cached;
+  });
+  reading = { target, done };
+  done
+    .catch(() => undefined)
+    .finally(() => {
+      if (reading?.done === done) reading = undefined;
+    });
+  return done;
+}
 
 export async function overviewPage(ctx: RequestContext): Promise<Answer> {
-  const fresh = ctx.url.searchParams.has('refresh');
-  if (fresh || !cached || cached.target !== ctx.target || ctx.now.getTime() - cached.at > CACHE_MS) {
-    cached = { target: ctx.target, at: ctx.now.getTime(), overview: await readOverview(ctx.target, ctx.now) };
+  const read = figures(ctx);
+  // Without JavaScript (`?wait=1`, the <noscript> link), or when the read is quick, the page comes whole.
+  const ready = ctx.url.searchParams.has('wait') ? await read : await Promise.race([read, new Promise<undefined>((r) => setTimeout(() => r(undefined), OVERVIEW_WAIT_MS))]);
+  if (!ready) {
+    read.catch(() => undefined);
+    const body = html`<h1>Overview</h1>
+<div id="overview-figures" data-src="/overview/figures"><p class="muted">Reading the orders (a scan of the table)…</p><noscript><p><a href="/?wait=1">Show the figures</a> (waits for the scan).</p></noscript></div>`;
+    return { kind: 'page', title: 'Overview', nav: 'overview', body };
   }
-  const o = cached.overview;
+  return { kind: 'page', title: 'Overview', nav: 'overview', body: html`<h1>Overview</h1>${figuresHtml(ready.overview, ready.at)}` };
+}
+
+/** The figures alone, for the page that painted without them. */
+export async function overviewFigures(ctx: RequestContext): Promise<Answer> {
+  const { overview, at } = await figures(ctx);
+  return { kind: 'text', status: 200, type: 'text/html; charset=utf-8', body: figuresHtml(overview, at).toString() };
+}
+
+function figuresHtml(o: Overview, at: number) {
   const rejected = o.rejected.byProvider.reduce((n, r) => n + r.count, 0);
   const sum = (counts: Overview['orders']) => Object.values(counts).reduce((n, row) => n + Object.values(row).reduce((a, b) => a + (b ?? 0), 0), 0);
   // Only the providers with orders or rejections: a registry of ten storefronts is mostly zeros.
   const active = PROVIDER_NAMES.filter((p) => o.totals[p] || o.rejected.byProvider.some((r) => r.provider === p));
-  const body = html`<h1>Overview</h1>
-<div class="cards">
+  return html`<div class="cards">
 <div class="card"><div class="n" id="orders-count">${sum(o.orders)}</div>orders, ${o.days.length} days</div>
 <div class="card"><div class="n">${sum(o.licenses)}</div>licenses issued</div>
 <div class="card"><div class="n">${sum(o.emails)}</div>emails sent</div>
@@ -62,6 +103,5 @@ ${o.attention
   )}
 </tbody></table>${o.attention.length > 50 ? html`<p class="muted">${o.attention.length - 50} more not shown.</p>` : ''}`
 }
-<p class="muted">Read ${time(new Date(cached.at).toISOString())} from ${o.scanned} items${o.truncated ? ' (stopped early: the table is larger than one overview reads)' : ''}. <a href="/?refresh=1">Refresh</a></p>`;
-  return { kind: 'page', title: 'Overview', nav: 'overview', body };
+<p class="muted">Read ${time(new Date(at).toISOString())} from ${o.scanned} items${o.truncated ? ' (stopped early: the table is larger than one overview reads)' : ''}. <a href="/?refresh=1">Refresh</a></p>`;
 }
