@@ -85,7 +85,7 @@ describe('license API decisions', () => {
 
   it('the order of codes: revoked before expired before test', () => {
     const { view } = setup();
-    const policy = exampleCatalog().products.default!.licenseApi;
+    const policy = { ...exampleCatalog().products.default!.licenseApi, allowTest: false };
     const past = new Date('2030-01-01');
     expect(licenseCode({ ...view, status: 'revoked', expiresAt: '2029-01-01T00:00:00Z', test: true }, policy, past)).toBe('REVOKED');
     expect(licenseCode({ ...view, status: 'suspended', expiresAt: '2029-01-01T00:00:00Z' }, policy, past)).toBe('SUSPENDED');
