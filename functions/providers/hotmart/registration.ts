@@ -26,15 +26,3 @@ export const hotmartRegistration: WebhookRegistration = {
   fuzz: async () => (await import('./fuzz')).hotmartFuzz,
   benchFloor: async () => (await import('./bench')).hotmartFloor,
 };
-
-/** Hotmart's rule as documented: the header (trimmed) decides; the body's `hottok` only without it. */
-function _hottokOk(headers: Record<string, string>, body: Buffer, hottok: string): boolean {
-  const header = headers['x-hotmart-hottok']?.trim();
-  if (header) return header === hottok;
-  try {
-    const doc = JSON.parse(body.toString('utf8')) as unknown;
-    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && typeof (doc as { hottok?: unknown }).hottok === 'string' && (doc as { hottok: string }).hottok.trim() === hottok;
-  } catch {
-    return false;
-  }
-}
