@@ -114,24 +114,10 @@ export async function ingressCpu(options: CpuOptions = DEFAULT_CPU, secrets: Ben
         sink += answer.body.length;
       };
     const variants: Array<(event: APIGatewayProxyEventV2) => unknown> = [run(core), run(full), floor];
-    // Warm-up: JIT, key parsing, caches — the warm Lambda state.
-    for (let i = 0; i < options.warmup; i++) for (const variant of variants) await variant(events[i % events.length]!);
-    const ms: number[][] = variants.map(() => []);
-    for (let round = 0; round < options.rounds; round++) {
-      for (const [v, variant] of variants.entries()) {
-        for (let i = 0; i < options.perRound; i++) {
-          const event = events[(round * options.perRound + i) % events.length]!;
-          const start = process.hrtime.bigint();
-          // The floor is synchronous: no await, so it pays no microtask.
-          const pending = variant(event);
-          if (pending instanceof Promise) await pending;
-          ms[v]!.push(Number(process.hrtime.bigint() - start) / 1e6);
-        }
-      }
-    }
-    const [c, u, f] = ms.map((values) => ({ p50: percentile(values, 50), p99: percentile(values, 99) })) as [Percentiles, Percentiles, Percentiles];
+    const { percentiles, samples: sampleCount } = await interleaved(variants, events, options);
+    const [c, u, f] = percentiles as [Percentiles, Percentiles, Percentiles];
     const stages = await stageTimes(provider, events, { secrets: handlerSecrets, catalog }, log, options);
-    results.push({ provider: name, stages, core: c, full: u, floor: f, ratio: c.p50 / f.p50, fullRatio: u.p50 / f.p50, samples: ms[0]!.length });
+    results.push({ provider: name, stages, core: c, full: u, floor: f, ratio: c.p50 / f.p50, fullRatio: u.p50 / f.p50, samples: sampleCount });
   }
   if (sink === -1) console.log(sink);
   return results;
@@ -266,4 +252,31 @@ async function timeAsync(run: () => Promise<void>, options: { iterations: number
     ms.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+/**
+ * Times each variant over the same events, interleaved in rounds (so drift on a shared machine
+ * hits all of them alike), after a warm-up of each: JIT, key parsing, caches — the warm Lambda
+ * state. Percentiles in milliseconds, per variant, in the order given.
+ */
+export async function interleaved<E>(
+  variants: ReadonlyArray<(event: E) => unknown>,
+  events: readonly E[],
+  options: Pick<CpuOptions, 'warmup' | 'rounds' | 'perRound'>,
+): Promise<{ percentiles: Percentiles[]; samples: number }> {
+  for (let i = 0; i < options.warmup; i++) for (const variant of variants) await variant(events[i % events.length]!);
+  const ms: number[][] = variants.map(() => []);
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [v, variant] of variants.entries()) {
+      for (let i = 0; i < options.perRound; i++) {
+        const event = events[(round * options.perRound + i) % events.length]!;
+        const start = process.hrtime.bigint();
+        // A synchronous variant (the floor) is not awaited, so it pays no microtask.
+        const pending = variant(event);
+        if (pending instanceof Promise) await pending;
+        ms[v]!.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+    }
+  }
+  return { percentiles: ms.map((values) => ({ p50: percentile(values, 50), p99: percentile(values, 99) })), samples: ms[0]!.length };
 }

@@ -5,9 +5,8 @@ import type { AwsJsonClient } from '../../functions/aws/light/AwsJsonClient';
 import { dynamodbClient } from '../../functions/aws/light/dynamodb';
 import { createLicensingHandler, type LicensingHandler } from '../../functions/licensing/handler';
 import { muteStdout } from './benchStack';
-import { type CpuOptions, DEFAULT_CPU, type Percentiles } from './cpu';
+import { type CpuOptions, DEFAULT_CPU, interleaved, type Percentiles } from './cpu';
 import { type BenchSecrets, benchSecrets, licenseFixture, licensingApiEvent } from './fixtures';
-import { percentile } from './stats';
 
 /**
  * License API CPU per validate (warm): the licensing handler as Lambda runs it — the API Gateway
@@ -86,23 +85,10 @@ export async function licensingCpu(options: CpuOptions = DEFAULT_CPU, secrets: B
         sink += String(result.body).length;
       };
     const variants: Array<(event: APIGatewayProxyEventV2) => unknown> = [run(withStub), run(withLight), floor];
-    for (let i = 0; i < options.warmup; i++) for (const variant of variants) await variant(events[i % events.length]!);
-    const ms: number[][] = variants.map(() => []);
-    for (let round = 0; round < options.rounds; round++) {
-      for (const [v, variant] of variants.entries()) {
-        for (let i = 0; i < options.perRound; i++) {
-          const event = events[(round * options.perRound + i) % events.length]!;
-          const start = process.hrtime.bigint();
-          // The floor is synchronous: no await, so it pays no microtask.
-          const pending = variant(event);
-          if (pending instanceof Promise) await pending;
-          ms[v]!.push(Number(process.hrtime.bigint() - start) / 1e6);
-        }
-      }
-    }
-    const [h, l, f] = ms.map((values) => ({ p50: percentile(values, 50), p99: percentile(values, 99) })) as [Percentiles, Percentiles, Percentiles];
+    const { percentiles, samples } = await interleaved(variants, events, options);
+    const [h, l, f] = percentiles as [Percentiles, Percentiles, Percentiles];
     if (sink === -1) console.log(sink);
-    return { handler: h, lightClient: l, floor: f, ratio: h.p50 / f.p50, lightClientRatio: l.p50 / f.p50, signedBytes: signingInput.length, samples: ms[0]!.length };
+    return { handler: h, lightClient: l, floor: f, ratio: h.p50 / f.p50, lightClientRatio: l.p50 / f.p50, signedBytes: signingInput.length, samples };
   } finally {
     muted.restore();
     if (saved.pem === undefined) delete process.env.KEYSMITH_LICENSE_SIGNING_KEY;
