@@ -1,7 +1,8 @@
-import { DeleteMessageBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, DeleteMessageCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { Logger } from '../../functions/log/logger';
 import { FUNCTIONS, LOCAL } from '../../functions/settings';
+import { queueDepth } from '../queueDepth';
 import type { EffectiveQueueSettings } from './definitions';
 import { type FunctionSpec, invoke } from './invoke';
 
@@ -144,12 +145,8 @@ export class QueuePoller {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await withDeadline(this.idle(), deadline, 'the poller did not become idle');
-      const { Attributes: a = {} } = await this.options.client.send(
-        new GetQueueAttributesCommand({ QueueUrl: this.options.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-      );
-      // The emulator counts in-flight messages in ApproximateNumberOfMessages; SQS does not. The
-      // sum is zero exactly when the queue is empty in both.
-      const left = Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+      // Visible, in flight and delayed: a message that was just sent is briefly only in the last.
+      const { total: left } = await queueDepth(this.options.client, this.options.queueUrl, 'local');
       if (left === 0 && this.running.size === 0 && this.heldCount() === 0) return;
       if (Date.now() >= deadline) throw new Error(`queue not drained after ${timeoutMs} ms: ${left} message(s) left`);
       await sleep(Math.min(50, Math.max(0, deadline - Date.now())));

@@ -1,9 +1,10 @@
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoEntitlementStore, fromItem } from '../../functions/aws/store';
 import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
 import { keyHash } from '../../functions/domain/licenses';
 import { TABLE } from '../../functions/settings';
+import { queueDepth } from '../../lib/queueDepth';
 import { emailAccounting } from '../emailAccounting';
 import { HttpClient, pool, type RawAnswer } from './http';
 import { type DeliveryKind, type OrderPlan, requestFor } from './orders';
@@ -294,10 +295,7 @@ export async function verifyOrders(plans: OrderPlan[], stack: StackHandles, sent
 
   // ---- queues ----
   const sqs = new SQSClient({});
-  const depth = async (url: string): Promise<number> => {
-    const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-  };
+  const depth = async (url: string): Promise<number> => (await queueDepth(sqs, url, 'local')).total;
   const dlq = await depth(stack.dlqUrl);
   const queueLeft = await depth(stack.queueUrl);
   sqs.destroy();

@@ -12,6 +12,7 @@ import {
 import { DynamoFailureLog, type StoredFailure } from '../../../functions/aws/failureLog';
 import { canonicalEvent, InvalidEvent } from '../../../functions/domain/canonicalEvent';
 import type { FulfillmentEvent } from '../../../functions/domain/events';
+import { queueDepth } from '../../queueDepth';
 import { sleep } from '../manual';
 import { CliError, EXIT, notFound, type Output, shortTime, table, usageError } from '../output';
 import type { Target } from '../target';
@@ -361,12 +362,9 @@ function parseEvent(body: string | undefined): { event?: FulfillmentEvent; probl
   }
 }
 
-/** Messages in a queue: visible plus in flight (the emulator counts in-flight ones in the first). */
+/** Messages in a queue: visible, in flight and delayed, each counted once (see queueDepth.ts). */
 export async function depth(t: Target, queueUrl: string): Promise<number> {
-  const { Attributes = {} } = await t.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  const visible = Number(Attributes.ApproximateNumberOfMessages ?? 0);
-  const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-  return t.kind === 'local' ? Math.max(visible, inFlight) : visible + inFlight;
+  return (await queueDepth(t.sqs, queueUrl, t.kind === 'local' ? 'local' : 'aws')).total;
 }
 
 async function arnOf(t: Target, queueUrl: string): Promise<string> {

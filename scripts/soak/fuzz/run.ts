@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { type EventQueue, queueFromEnv } from '../../../functions/aws/queue';
 import { secretsFrom } from '../../../functions/aws/secrets';
@@ -15,6 +15,7 @@ import { TABLE } from '../../../functions/settings';
 import type { HttpApiHandler } from '../../../lib/local/apiServer';
 import { readDevSecrets } from '../../../lib/local/devSecrets';
 import { startLocalStack } from '../../../lib/local/stack';
+import { queueDepth } from '../../../lib/queueDepth';
 import { HttpClient, pool } from '../http';
 import type { Check } from '../ordersPhase';
 import { FAMILIES, type FuzzCase, fuzzCases } from './cases';
@@ -190,8 +191,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     }).length;
     report.deliveryLogForRefused = (await deliveryIds(stack.tableName)).filter((id) => refusedRequestIds.has(id)).length;
     const sqs = new SQSClient({});
-    const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    report.dlq = Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+    report.dlq = (await queueDepth(sqs, stack.dlqUrl, 'local')).total;
     sqs.destroy();
   } finally {
     client.close();

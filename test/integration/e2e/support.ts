@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SesMailer } from '../../../functions/aws/mailer';
 import { secretsFrom } from '../../../functions/aws/secrets';
 import { DynamoEntitlementStore } from '../../../functions/aws/store';
@@ -15,6 +15,7 @@ import { createWorker, type WorkerDeps } from '../../../functions/worker/handler
 import { readDevSecrets } from '../../../lib/local/devSecrets';
 import { localClientConfig } from '../../../lib/local/emulators';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../../lib/local/stack';
+import { queueDepth } from '../../../lib/queueDepth';
 import { silentLogger } from '../../helpers/memory';
 import { type RawResponse, rawRequest } from '../local/support';
 
@@ -110,10 +111,7 @@ export async function startHarness(
         .flatMap((e) => e.destination.to.map((t) => ({ to: t, subject: e.subject, text: e.body.text ?? '', html: e.body.html ?? '', messageId: e.messageId })))
         .filter((e) => !to || e.to === to);
     },
-    queueDepth: async (url) => {
-      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-    },
+    queueDepth: async (url) => (await queueDepth(sqs, url, 'local')).total,
     stop: async () => {
       await stack.stop();
       for (const client of [dynamo, ses, sqs, workerClients?.dynamo, workerClients?.ses]) client?.destroy();
