@@ -90,7 +90,12 @@ export interface EntitlementStore {
    * or a newer order version is already there: an older writer can never undo a newer one.
    */
   putViews(views: PlacedView[]): Promise<void>;
-  /** The scope an entitlement with this subscription was granted under (see `putLookups`). */
+  /**
+   * Idempotently link these ids (an event's `links`: payment ids) to the order's scope, in the
+   * same items as the subscription link; an id that is the scope itself is skipped.
+   */
+  putLinks(provider: ProviderName, scope: string, ids: string[]): Promise<void>;
+  /** The scope a subscription, or a linked payment id, leads to (see `putLookups`, `putLinks`). */
   findSubscriptionScope(provider: ProviderName, subscriptionId: string): Promise<string | undefined>;
   findByKey(key: string): Promise<LicenseRef | undefined>;
   findByLicenseId(licenseId: string): Promise<LicenseRef | undefined>;
@@ -240,6 +245,11 @@ export class DynamoEntitlementStore implements EntitlementStore {
 
   async putLookups(state: Entitlement, licenses: License[]): Promise<void> {
     await batchWrite(this.client, this.tableName, lookupRequests(state, licenses));
+  }
+
+  async putLinks(provider: ProviderName, scope: string, ids: string[]): Promise<void> {
+    const requests = [...new Set(ids)].filter((id) => id !== scope).map((id): WriteRequest => ({ PutRequest: { Item: linkItem(provider, id, scope) } }));
+    if (requests.length > 0) await batchWrite(this.client, this.tableName, requests);
   }
 
   async putViews(views: PlacedView[]): Promise<void> {
@@ -410,15 +420,14 @@ export function lookupRequests(state: Pick<Entitlement, 'provider' | 'scope' | '
     requests.push({ PutRequest: { Item: { [TABLE.partitionKey]: { S: `LIC#${license.licenseId}` }, [TABLE.sortKey]: { S: 'LIC' }, ...ref } } });
   }
   const subscription = state.subscription?.id;
-  if (subscription && subscription !== state.scope) {
-    // Later events may name only the subscription: this link leads them to the order.
-    requests.push({
-      PutRequest: {
-        Item: { [TABLE.partitionKey]: { S: `SUB#${state.provider}#${subscription}` }, [TABLE.sortKey]: { S: 'SUB' }, ent: { S: pk }, provider: { S: state.provider }, scope: { S: state.scope } },
-      },
-    });
-  }
+  // Later events may name only the subscription: this link leads them to the order.
+  if (subscription && subscription !== state.scope) requests.push({ PutRequest: { Item: linkItem(state.provider, subscription, state.scope) } });
   return requests;
+}
+
+/** `SUB#{provider}#{id}` → the order: from a subscription id, or from a payment id (`putLinks`). */
+function linkItem(provider: ProviderName, id: string, scope: string): Record<string, AttributeValue> {
+  return { [TABLE.partitionKey]: { S: `SUB#${provider}#${id}` }, [TABLE.sortKey]: { S: 'SUB' }, ent: { S: entitlementPk(provider, scope) }, provider: { S: provider }, scope: { S: scope } };
 }
 
 /** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed. */

@@ -112,6 +112,7 @@ export function fitToBounds(input: unknown): unknown {
     });
   }
   if (isObject(event.subscription) && typeof event.subscription.id === 'string') event.subscription = { ...event.subscription, id: canonicalId(event.subscription.id) };
+  if (Array.isArray(event.links)) event.links = event.links.map((link: unknown) => (typeof link === 'string' ? canonicalId(link) : link));
   return event;
 }
 
@@ -197,6 +198,8 @@ function checkEvent(input: unknown): FulfillmentEvent {
     optional(terms, t, 'days', p, (x, q) => whole(x, q, 36_500));
     return terms;
   });
+  optional(out, e, 'links', '', (v, p) => list(v, p, B.links).map((x, i) => id(x, `${p}.${i}`)));
+  optional(out, e, 'followLinks', '', bool);
   out.live = bool(e.live, 'live');
   const c = object(e.customer, 'customer');
   if (typeof c.email !== 'string') fail('customer.email', 'must be text');

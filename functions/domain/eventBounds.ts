@@ -9,7 +9,7 @@
  * | kind     | fields                                                    | too long →                       |
  * |----------|-----------------------------------------------------------|----------------------------------|
  * | id       | eventId, businessKey, scope, orderId, reference,           | kept whole up to `idBytes` UTF-8 |
- * |          | items[].productId, items[].sku, subscription.id            | bytes, else `sha256:<base64url>` |
+ * |          | items[].productId, items[].sku, subscription.id, links[]   | bytes, else `sha256:<base64url>` |
  * | display  | customer.name, customer.company, items[].name, reason      | cut to `displayChars`, ending "…" |
  * | email    | customer.email                                            | kept whole up to `emailBytes`;   |
  * |          |                                                           | longer → "" (no address)         |
@@ -49,6 +49,8 @@ export const EVENT_BOUNDS = {
   licenseIdChars: 64,
   indexed: 200,
   targets: 1000,
+  /** Payment ids in `links` (an invoice's payment intent and the invoice itself). */
+  links: 4,
   /** Timestamps (`occurredAt`, `effectiveAt`, `subscription.periodEnd`), ISO 8601 text. */
   timeChars: 64,
 } as const;

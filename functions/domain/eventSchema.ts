@@ -78,6 +78,17 @@ export const fulfillmentEventSchema = z.object({
       days: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(36_500))),
     }),
   ),
+  /**
+   * Other ids this event's order was paid under (Stripe: an invoice's payment intent, and the
+   * invoice of a subscription). The worker links each to the order, so a later refund or dispute
+   * that names only the payment finds it (`followLinks`).
+   */
+  links: z.optional(z.array(id()).check(z.maxLength(B.links))),
+  /**
+   * The scope may be such a payment id: the worker follows the links to the order (two at most:
+   * payment → invoice → subscription), and stays on the scope where there is none.
+   */
+  followLinks: z.optional(z.boolean()),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

@@ -104,7 +104,7 @@ export interface DeliveryHints {
 
 export async function processEvent(delivered: FulfillmentEvent, deps: ProcessDeps, hints: DeliveryHints): Promise<ProcessResult> {
   const ctx = deps.context();
-  const event = await followSubscriptionLink(delivered, deps.store);
+  const event = await followLinks(delivered, deps.store);
   const outcome = await writeState(event, deps, ctx, hints);
   if (outcome.kind === 'duplicate') return finishDuplicate(event, outcome.view, deps, ctx, hints);
   const { stored, applied } = outcome;
@@ -114,11 +114,29 @@ export async function processEvent(delivered: FulfillmentEvent, deps: ProcessDep
   return finishApplied(event, stored, applied, deps, ctx);
 }
 
+/** Payment → invoice → subscription: the longest chain of links an event follows. */
+const MAX_LINK_HOPS = 2;
+
 /**
  * An event that names only a subscription (the provider did not say which order started it)
- * belongs to the entitlement that was granted with that subscription, when there is one.
+ * belongs to the entitlement that was granted with that subscription, when there is one. One
+ * that names only a payment (`followLinks`: a Stripe refund names its payment intent) belongs to
+ * the order an earlier event linked that payment to (`links`), through at most two links.
  */
-async function followSubscriptionLink(event: FulfillmentEvent, store: EntitlementStore): Promise<FulfillmentEvent> {
+async function followLinks(event: FulfillmentEvent, store: EntitlementStore): Promise<FulfillmentEvent> {
+  if (event.followLinks) {
+    // A one-time purchase is scoped by its payment itself: its own order comes first.
+    if (await store.get(event.provider, event.scope)) return event;
+    let scope = event.scope;
+    const seen = new Set([scope]);
+    for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+      const next = await store.findSubscriptionScope(event.provider, scope);
+      if (!next || seen.has(next)) break;
+      seen.add(next);
+      scope = next;
+    }
+    return scope !== event.scope ? { ...event, scope } : event;
+  }
   if (event.action === 'grant' || !event.subscription || event.scope !== event.subscription.id) return event;
   const scope = await store.findSubscriptionScope(event.provider, event.subscription.id);
   return scope && scope !== event.scope ? { ...event, scope } : event;
@@ -132,6 +150,7 @@ type WriteOutcome =
 async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: ApplyContext, hints: DeliveryHints): Promise<WriteOutcome> {
   // First delivery of a grant: most likely a new order, so try the insert without a read.
   let view: EventView | undefined = hints.firstDelivery && event.action === 'grant' ? {} : undefined;
+  let linked = false;
   for (let race = 0; race < MAX_RACES; race++) {
     view ??= await deps.store.getForEvent(event.provider, event.scope, event.eventId, event.businessKey);
     if (view.record || view.businessKeyOf !== undefined) return { kind: 'duplicate', view };
@@ -141,6 +160,12 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
     const result = apply(current?.state, event, ctx);
     if (result.duplicate) return { kind: 'duplicate', view };
     const { state, applied } = result;
+    // Payment ids this event names lead to the order before its state says it was applied: a
+    // crash after this write only means the redelivery writes the same bytes again.
+    if (event.links?.length && !linked) {
+      await deps.store.putLinks(event.provider, event.scope, event.links);
+      linked = true;
+    }
     // Earlier events' records leave `pending` once their own items exist (step 1).
     const earlier = state.pending.filter((e) => e.eventId !== event.eventId);
     // A record written here (not already there) was left by a delivery that crashed after its

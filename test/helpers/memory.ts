@@ -97,6 +97,11 @@ export class MemoryStore implements EntitlementStore {
     this.calls++;
     this.index(state, licenses);
   }
+  async putLinks(provider: string, scope: string, ids: string[]) {
+    const links = ids.filter((id) => id !== scope);
+    if (links.length > 0) this.calls++;
+    for (const id of links) this.subscriptions.set(`${provider}#${id}`, scope);
+  }
   async findSubscriptionScope(provider: string, id: string) {
     return this.subscriptions.get(`${provider}#${id}`);
   }

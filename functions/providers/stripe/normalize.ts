@@ -1,4 +1,5 @@
 import type { Catalog } from '../../domain/catalog';
+import { EVENT_BOUNDS } from '../../domain/eventBounds';
 import type { FulfillmentEvent } from '../../domain/events';
 import { catalogNames } from '../shared/catalog';
 import { parseWith } from '../shared/json';
@@ -7,6 +8,7 @@ import {
   chargeSchema,
   checkoutSessionSchema,
   disputeSchema,
+  invoicePaymentSchema,
   invoiceSchema,
   type Ref,
   type StripeCharge,
@@ -15,6 +17,7 @@ import {
   type StripeEnvelope,
   type StripeInvoice,
   type StripeInvoiceLine,
+  type StripeInvoicePayment,
   type StripeSubscription,
   subscriptionSchema,
 } from './schema';
@@ -51,6 +54,7 @@ export const HANDLED_TYPES = [
   'checkout.session.completed',
   'checkout.session.async_payment_succeeded',
   'invoice.paid',
+  'invoice_payment.paid',
   'charge.refunded',
   'charge.dispute.created',
   'charge.dispute.closed',
@@ -84,6 +88,8 @@ export function normalizeEvent(envelope: StripeEnvelope, catalog: Catalog): Fulf
       return [checkoutSession(base, parseWith(checkoutSessionSchema, object), catalog)];
     case 'invoice.paid':
       return [invoicePaid(base, parseWith(invoiceSchema, object), catalog)];
+    case 'invoice_payment.paid':
+      return invoicePaymentPaid(base, parseWith(invoicePaymentSchema, object));
     case 'charge.refunded':
       return [chargeRefunded(base, parseWith(chargeSchema, object))];
     case 'charge.dispute.created':
@@ -135,13 +141,25 @@ function invoicePaid(base: Base, invoice: StripeInvoice, catalog: Catalog): Fulf
   });
   const subscriptionId =
     refId(invoice.parent?.subscription_details?.subscription) ?? refId(invoice.subscription) ?? firstDefined(invoice.lines.data.map((l) => refId(l.parent?.subscription_item_details?.subscription)));
+  // The payment (named here before 2025-03-31) and, for a subscription, the invoice itself lead a
+  // later refund or dispute of this payment to the order (see invoicePaymentPaid).
+  const paidWith = [refId(invoice.payment_intent), refId(invoice.charge)].filter((id): id is string => !!id);
   if (!subscriptionId) {
     const grant = invoice.metadata?.[GRANT_METADATA]?.trim().toLowerCase() === 'true';
-    return { ...base, ...(grant ? { businessKey: `grant#${invoice.id}` } : {}), action: grant ? 'grant' : 'record', scope: invoice.id, orderId: invoice.id, customer, items: grant ? items : [] };
+    return {
+      ...base,
+      ...(grant ? { businessKey: `grant#${invoice.id}` } : {}),
+      action: grant ? 'grant' : 'record',
+      scope: invoice.id,
+      orderId: invoice.id,
+      customer,
+      items: grant ? items : [],
+      ...linksTo(paidWith),
+    };
   }
   const periodEnd = latest(lines.map((line) => line.period?.end));
   const subscription = { id: subscriptionId, ...(periodEnd ? { periodEnd } : {}) };
-  const common = { ...base, scope: subscriptionId, orderId: invoice.id, customer, subscription };
+  const common = { ...base, scope: subscriptionId, orderId: invoice.id, customer, subscription, ...linksTo([...paidWith, invoice.id]) };
   switch (invoice.billing_reason) {
     case 'subscription_create':
       return { ...common, businessKey: `grant#${invoice.id}`, action: 'grant', items };
@@ -154,9 +172,29 @@ function invoicePaid(base: Base, invoice: StripeInvoice, catalog: Catalog): Fulf
   }
 }
 
+/**
+ * Since 2025-03-31 neither an invoice nor a charge names the other; this event says which payment
+ * paid which invoice. It links the payment to the invoice's order: through the invoice's own link
+ * (written by its invoice.paid) to the subscription, whichever of the two events comes first.
+ */
+function invoicePaymentPaid(base: Base, payment: StripeInvoicePayment): FulfillmentEvent[] {
+  const paidWith = [refId(payment.payment?.payment_intent ?? payment.payment_intent), refId(payment.payment?.charge ?? payment.charge)].filter((id): id is string => !!id);
+  if (payment.status !== 'paid' || paidWith.length === 0) return [];
+  return [{ ...base, action: 'record', scope: refId(payment.invoice)!, followLinks: true, customer: { email: '' }, items: [], links: paidWith }];
+}
+
+/** The `links` of an event: at most the bound, in order, without repeats. */
+function linksTo(ids: string[]): Pick<FulfillmentEvent, 'links'> {
+  const links = [...new Set(ids)].slice(0, EVENT_BOUNDS.links);
+  return links.length > 0 ? { links } : {};
+}
+
 function chargeRefunded(base: Base, charge: StripeCharge): FulfillmentEvent {
   return {
     ...base,
+    // A subscription's payment is scoped by the payment intent no subscription event names: the
+    // worker follows the link its invoice wrote (invoice.paid, invoice_payment.paid).
+    followLinks: true,
     // Partial refunds send charge.refunded too; only a full one ends the licenses.
     ...(charge.refunded ? { businessKey: `refund#${charge.id}` } : {}),
     action: charge.refunded ? 'revoke' : 'record',
@@ -170,6 +208,7 @@ function dispute(base: Base, disputed: StripeDispute): FulfillmentEvent {
   const common = {
     ...base,
     scope: refId(disputed.payment_intent) ?? refId(disputed.charge)!,
+    followLinks: true,
     customer: contact(disputed.evidence?.customer_email_address, disputed.evidence?.customer_name),
     items: [],
   };

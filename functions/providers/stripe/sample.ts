@@ -8,6 +8,7 @@ import subscriptionSession from './fixtures/checkout-session-completed-subscript
 import subscriptionUpdated from './fixtures/customer-subscription-updated.json';
 import invoicePaid from './fixtures/invoice-paid.json';
 import invoicePaidLegacy from './fixtures/invoice-paid-legacy.json';
+import invoicePaymentPaid from './fixtures/invoice-payment-paid.json';
 import { SECRET } from './names';
 
 /**
@@ -19,7 +20,9 @@ import { SECRET } from './names';
  * subscription id (`sub_…`; anything else is turned into one). So
  * `send checkout.session.completed --order cs_1` then `send charge.refunded --order cs_1`, or
  * `send invoice.paid --order sub_1` then `send customer.subscription.deleted --order sub_1`, land
- * on the same order.
+ * on the same order. A subscription's first payment is the payment intent derived from its id:
+ * `send invoice.paid --order sub_1`, `send invoice_payment.paid --order sub_1` (the link since
+ * API 2025-03-31), then `send charge.refunded --order sub_1` refunds the subscription.
  */
 
 const SAMPLE_PRODUCT = 'prod_KeysmithSample01';
@@ -53,6 +56,20 @@ const SAMPLES: Record<string, { type: string; subscription: boolean; build: Buil
   'invoice.paid': { type: 'invoice.paid', subscription: true, build: (ids, email, now) => ({ object: invoice(ids, email, now, 'subscription_create') }) },
   'invoice.paid:renewal': { type: 'invoice.paid', subscription: true, build: (ids, email, now) => ({ object: invoice(ids, email, now, 'subscription_cycle') }) },
   'invoice.paid:legacy-renewal': { type: 'invoice.paid', subscription: true, build: (ids, email, now) => ({ object: legacyInvoice(ids, email, now) }) },
+  'invoice_payment.paid': {
+    type: 'invoice_payment.paid',
+    subscription: true,
+    build: (ids, _email, now) => ({
+      object: {
+        ...invoicePaymentPaid.data.object,
+        id: derived('inpay_', firstInvoice(ids)),
+        created: now,
+        invoice: firstInvoice(ids),
+        payment: { type: 'payment_intent', payment_intent: ids.paymentIntent },
+        status_transitions: { canceled_at: null, paid_at: now },
+      },
+    }),
+  },
   'charge.refunded': {
     type: 'charge.refunded',
     subscription: false,
@@ -222,6 +239,9 @@ function legacyInvoice(ids: Ids, email: string, now: number): Record<string, unk
     created: now,
     customer_email: email,
     subscription: ids.subscription,
+    // Before 2025-03-31 the invoice names its payment: the one `--order`'s refund sample names.
+    payment_intent: ids.paymentIntent,
+    charge: derived('ch_', ids.paymentIntent),
     lines: {
       ...object.lines,
       data: [{ ...line, invoice: id, subscription: ids.subscription, period: { start: now, end: periodEnd(now) }, price: { ...line.price, id: SAMPLE_PRICE, product: SAMPLE_PRODUCT } }],

@@ -79,8 +79,24 @@ export const invoiceSchema = z.looseObject({
   parent: z.nullish(z.looseObject({ subscription_details: z.nullish(z.looseObject({ subscription: z.nullish(ref) })) })),
   lines: z.looseObject({ data: z.array(invoiceLineSchema).check(z.maxLength(1000)) }),
   metadata,
+  // Before 2025-03-31 the invoice names the payment that paid it; since then an
+  // `invoice_payment` object does (event `invoice_payment.paid`).
+  payment_intent: z.nullish(ref),
+  charge: z.nullish(ref),
 });
 export type StripeInvoice = z.infer<typeof invoiceSchema>;
+
+/** Since 2025-03-31: which payment paid which invoice (`invoice_payment.paid`). */
+export const invoicePaymentSchema = z.looseObject({
+  id,
+  invoice: ref,
+  status: z.string(),
+  payment: z.nullish(z.looseObject({ type: z.optional(z.string()), payment_intent: z.nullish(ref), charge: z.nullish(ref) })),
+  // Preview API versions put the payment's ids on the object itself.
+  payment_intent: z.nullish(ref),
+  charge: z.nullish(ref),
+});
+export type StripeInvoicePayment = z.infer<typeof invoicePaymentSchema>;
 
 export const chargeSchema = z.looseObject({
   id,

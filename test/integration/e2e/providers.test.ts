@@ -242,3 +242,57 @@ describe.each(TIMESTAMPED)('$provider: timestamped signatures on the local stack
     expect(await step(spec.refund)).toEqual(['revoked']);
   });
 });
+
+/**
+ * A Stripe subscription payment is refunded or disputed under its payment intent, which no
+ * subscription event names: the invoice that payment paid links it (before API 2025-03-31 the
+ * invoice names it; since then `invoice_payment.paid` does, and may come before or after its
+ * invoice.paid). Through the local stack, every request signed by Stripe's SDK.
+ */
+describe('stripe: refunds and disputes of subscription payments', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.stop());
+
+  const secret = () => h.secrets.KEYSMITH_STRIPE_WEBHOOK_SECRET!;
+  const send = async (orderId: string, event: string) => {
+    const request = await h.sample('stripe', { orderId, event });
+    const ts = Math.floor(Date.now() / 1000);
+    const header = stripeSdk.webhooks.generateTestHeaderString({ payload: request.body.toString('utf8'), secret: secret(), timestamp: ts });
+    const answer = await h.send({ ...request, headers: { ...request.headers, 'stripe-signature': header } });
+    expect(answer.status).toBe(200);
+    await h.stack.poller.drain();
+  };
+  const statuses = async (orderId: string) => (await h.store.findByOrder('stripe', orderId)).flatMap((e) => e.state.licenses.map((l) => l.status));
+
+  it.each([
+    ['invoice.paid, then invoice_payment.paid (2025 shape)', ['invoice.paid', 'invoice_payment.paid']],
+    ['invoice_payment.paid first (2025 shape)', ['invoice_payment.paid', 'invoice.paid']],
+    ['a renewal invoice of the older shape, which names its payment', ['invoice.paid', 'invoice.paid:legacy-renewal']],
+  ])('%s: the dispute suspends the subscription, winning it lifts that, the refund revokes', async (_name, paid) => {
+    const sub = `sub_e2e${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    for (const event of paid) await send(sub, event);
+    const licensed = await statuses(sub);
+    expect(licensed.length).toBeGreaterThan(0);
+    expect(new Set(licensed)).toEqual(new Set(['active']));
+
+    await send(sub, 'charge.dispute.created');
+    expect(new Set(await statuses(sub))).toEqual(new Set(['suspended']));
+    await send(sub, 'charge.dispute.closed');
+    expect(new Set(await statuses(sub))).toEqual(new Set(['active']));
+    await send(sub, 'charge.refunded');
+    expect(new Set(await statuses(sub))).toEqual(new Set(['revoked']));
+  });
+
+  it('a one-time purchase whose payment is also on an invoice is still refunded under its own order', async () => {
+    const session = `cs_test_e2e${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    await send(session, 'checkout.session.completed');
+    // The same payment intent, reported on an invoice (Checkout's optional post-payment invoice).
+    await send(session, 'invoice_payment.paid');
+    expect(await statuses(session)).toEqual(['active']);
+    await send(session, 'charge.refunded');
+    expect(await statuses(session)).toEqual(['revoked']);
+  });
+});

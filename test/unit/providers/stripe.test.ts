@@ -219,6 +219,39 @@ describe('Stripe events', () => {
     expect(final.hold).toBeUndefined();
   });
 
+  it('links the payment that paid a subscription invoice to the subscription, in both API shapes', async () => {
+    // Before 2025-03-31 the invoice names its payment intent and charge.
+    const legacy = (await deliver(request(fixture('invoice-paid-legacy.json')))).events[0]!;
+    expect(legacy).toMatchObject({ scope: 'sub_1QJ8ZxLkdIwHu7ixa4Vt7cLp', links: ['pi_3PbRk0LkdIwHu7ix0Renew01', 'ch_3PbRk0LkdIwHu7ix1aBcDeFg', 'in_1PbRjzLkdIwHu7ixRenew001'] });
+    expect(legacy.followLinks).toBeUndefined();
+    // Since then only the invoice itself: invoice_payment.paid links the payment to it.
+    const current = (await deliver(request(fixture('invoice-paid.json')))).events[0]!;
+    expect(current).toMatchObject({ scope: 'sub_1QJ8ZxLkdIwHu7ixa4Vt7cLp', links: ['in_1QJ8ZxLkdIwHu7ixkWq2Jr8f'] });
+    const payment = (await deliver(request(fixture('invoice-payment-paid.json')))).events;
+    expect(payment).toEqual([
+      expect.objectContaining({ action: 'record', reason: 'invoice_payment.paid', scope: 'in_1QJ8ZxLkdIwHu7ixkWq2Jr8f', followLinks: true, links: ['pi_3QJ8a0LkdIwHu7ix0Sub0001'], items: [] }),
+    ]);
+  });
+
+  it('reads an invoice payment whose ids sit on the object (preview versions) or that names a bare charge; ignores an unpaid one', async () => {
+    const body = JSON.parse(fixture('invoice-payment-paid.json').toString('utf8'));
+    const variant = async (object: Record<string, unknown>) => {
+      const copy = structuredClone(body);
+      copy.data.object = { ...copy.data.object, ...object };
+      return (await deliver(request(Buffer.from(JSON.stringify(copy))))).events;
+    };
+    expect((await variant({ payment: undefined, payment_intent: null, charge: 'ch_Bare01' }))[0]).toMatchObject({ links: ['ch_Bare01'] });
+    expect((await variant({ payment: { type: 'charge', charge: 'ch_Bare02' } }))[0]).toMatchObject({ links: ['ch_Bare02'] });
+    expect(await variant({ status: 'open' })).toEqual([]);
+    expect(await variant({ payment: { type: 'payment_record', payment_record: 'pr_1' } })).toEqual([]);
+  });
+
+  it('refunds and disputes follow the links from the payment they name', async () => {
+    for (const name of ['charge-refunded.json', 'charge-dispute-created.json', 'charge-dispute-closed.json']) {
+      expect((await deliver(request(fixture(name)))).events[0]).toMatchObject({ scope: 'pi_3QJ7lzLkdIwHu7ix0kT1bH5s', followLinks: true });
+    }
+  });
+
   it('cancel at period end revokes effective at the end; un-cancelling reinstates', async () => {
     const [cancel, ...rest] = (await deliver(request(fixture('customer-subscription-updated.json')))).events;
     expect(rest).toHaveLength(0);

@@ -288,6 +288,70 @@ describe('subscription links', () => {
   });
 });
 
+describe('payment links', () => {
+  const first = { firstDelivery: true, claimToken: 'm' };
+  const sub = (over: Partial<FulfillmentEvent>) => grantEvent({ provider: 'stripe', scope: 'sub_1', subscription: { id: 'sub_1' }, ...over });
+  const refund = (scope: string) => grantEvent({ provider: 'stripe', eventId: `evt_refund_${scope}`, action: 'revoke', reason: 'charge.refunded', scope, followLinks: true, items: [] });
+  const paymentOf = (invoice: string, paymentIntent: string) =>
+    grantEvent({ provider: 'stripe', eventId: `evt_pay_${paymentIntent}`, action: 'record', reason: 'invoice_payment.paid', scope: invoice, followLinks: true, links: [paymentIntent], items: [] });
+
+  it('a refund naming the payment intent an invoice linked revokes the subscription (one link)', async () => {
+    const { d, store } = deps();
+    await processEvent(sub({ links: ['pi_1', 'in_1'] }), d, first);
+    const result = await processEvent(refund('pi_1'), d, first);
+    expect(result.state.scope).toBe('sub_1');
+    expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+    expect(await store.get('stripe', 'pi_1')).toBeUndefined();
+  });
+
+  it('follows payment → invoice → subscription, whichever of the invoice and its payment came first', async () => {
+    for (const order of [
+      ['invoice', 'payment'],
+      ['payment', 'invoice'],
+    ]) {
+      const { d } = deps();
+      for (const step of order) await processEvent(step === 'invoice' ? sub({ links: ['in_1'] }) : paymentOf('in_1', 'pi_2'), d, first);
+      const result = await processEvent(refund('pi_2'), d, first);
+      expect(result.state.scope).toBe('sub_1');
+      expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+    }
+  });
+
+  it('an order scoped by the payment itself (a one-time purchase) wins over a link from the same payment', async () => {
+    const { d } = deps();
+    await processEvent(grantEvent({ provider: 'stripe', scope: 'pi_3' }), d, first);
+    // Checkout's optional invoice also reports the same payment.
+    await processEvent(paymentOf('in_3', 'pi_3'), d, first);
+    const result = await processEvent(refund('pi_3'), d, first);
+    expect(result.state.scope).toBe('pi_3');
+    expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+  });
+
+  it('a payment nobody linked stays on its own scope, and a cycle of links ends', async () => {
+    const { d, store } = deps();
+    expect((await processEvent(refund('pi_unknown'), d, first)).state.scope).toBe('pi_unknown');
+    await store.putLinks('stripe', 'a', ['b']);
+    await store.putLinks('stripe', 'b', ['a']);
+    expect((await processEvent(refund('a'), d, first)).state.scope).toBe('b');
+  });
+
+  it('a redelivered duplicate does not write its links again', async () => {
+    const { d, store } = deps();
+    const event = sub({ links: ['pi_1', 'in_1'] });
+    await processEvent(event, d, first);
+    const calls = store.calls;
+    let linked = 0;
+    const real = store.putLinks.bind(store);
+    store.putLinks = async (...args) => {
+      linked++;
+      return real(...args);
+    };
+    await processEvent(event, d, { firstDelivery: false, claimToken: 'm2' });
+    expect(linked).toBe(0);
+    expect(store.calls - calls).toBe(1);
+  });
+});
+
 describe('the send-then-mark window', () => {
   it('a mark that fails transiently is retried in-process: one email, marked sent', async () => {
     const { d, store, mailer } = deps();
