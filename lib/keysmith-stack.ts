@@ -13,7 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, IConstruct } from 'constructs';
 import { EXAMPLE_CONFIG_PATH, readCatalogFile } from '../functions/config/loadCatalog';
 import type { Catalog } from '../functions/domain/catalog';
-import { PROVIDER_REGISTRY, type ProviderRegistration } from '../functions/providers/registry';
+import { PROVIDER_REGISTRY, type ProviderRegistration, type WebhookRegistration } from '../functions/providers/registry';
 import { isWebhookProvider } from '../functions/providers/types';
 import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath, unknownCatalogProviders } from './catalogWarnings';
 import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
@@ -83,6 +83,14 @@ export interface KeysmithStackProps extends StackProps {
    */
   readonly providers?: readonly ProviderRegistration[];
   /**
+   * Providers' non-secret ingress settings by name (e.g. `KEYSMITH_STRIPE_TOLERANCE_SECONDS`:
+   * '600'); each is set on its own provider's ingress function only. A name no provider declares,
+   * or a value its provider refuses, fails synth. `buildKeysmithApp` reads them from context
+   * (`-c NAME=value`) or the environment.
+   * @default none: every provider's defaults
+   */
+  readonly providerSettings?: Readonly<Record<string, string>>;
+  /**
    * The folder holding `functions/`, `tsconfig.json` and `package-lock.json`.
    * @default - the nearest ancestor of this file that has a `package.json` and `functions/`
    */
@@ -143,6 +151,8 @@ export class KeysmithStack extends Stack {
     // ── validate ────────────────────────────────────────────────────────────────────────────
     const providers = props.providers ?? PROVIDER_REGISTRY;
     validateProviders(providers);
+    const webhookProviders = providers.filter(isWebhookProvider);
+    const settings = checkProviderSettings(webhookProviders, props.providerSettings ?? {});
     const projectRoot = props.projectRoot ?? findProjectRoot(__dirname);
     const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
     const unknownProviders = unknownCatalogProviders(
@@ -161,7 +171,6 @@ export class KeysmithStack extends Stack {
     }
 
     // ── build ───────────────────────────────────────────────────────────────────────────────
-    const webhookProviders = providers.filter(isWebhookProvider);
     const store = new KeysmithStore(this, 'Store', { stackName: this.stackName, providers: providers.map((p) => ({ name: p.name, secretNames: p.secrets.map((s) => s.name) })) });
     // Settings (never secrets) every function gets; each construct adds the ARNs its functions need.
     const environment = {
@@ -173,7 +182,7 @@ export class KeysmithStack extends Stack {
     const shared = { store, catalog: props.catalog, projectRoot, logRetention, environment };
     const mail = new KeysmithMailFeedback(this, 'MailFeedback', { ...shared, ...(props.sesConfigurationSetName ? { sesConfigurationSetName: props.sesConfigurationSetName } : {}) });
     const pipeline = new KeysmithEventPipeline(this, 'Pipeline', { ...shared, sesConfigurationSetName: mail.configurationSet.configurationSetName });
-    const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers: webhookProviders, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
+    const webhooks = new KeysmithWebhookApi(this, 'WebhookApi', { ...shared, providers: webhookProviders, settings, queue: pipeline.queue, ...(props.throttle ? { throttle: props.throttle } : {}) });
     const licensing = new KeysmithLicensingApi(this, 'LicenseApi', { ...shared, ...(props.licensingThrottle ? { throttle: props.licensingThrottle } : {}) });
     const alarms = new KeysmithAlerting(this, 'Alerting', {
       service: this.stackName,
@@ -333,9 +342,11 @@ export function buildKeysmithApp(app: App, options: KeysmithAppOptions = {}): Ke
   if (alarmEmail !== undefined && !/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(alarmEmail)) {
     throw new Error(`alarmEmail (context \`alarmEmail\` or KEYSMITH_ALARM_EMAIL) must be an email address, got "${alarmEmail}"`);
   }
+  const providerSettings = settingsFromContext(app, options.stackProps?.providers ?? PROVIDER_REGISTRY);
   const stack = new KeysmithStack(app, stackName, {
     description: 'keysmith: storefront webhooks in, license keys and emails out',
     ...(alarmEmail ? { alarmEmail } : {}),
+    ...(Object.keys(providerSettings).length > 0 ? { providerSettings } : {}),
     ...options.stackProps,
     catalog,
   });
@@ -348,6 +359,31 @@ export function buildKeysmithApp(app: App, options: KeysmithAppOptions = {}): Ke
   }
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+/** Every declared provider setting set in context (`-c NAME=value`) or, else, the environment. */
+function settingsFromContext(app: App, providers: readonly ProviderRegistration[]): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const provider of providers.filter(isWebhookProvider)) {
+    for (const { name } of provider.settings ?? []) {
+      const value = (app.node.tryGetContext(name) as string | number | undefined) ?? process.env[name];
+      if (value !== undefined && String(value).trim() !== '') settings[name] = String(value).trim();
+    }
+  }
+  return settings;
+}
+
+/** The settings, checked: each declared by a provider, each value one its provider accepts. */
+function checkProviderSettings(providers: readonly WebhookRegistration[], settings: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const declared = new Map(providers.flatMap((p) => (p.settings ?? []).map((s) => [s.name, s] as const)));
+  const problems = Object.entries(settings).flatMap(([name, value]) => {
+    const setting = declared.get(name);
+    if (!setting) return [`${name} is not a setting of any provider (known: ${[...declared.keys()].join(', ') || 'none'})`];
+    const problem = setting.problem(value);
+    return problem ? [`${name} (${setting.about}) ${problem}`] : [];
+  });
+  if (problems.length > 0) throw new Error(`provider settings: ${problems.join('; ')}`);
+  return settings;
 }
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {

@@ -98,6 +98,20 @@ export interface ProviderRegistration {
   secrets: readonly SecretSpec[];
 }
 
+/**
+ * A setting of a provider's ingress that is not a secret (a signature tolerance): the deployment
+ * takes it from CDK context or the environment at synth (`-c NAME=value`) and sets it on that
+ * provider's ingress function only; the local stack passes the shell's through.
+ */
+export interface ProviderSetting {
+  /** The environment variable the ingress reads, `KEYSMITH_<PROVIDER>_…`. */
+  name: string;
+  /** What it sets, for docs and errors. */
+  about: string;
+  /** Why a value is refused (synth fails with it), or undefined when it is fine. */
+  problem(value: string): string | undefined;
+}
+
 /** A provider that receives webhooks: one ingress Lambda, its routes, samples, replay and fuzzing. */
 export interface WebhookRegistration extends ProviderRegistration {
   /** The Lambda entry file, relative to the project root (bundled by esbuild). */
@@ -116,6 +130,8 @@ export interface WebhookRegistration extends ProviderRegistration {
   fuzz(): Promise<FuzzHooks>;
   /** The benchmark's floor for this provider (`<name>/bench.ts`, used by scripts/bench/cpu.ts). */
   benchFloor(): Promise<BenchFloor>;
+  /** Its ingress's non-secret settings. @default none */
+  settings?: readonly ProviderSetting[];
 }
 
 /** What the CPU benchmark's floor sees of a request (the body already decoded). */

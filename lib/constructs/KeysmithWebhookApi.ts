@@ -33,6 +33,8 @@ export interface KeysmithWebhookApiProps {
   readonly logRetention: RetentionDays;
   /** Non-secret settings (table, log level, service). */
   readonly environment: Record<string, string>;
+  /** Providers' own settings by name, checked; each function gets those its provider declares. @default none */
+  readonly settings?: Readonly<Record<string, string>>;
   /** @default DEFAULT_THROTTLE */
   readonly throttle?: ThrottleSettings;
 }
@@ -79,6 +81,7 @@ export class KeysmithWebhookApi extends Construct {
             // A provider without secrets has no secret of its own to read.
             ...(props.store.providerSecrets.has(provider.name) ? { KEYSMITH_PROVIDER_SECRET_ARN: props.store.providerSecrets.get(provider.name)!.secretArn } : {}),
             ...props.environment,
+            ...ownSettings(provider, props.settings ?? {}),
             KEYSMITH_QUEUE_URL: props.queue.queueUrl,
           },
         }),
@@ -129,4 +132,9 @@ export function validateProviders(providers: readonly ProviderRegistration[]): v
       routes.add(key);
     }
   }
+}
+
+/** The settings `provider` declares that are set. */
+function ownSettings(provider: WebhookRegistration, settings: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries((provider.settings ?? []).flatMap(({ name }) => (settings[name] !== undefined ? [[name, settings[name]!]] : [])));
 }

@@ -116,3 +116,47 @@ describe('the example catalog and where the catalog comes from', () => {
     }
   });
 });
+
+describe('provider settings at synth time', () => {
+  const environmentOf = (stack: KeysmithStack, provider: string): Record<string, unknown> => {
+    const fn = stack.ingressFunctions.get(provider)!;
+    const resource = Template.fromStack(stack).findResources('AWS::Lambda::Function')[stack.getLogicalId(fn.node.defaultChild as never)] as any;
+    return resource.Properties.Environment.Variables;
+  };
+
+  it('sets a tolerance from context on its own provider’s ingress only', () => {
+    const stack = buildKeysmithApp(appWithoutBundling({ KEYSMITH_STRIPE_TOLERANCE_SECONDS: '600' }), { configPath: EXAMPLE_CONFIG, nag: false });
+    expect(environmentOf(stack, 'stripe')).toMatchObject({ KEYSMITH_STRIPE_TOLERANCE_SECONDS: '600' });
+    for (const other of PROVIDER_NAMES.filter((p) => p !== 'stripe' && stack.ingressFunctions.has(p))) {
+      expect(Object.keys(environmentOf(stack, other))).not.toContain('KEYSMITH_STRIPE_TOLERANCE_SECONDS');
+    }
+    expect(environmentOf(stack, 'paddle-billing')).not.toHaveProperty('KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS');
+  });
+
+  it('takes a setting from the environment when context has none, and context over the environment', () => {
+    const previous = process.env.KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS;
+    process.env.KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS = '120';
+    try {
+      expect(environmentOf(buildKeysmithApp(appWithoutBundling(), { configPath: EXAMPLE_CONFIG, nag: false }), 'paddle-billing')).toMatchObject({ KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS: '120' });
+      const overridden = buildKeysmithApp(appWithoutBundling({ KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS: 900 }), { configPath: EXAMPLE_CONFIG, nag: false });
+      expect(environmentOf(overridden, 'paddle-billing')).toMatchObject({ KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS: '900' });
+    } finally {
+      if (previous === undefined) delete process.env.KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS;
+      else process.env.KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS = previous;
+    }
+  });
+
+  it.each([
+    ['not a number', '5m', /KEYSMITH_STRIPE_TOLERANCE_SECONDS .*must be a whole number of seconds, got "5m"/],
+    ['zero', '0', /must be from 1 to 86400 seconds, got 0/],
+    ['over a day', '86401', /must be from 1 to 86400 seconds, got 86401/],
+  ])('refuses a tolerance that is %s, instead of silently using the default', (_what, value, message) => {
+    expect(() => buildKeysmithApp(appWithoutBundling({ KEYSMITH_STRIPE_TOLERANCE_SECONDS: value }), { configPath: EXAMPLE_CONFIG, nag: false })).toThrow(message);
+  });
+
+  it('refuses a setting no provider declares', () => {
+    expect(() => new KeysmithStack(appWithoutBundling(), 'Unknown', { catalog: exampleCatalog(), providerSettings: { KEYSMITH_STRIPE_TOLERANCE: '10' } })).toThrow(
+      /KEYSMITH_STRIPE_TOLERANCE is not a setting of any provider \(known: .*KEYSMITH_STRIPE_TOLERANCE_SECONDS/,
+    );
+  });
+});

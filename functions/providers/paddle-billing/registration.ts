@@ -1,6 +1,7 @@
 import { randomSecret } from '../shared/secretForms';
+import { toleranceSetting } from '../shared/settings';
 import type { WebhookRegistration } from '../types';
-import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
+import { CONTENT_TYPES, DEFAULT_TOLERANCE_SECONDS, MAX_BODY_BYTES, TOLERANCE_SETTING } from './constants';
 import { LOCAL_KEY_PREFIX } from './customer';
 import { API_KEY, SANDBOX_SECRET, SECRET } from './names';
 
@@ -53,4 +54,5 @@ export const paddleBillingRegistration: WebhookRegistration = {
   },
   fuzz: async () => (await import('./fuzz')).paddleBillingFuzz,
   benchFloor: async () => (await import('./bench')).paddleBillingFloor,
+  settings: [toleranceSetting(TOLERANCE_SETTING, DEFAULT_TOLERANCE_SECONDS, 'how old (or how far ahead) a Paddle-Signature ts may be')],
 };

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { constantTimeEqual } from '../shared/crypto';
+import { toleranceFrom } from '../shared/settings';
 import { PADDLE_BILLING_SECRETS, SANDBOX_SECRET, SECRET } from './names';
 
 /**
@@ -20,8 +21,9 @@ import { PADDLE_BILLING_SECRETS, SANDBOX_SECRET, SECRET } from './names';
  * within the window a replay carries an event id already seen, which the queue and worker drop.
  */
 
-/** @default 300 */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+import { DEFAULT_TOLERANCE_SECONDS, TOLERANCE_SETTING } from './constants';
+
+export { DEFAULT_TOLERANCE_SECONDS };
 
 export interface VerifiedPaddleBilling {
   body: Buffer;
@@ -97,8 +99,5 @@ export function verifyPaddleBilling(request: WebhookRequest, ctx: ProviderContex
 
 /** `KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS` (whole seconds, 1–86400), else the default. */
 export function toleranceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.KEYSMITH_PADDLE_BILLING_TOLERANCE_SECONDS;
-  if (raw === undefined || !/^\d+$/.test(raw.trim())) return DEFAULT_TOLERANCE_SECONDS;
-  const seconds = Number(raw.trim());
-  return seconds >= 1 && seconds <= 86_400 ? seconds : DEFAULT_TOLERANCE_SECONDS;
+  return toleranceFrom(env[TOLERANCE_SETTING], DEFAULT_TOLERANCE_SECONDS);
 }

@@ -1,6 +1,7 @@
 import { randomSecret } from '../shared/secretForms';
+import { toleranceSetting } from '../shared/settings';
 import type { WebhookRegistration } from '../types';
-import { CONTENT_TYPES, MAX_BODY_BYTES } from './constants';
+import { CONTENT_TYPES, DEFAULT_TOLERANCE_SECONDS, MAX_BODY_BYTES, TOLERANCE_SETTING } from './constants';
 import { SECRET } from './names';
 
 /** Stripe, as the stack, the local stack, the CLI, the soak and the docs see it. */
@@ -30,4 +31,5 @@ export const stripeRegistration: WebhookRegistration = {
   // Replay: the signature header is not logged; the logged body was verified, and is what verify returned (the default).
   fuzz: async () => (await import('./fuzz')).stripeFuzz,
   benchFloor: async () => (await import('./bench')).stripeFloor,
+  settings: [toleranceSetting(TOLERANCE_SETTING, DEFAULT_TOLERANCE_SECONDS, 'how old (or how far ahead) a Stripe-Signature timestamp may be')],
 };

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
 import { constantTimeEqual } from '../shared/crypto';
+import { toleranceFrom } from '../shared/settings';
 import { SECRET } from './names';
 
 /**
@@ -21,8 +22,9 @@ import { SECRET } from './names';
  * request is a duplicate event id, which the queue and the worker drop.
  */
 
-/** Seconds between Stripe's `t` and our clock that are accepted. @default 300 (the SDK's default) */
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+import { DEFAULT_TOLERANCE_SECONDS, TOLERANCE_SETTING } from './constants';
+
+export { DEFAULT_TOLERANCE_SECONDS };
 
 export interface VerifyOptions {
   /** Accepted clock difference in seconds. @default DEFAULT_TOLERANCE_SECONDS */
@@ -83,8 +85,5 @@ export function verifyStripe(request: WebhookRequest, ctx: ProviderContext): Buf
 
 /** `KEYSMITH_STRIPE_TOLERANCE_SECONDS` (a whole number of seconds, 1–86400), else the default. */
 export function toleranceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.KEYSMITH_STRIPE_TOLERANCE_SECONDS;
-  if (raw === undefined || !/^\d+$/.test(raw.trim())) return DEFAULT_TOLERANCE_SECONDS;
-  const seconds = Number(raw.trim());
-  return seconds >= 1 && seconds <= 86_400 ? seconds : DEFAULT_TOLERANCE_SECONDS;
+  return toleranceFrom(env[TOLERANCE_SETTING], DEFAULT_TOLERANCE_SECONDS);
 }
