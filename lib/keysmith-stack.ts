@@ -16,7 +16,7 @@ import type { Catalog } from '../functions/domain/catalog';
 import { PROVIDER_REGISTRY, type ProviderRegistration, type WebhookRegistration } from '../functions/providers/registry';
 import { isWebhookProvider } from '../functions/providers/types';
 import { exampleCatalogProblem, PROJECT_CONFIG_FILE, projectConfigPath, unknownCatalogProviders } from './catalogWarnings';
-import { type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
+import { alarmList, type KeysmithAlarmSet, KeysmithAlerting } from './constructs/KeysmithAlerting';
 import { KeysmithDashboard } from './constructs/KeysmithDashboard';
 import { KeysmithEventPipeline } from './constructs/KeysmithEventPipeline';
 import type { KeysmithFunction } from './constructs/KeysmithFunction';
@@ -209,7 +209,7 @@ export class KeysmithStack extends Stack {
       ingressFunctions: webhooks.ingressFunctions,
       feedback: mail.function,
       licensing: { api: licensing.api, function: licensing.function },
-      alarms: Object.values(alarms.alarms).filter((a) => a !== undefined),
+      alarms: alarmList(alarms.alarms),
     });
 
     this.table = store.table;

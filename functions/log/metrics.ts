@@ -10,7 +10,9 @@
  * Dimensions: every metric has `Service` (the stack name, `KEYSMITH_SERVICE`) and `Provider`; a
  * metric recorded with a `reason` (a rejection code, a mail error code) is published under
  * `[Service, Provider]` *and* `[Service, Provider, Reason]`, so per-provider totals need no
- * metric math and reasons can still be told apart.
+ * metric math and reasons can still be told apart. `Rejected` is also published under
+ * `[Service]` alone: the rejection-spike alarm reads that one total, however many providers
+ * there are (an alarm's metric math takes at most 10 metrics).
  *
  * Outside Lambda (unit tests, the local stack) nothing is written unless `KEYSMITH_METRICS=on`.
  */
@@ -58,6 +60,9 @@ export const METRIC = {
   licenseRequests: 'LicenseRequests',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Metrics also published under `[Service]` alone, summed over every provider. */
+export const SERVICE_TOTALS: ReadonlySet<MetricName> = new Set([METRIC.rejected]);
 
 export interface MetricDimensions {
   provider: string;
@@ -175,6 +180,8 @@ export class EmfMetrics implements Metrics {
       directives.push({ Namespace: this.namespace, Dimensions: [[service, P, R]], Metrics: definitions(reasoned) });
       doc[R] = reason;
     }
+    const totals = directives[0]!.Metrics.filter((m) => SERVICE_TOTALS.has(m.Name as MetricName));
+    if (totals.length > 0) directives.push({ Namespace: this.namespace, Dimensions: [[service]], Metrics: totals });
     for (const map of reasoned ? [plain, reasoned] : [plain]) {
       for (const [name, s] of map) doc[name] = s.values.length === 1 ? s.values[0] : s.values;
     }

@@ -1,6 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, type IMetric, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,9 +8,17 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC } from '../../functions/log/metrics';
-import { keysmithMetric, licenseRequests, METRIC_PERIOD } from './KeysmithDashboard';
+import { METRIC, METRIC_DIMENSIONS, METRICS_NAMESPACE } from '../../functions/log/metrics';
+import { licenseRequests, METRIC_PERIOD } from './KeysmithDashboard';
 import { groupOnly } from './stableIds';
+
+/** The most metrics CloudWatch evaluates in one alarm's metric math. */
+export const MAX_ALARM_METRICS = 10;
+
+/** Every alarm of a set, the groups flattened: what the topic policy and the dashboard list. */
+export function alarmList(set: KeysmithAlarmSet): Alarm[] {
+  return Object.values(set).flatMap((value: Alarm | readonly Alarm[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? value : [value as Alarm]));
+}
 
 /** A message older than this in the DLQ means nobody looked at it: alarm again. */
 export const DLQ_MAX_AGE = Duration.hours(1);
@@ -23,8 +31,13 @@ export interface KeysmithAlarmSet {
   readonly deadLetterQueueAge: Alarm;
   /** The worker Lambda itself failed (crash, timeout) — not an event it handed back for retry. */
   readonly workerErrors: Alarm;
-  /** Any ingress Lambda failed (crash, timeout, bad config at cold start). */
+  /** Any ingress Lambda of the first ten providers failed (crash, timeout, bad config at cold start). */
   readonly ingressErrors: Alarm;
+  /**
+   * The same for the 11th provider on, ten per alarm (an alarm's metric math takes at most 10
+   * metrics): `IngressErrorsAlarm2`, `…3`. Absent with ten webhook providers or fewer.
+   */
+  readonly moreIngressErrors?: readonly Alarm[];
   /** API Gateway answered 5xx: the queue could not take events, or an ingress failed. */
   readonly apiServerErrors: Alarm;
   /** More webhooks rejected than the threshold in 5 minutes. */
@@ -101,6 +114,16 @@ export class KeysmithAlerting extends Construct {
       return new MathExpression({ expression: `SUM([${Object.keys(metrics).join(',')}])`, usingMetrics: metrics, label, period: METRIC_PERIOD });
     };
     const fiveMinuteSum = { period: METRIC_PERIOD, statistic: 'Sum' } as const;
+    const ingressGroups: string[][] = [];
+    for (let i = 0; i < props.providers.length; i += MAX_ALARM_METRICS) ingressGroups.push(props.providers.slice(i, i + MAX_ALARM_METRICS));
+    const ingressErrors = (group: string[], n: number) =>
+      alarm(
+        n === 0 ? 'IngressErrorsAlarm' : `IngressErrorsAlarm${n + 1}`,
+        `an ingress Lambda${n === 0 ? '' : ` (${group.join(', ')})`} failed (crash, timeout or bad config at cold start); providers see 5xx and retry.`,
+        sumOf('ingress errors', Object.fromEntries(group.map((p) => [p, props.ingressFunctions.get(p)!.metricErrors(fiveMinuteSum)]))),
+        0,
+      );
+    const moreIngressErrors = ingressGroups.slice(1).map((group, i) => ingressErrors(group, i + 1));
     this.alarms = {
       deadLetterQueue: alarm(
         'DeadLetterQueueAlarm',
@@ -115,17 +138,20 @@ export class KeysmithAlerting extends Construct {
         DLQ_MAX_AGE.toSeconds(),
       ),
       workerErrors: alarm('WorkerErrorsAlarm', 'the worker Lambda failed (crash or timeout); its batch is retried. See the worker logs.', props.worker.metricErrors(fiveMinuteSum), 0),
-      ingressErrors: alarm(
-        'IngressErrorsAlarm',
-        'an ingress Lambda failed (crash, timeout or bad config at cold start); providers see 5xx and retry.',
-        sumOf('ingress errors', Object.fromEntries(props.providers.map((p) => [p, props.ingressFunctions.get(p)!.metricErrors(fiveMinuteSum)]))),
-        0,
-      ),
+      ingressErrors: ingressErrors(ingressGroups[0] ?? [], 0),
+      ...(moreIngressErrors.length > 0 ? { moreIngressErrors } : {}),
       apiServerErrors: alarm('ApiServerErrorsAlarm', 'the webhook API answered 5xx (queue unavailable or an ingress failed); providers retry.', props.api.metricServerError(fiveMinuteSum), 0),
       rejections: alarm(
         'RejectionsAlarm',
         `more than ${props.rejectionThreshold} webhooks rejected in 5 minutes: forged traffic, or a provider secret that no longer matches (\`keysmith secrets set\`).`,
-        sumOf('rejected webhooks', Object.fromEntries(props.providers.map((p) => [p, keysmithMetric(props.service, METRIC.rejected, p)]))),
+        // Every provider's rejections in one metric (functions/log/metrics.ts SERVICE_TOTALS).
+        new Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: METRIC.rejected,
+          dimensionsMap: { [METRIC_DIMENSIONS.service]: props.service },
+          period: METRIC_PERIOD,
+          statistic: 'Sum',
+        }),
         props.rejectionThreshold,
       ),
       feedbackErrors: alarm('FeedbackErrorsAlarm', 'the SES feedback Lambda failed; Lambda retries it, then parks it in the feedback failure queue.', props.feedback.metricErrors(fiveMinuteSum), 0),
@@ -168,7 +194,7 @@ export class KeysmithAlerting extends Construct {
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': Object.values(this.alarms).map((a: Alarm) => a.alarmArn) },
+          ArnLike: { 'aws:SourceArn': alarmList(this.alarms).map((a) => a.alarmArn) },
         },
       }),
     );

@@ -114,10 +114,6 @@ export class KeysmithWebhookApi extends Construct {
 }
 
 export function validateProviders(providers: readonly ProviderRegistration[]): void {
-  // CloudWatch evaluates at most 10 metrics in one alarm expression (one per ingress there); a
-  // provider without webhooks has no ingress and no metric.
-  const ingresses = providers.filter((p) => 'entry' in p).length;
-  if (ingresses > 10) throw new Error(`at most 10 webhook providers can share the stack's alarms; got ${ingresses}`);
   const names = new Set<string>();
   const routes = new Set<string>();
   for (const provider of providers) {

@@ -43,7 +43,7 @@ describe('EMF metrics', () => {
     expect(readEmf(doc!)).toEqual({ 'Service=TestStack|Provider=fastspring': { Received: 2, Enqueued: 3, IngressLatency: [12.5, 7] } });
   });
 
-  it('publishes a reasoned metric under [Service, Provider] and [Service, Provider, Reason], on the same line', () => {
+  it('publishes a reasoned metric under [Service, Provider] and [Service, Provider, Reason], on the same line; Rejected under [Service] too', () => {
     const { metrics, docs } = capturedMetrics();
     metrics.count(METRIC.received, 1, { provider: 'hotmart' });
     metrics.count(METRIC.rejected, 1, { provider: 'hotmart', reason: 'UNAUTHORIZED' });
@@ -51,11 +51,27 @@ describe('EMF metrics', () => {
     metrics.flush();
 
     expect(docs).toHaveLength(1);
-    expect(docs[0]!._aws.CloudWatchMetrics.map((d) => d.Dimensions)).toEqual([[['Service', 'Provider']], [['Service', 'Provider', 'Reason']]]);
+    expect(docs[0]!._aws.CloudWatchMetrics.map((d) => d.Dimensions)).toEqual([[['Service', 'Provider']], [['Service', 'Provider', 'Reason']], [['Service']]]);
     expect(readEmf(docs[0]!)).toEqual({
       'Service=TestStack|Provider=hotmart': { Received: 1, IngressLatency: 3, Rejected: 1 },
       'Service=TestStack|Provider=hotmart|Reason=UNAUTHORIZED': { Rejected: 1 },
+      // The rejection alarm's one metric, however many providers there are.
+      'Service=TestStack': { Rejected: 1 },
     });
+  });
+
+  it('sums Rejected over providers and reasons under [Service], and nothing else', () => {
+    const { metrics, docs } = capturedMetrics();
+    metrics.count(METRIC.rejected, 2, { provider: 'stripe', reason: 'UNAUTHORIZED' });
+    metrics.count(METRIC.rejected, 1, { provider: 'stripe', reason: 'MALFORMED' });
+    metrics.count(METRIC.rejected, 4, { provider: 'polar', reason: 'UNAUTHORIZED' });
+    metrics.count(METRIC.received, 7, { provider: 'polar' });
+    metrics.flush();
+
+    // CloudWatch sums the [Service] values of every line.
+    const totals = docs.filter((d) => d._aws.CloudWatchMetrics.some((c) => c.Dimensions.some((set) => set.length === 1)));
+    expect(totals.map((d) => d._aws.CloudWatchMetrics.find((c) => c.Dimensions[0]!.length === 1)!.Metrics.map((m) => m.Name))).toEqual([['Rejected'], ['Rejected'], ['Rejected']]);
+    expect(totals.reduce((sum, d) => sum + (d.Rejected as number), 0)).toBe(7);
   });
 
   it('splits what cannot share a line: two providers, two reasons', () => {
@@ -138,6 +154,7 @@ describe('metrics of the ingress pipeline', () => {
     expect(readEmf(docs[0]!)).toEqual({
       'Service=TestStack|Provider=fastspring': { Received: 1, IngressLatency: expect.any(Number), Rejected: 1 },
       'Service=TestStack|Provider=fastspring|Reason=UNAUTHORIZED': { Rejected: 1 },
+      'Service=TestStack': { Rejected: 1 },
     });
   });
 
