@@ -156,7 +156,8 @@ export const stripeSample: SampleBuilder = {
           type: sample.type,
         }),
       );
-      order = sample.subscription ? ids.subscription : ids.session;
+      // A refund or dispute of a subscription's payment (`--order sub_…`) belongs to the subscription.
+      order = sample.subscription || ids.order.startsWith('sub_') ? ids.subscription : ids.session;
       testFlag = true;
     }
     return {

@@ -349,5 +349,12 @@ describe('Stripe samples', () => {
     expect((await deliver(request(first.body, first.headers, new Date()))).events[0]).toMatchObject({ action: 'grant', scope: 'sub_Tie2' });
     expect((await deliver(request(deleted.body, deleted.headers, new Date()))).events[0]).toMatchObject({ action: 'revoke', scope: 'sub_Tie2' });
     expect(first.orderId).toBe('sub_Tie2');
+    // A subscription payment's refund names the payment intent its invoice and invoice payment name.
+    const payment = stripeSample.build({ secrets, event: 'invoice_payment.paid', orderId: 'sub_Tie2' });
+    const refunded = stripeSample.build({ secrets, event: 'charge.refunded', orderId: 'sub_Tie2' });
+    const [link] = (await deliver(request(payment.body, payment.headers, new Date()))).events;
+    const [subRefund] = (await deliver(request(refunded.body, refunded.headers, new Date()))).events;
+    expect(link!.links).toEqual([subRefund!.scope]);
+    expect(refunded.orderId).toBe('sub_Tie2');
   });
 });
