@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger';
 import { maskEmail } from '../log/logger';
 import { METRIC, type Metrics } from '../log/metrics';
 import { FUNCTIONS } from '../settings';
+import { followLinks } from './links';
 
 /**
  * Exactly-once effects for one event, on top of at-least-once delivery — for the life of the
@@ -112,34 +113,6 @@ export async function processEvent(delivered: FulfillmentEvent, deps: ProcessDep
   await deps.store.putViews(viewsToWrite(outcome.before, stored.state, outcome.resumed));
   await deps.checkpoint?.('after-views', event);
   return finishApplied(event, stored, applied, deps, ctx);
-}
-
-/** Payment → invoice → subscription: the longest chain of links an event follows. */
-const MAX_LINK_HOPS = 2;
-
-/**
- * An event that names only a subscription (the provider did not say which order started it)
- * belongs to the entitlement that was granted with that subscription, when there is one. One
- * that names only a payment (`followLinks`: a Stripe refund names its payment intent) belongs to
- * the order an earlier event linked that payment to (`links`), through at most two links.
- */
-async function followLinks(event: FulfillmentEvent, store: EntitlementStore): Promise<FulfillmentEvent> {
-  if (event.followLinks) {
-    // A one-time purchase is scoped by its payment itself: its own order comes first.
-    if (await store.get(event.provider, event.scope)) return event;
-    let scope = event.scope;
-    const seen = new Set([scope]);
-    for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-      const next = await store.findSubscriptionScope(event.provider, scope);
-      if (!next || seen.has(next)) break;
-      seen.add(next);
-      scope = next;
-    }
-    return scope !== event.scope ? { ...event, scope } : event;
-  }
-  if (event.action === 'grant' || !event.subscription || event.scope !== event.subscription.id) return event;
-  const scope = await store.findSubscriptionScope(event.provider, event.subscription.id);
-  return scope && scope !== event.scope ? { ...event, scope } : event;
 }
 
 type WriteOutcome =

@@ -5,6 +5,7 @@ import type { FulfillmentEvent, ProviderName } from '../../../functions/domain/e
 import type { HttpAnswer, ProviderContext, WebhookRequest } from '../../../functions/ingress/types';
 import { findWebhookProvider } from '../../../functions/providers/registry';
 import type { ReplayRebuild } from '../../../functions/providers/types';
+import { followLinks } from '../../../functions/worker/links';
 import { appliedRecord, enqueue, findEntitlement, manualEvent, waitForEvents } from '../manual';
 import { CliError, type Output, usageError } from '../output';
 import type { Target } from '../target';
@@ -65,7 +66,9 @@ export async function replay(deliveryId: string, options: ReplayOptions, target:
   if (options.force && !options.wait) throw usageError('--force re-sends the email after the replay is applied; it cannot be combined with --no-wait');
   const t = await target();
   const delivery = await getDelivery(t, deliveryId, only);
-  const events = await normalizeDelivery(t, delivery);
+  // The order each event belongs to now, as the worker will find it: a Stripe refund stored under
+  // its payment before the payment's link existed is reported — and applied — on the subscription.
+  const events = await Promise.all((await normalizeDelivery(t, delivery)).map((event) => followLinks(event, t.store)));
 
   const before = new Map<string, Entitlement | undefined>();
   const beforeRecords = new Map<string, AppliedEvent | undefined>();

@@ -335,6 +335,20 @@ describe('payment links', () => {
     expect((await processEvent(refund('a'), d, first)).state.scope).toBe('b');
   });
 
+  it('a refund stored under its payment before the link existed applies to the subscription when replayed', async () => {
+    const { d, store } = deps();
+    const early = refund('pi_5');
+    // Processed first (Stripe retrying after an outage): no link yet, so it stays on the payment.
+    expect((await processEvent(early, d, first)).state.scope).toBe('pi_5');
+    await processEvent(sub({ links: ['in_5'] }), d, first);
+    await processEvent(paymentOf('in_5', 'pi_5'), d, first);
+    expect((await store.get('stripe', 'sub_1'))!.state.licenses.every((l) => l.status === 'active')).toBe(true);
+    // The same event again (keysmith replay): the payment's own order holds no licenses, the link wins.
+    const replayed = await processEvent(early, d, { firstDelivery: false, claimToken: 'm3' });
+    expect(replayed.state.scope).toBe('sub_1');
+    expect(replayed.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+  });
+
   it('a redelivered duplicate does not write its links again', async () => {
     const { d, store } = deps();
     const event = sub({ links: ['pi_1', 'in_1'] });
