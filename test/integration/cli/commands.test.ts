@@ -294,6 +294,23 @@ describe('keysmith CLI against the local stack', () => {
       expect((await run('licenses', '--order', order, '--json')).json<Row[]>()).toHaveLength(2);
     });
 
+    it('applies a Stripe refund that was stored under its payment before the link to the subscription', async () => {
+      const sub = `sub_cli${Date.now()}`;
+      const statuses = async () => (await run('licenses', '--order', sub, '--json')).json<Row[]>().map((l) => l.status);
+      // The refund comes first (Stripe retrying after an outage), then the payment's invoice.
+      const early = await run('send', 'stripe', '--event', 'charge.refunded', '--order', sub, '--json');
+      expect(early.code).toBe(0);
+      await stack.poller.drain(20_000);
+      for (const event of ['invoice.paid', 'invoice_payment.paid']) expect((await run('send', 'stripe', '--event', event, '--order', sub, '--json')).code).toBe(0);
+      await stack.poller.drain(20_000);
+      expect(new Set(await statuses())).toEqual(new Set(['active']));
+
+      const r = await run('replay', early.json<{ deliveryId: string }>().deliveryId, '--json');
+      expect(r.code).toBe(0);
+      expect(r.json()).toMatchObject({ provider: 'stripe', events: [{ action: 'revoke', scope: sub, before: 'pending', after: 'applied' }] });
+      expect(new Set(await statuses())).toEqual(new Set(['revoked']));
+    });
+
     it('exits 4 for an unknown delivery and 2 for --force with --no-wait', async () => {
       const [missing, conflicting] = await Promise.all([run('replay', 'no-such-delivery'), run('replay', deliveryId, '--force', '--no-wait')]);
       expect(missing.code).toBe(4);
