@@ -63,8 +63,10 @@ export function deliveryItem(record: DeliveryRecord, retentionDays: number = DEL
     receivedAt: { S: receivedAt },
     route: { S: record.route },
     ...(record.contentType ? { contentType: { S: record.contentType } } : {}),
-    // Event ids, actions and scopes: what support needs to follow a delivery to its orders.
-    events: { S: JSON.stringify(record.events.map((e) => ({ eventId: e.eventId, action: e.action, reason: e.reason, scope: e.scope }))) },
+    // Event ids, actions and scopes: what support needs to follow a delivery to its orders; and
+    // whether each was live, which `keysmith replay` cannot always tell again from the payload
+    // (Paddle Billing: only which secret signed says sandbox, and the signature is not logged).
+    events: { S: JSON.stringify(record.events.map((e) => ({ eventId: e.eventId, action: e.action, reason: e.reason, scope: e.scope, live: e.live }))) },
     payload: { B: gzipSync(record.payload) },
   };
 }

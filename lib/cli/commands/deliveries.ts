@@ -163,7 +163,8 @@ export interface StoredDelivery {
   route: string;
   contentType?: string;
   payload: Buffer;
-  events: { eventId: string; action: Action; reason: string; scope: string }[];
+  /** `live` is absent in deliveries logged before it was recorded. */
+  events: { eventId: string; action: Action; reason: string; scope: string; live?: boolean }[];
 }
 
 /** Reads one delivery by id; without `provider`, tries each provider (one GetItem each). */

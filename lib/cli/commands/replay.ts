@@ -169,7 +169,10 @@ export async function rebuildDelivery(t: Target, delivery: StoredDelivery): Prom
   try {
     const verified = await rebuild(request, ctx, new Set(delivery.events.map((e) => e.eventId)));
     const payload = provider.parse(verified, request);
-    const events = provider.normalize(payload, request, ctx);
+    // Live or test as the ingress decided when it verified the request; the rebuilt verdict only
+    // stands in for deliveries logged before that was recorded.
+    const recordedLive = new Map(delivery.events.flatMap((e) => (typeof e.live === 'boolean' ? [[e.eventId, e.live] as const] : [])));
+    const events = provider.normalize(payload, request, ctx).map((e) => (recordedLive.has(e.eventId) ? { ...e, live: recordedLive.get(e.eventId)! } : e));
     return { events, answer: () => provider.answer({ events, accepted: events, failed: [] }, payload, ctx) };
   } catch (error) {
     if (error instanceof CliError) throw error;
