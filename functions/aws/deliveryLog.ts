@@ -6,7 +6,7 @@ import { DELIVERY_LOG, TABLE } from '../settings';
 import type { Deadline } from './deadline';
 import type { AwsJsonClient } from './light/AwsJsonClient';
 import { batchWriteItems, dynamodbClient } from './light/dynamodb';
-import { batchWrite, lookupRequests } from './store';
+import { batchWrite, linkRequests, lookupRequests } from './store';
 
 /**
  * The delivery log: one item per verified webhook request — who called, when, which events it
@@ -75,6 +75,7 @@ export function deliveryItem(record: DeliveryRecord, retentionDays: number = DEL
 export function deliveryWrites(record: DeliveryRecord, predicted: PredictedLicenses[], retentionDays: number = DELIVERY_LOG.retentionDays): WriteRequest[] {
   const requests: WriteRequest[] = [{ PutRequest: { Item: deliveryItem(record, retentionDays) } }];
   for (const p of predicted) requests.push(...lookupRequests(p.state, p.licenses));
+  requests.push(...linkRequests(record.events));
   return requests;
 }
 

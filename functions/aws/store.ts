@@ -12,7 +12,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { AppliedEvent, Entitlement, License } from '../domain/entitlement';
-import type { ProviderName } from '../domain/events';
+import type { FulfillmentEvent, ProviderName } from '../domain/events';
 import { keyHash } from '../domain/licenses';
 import type { PlacedView } from '../domain/licenseView';
 import { TABLE } from '../settings';
@@ -248,7 +248,7 @@ export class DynamoEntitlementStore implements EntitlementStore {
   }
 
   async putLinks(provider: ProviderName, scope: string, ids: string[]): Promise<void> {
-    const requests = [...new Set(ids)].filter((id) => id !== scope).map((id): WriteRequest => ({ PutRequest: { Item: linkItem(provider, id, scope) } }));
+    const requests = linkRequests([{ provider, scope, links: ids }]);
     if (requests.length > 0) await batchWrite(this.client, this.tableName, requests);
   }
 
@@ -423,6 +423,15 @@ export function lookupRequests(state: Pick<Entitlement, 'provider' | 'scope' | '
   // Later events may name only the subscription: this link leads them to the order.
   if (subscription && subscription !== state.scope) requests.push({ PutRequest: { Item: linkItem(state.provider, subscription, state.scope) } });
   return requests;
+}
+
+/**
+ * The payment links of these events (their `links`, each to the event's own scope), as the ingress
+ * writes them with the delivery log. A scope the worker will resolve further (an invoice that
+ * leads to a subscription) is one more hop for `followLinks`: the same order in the end.
+ */
+export function linkRequests(events: readonly Pick<FulfillmentEvent, 'provider' | 'scope' | 'links'>[]): WriteRequest[] {
+  return events.flatMap((event) => [...new Set(event.links ?? [])].filter((id) => id !== event.scope).map((id): WriteRequest => ({ PutRequest: { Item: linkItem(event.provider, id, event.scope) } })));
 }
 
 /** `SUB#{provider}#{id}` → the order: from a subscription id, or from a payment id (`putLinks`). */

@@ -200,6 +200,7 @@ function checkEvent(input: unknown): FulfillmentEvent {
   });
   optional(out, e, 'links', '', (v, p) => list(v, p, B.links).map((x, i) => id(x, `${p}.${i}`)));
   optional(out, e, 'followLinks', '', bool);
+  optional(out, e, 'linked', '', bool);
   out.live = bool(e.live, 'live');
   const c = object(e.customer, 'customer');
   if (typeof c.email !== 'string') fail('customer.email', 'must be text');

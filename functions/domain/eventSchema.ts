@@ -89,6 +89,8 @@ export const fulfillmentEventSchema = z.object({
    * payment → invoice → subscription), and stays on the scope where there is none.
    */
   followLinks: z.optional(z.boolean()),
+  /** The ingress already wrote this event's `links` (with the delivery log); the worker need not. */
+  linked: z.optional(z.boolean()),
   /** false for provider test orders. */
   live: z.boolean(),
   customer: z.object({

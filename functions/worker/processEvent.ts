@@ -135,7 +135,8 @@ async function writeState(event: FulfillmentEvent, deps: ProcessDeps, ctx: Apply
     const { state, applied } = result;
     // Payment ids this event names lead to the order before its state says it was applied: a
     // crash after this write only means the redelivery writes the same bytes again.
-    if (event.links?.length && !linked) {
+    // Written already by the ingress, with the delivery log (`linked`), unless that write failed.
+    if (event.links?.length && !event.linked && !linked) {
       await deps.store.putLinks(event.provider, event.scope, event.links);
       linked = true;
     }

@@ -135,6 +135,7 @@ const eventLike = fc.record(
     subscription: optional(or(fc.record({ id: or(oddText), periodEnd: optional(fc.constant('2026-02-01T00:00:00.000Z')) }, { requiredKeys: ['id'] }))),
     links: optional(or(fc.array(or(oddText), { maxLength: 5 }))),
     followLinks: optional(or(fc.boolean())),
+    linked: optional(or(fc.boolean())),
   },
   { requiredKeys: ['provider', 'eventId', 'occurredAt', 'action', 'reason', 'scope', 'live', 'customer', 'items'] },
 );

@@ -1,10 +1,13 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { DeliveryLog, DeliveryRecord, PredictedLicenses } from '../../../functions/aws/deliveryLog';
-import { deliveryItem } from '../../../functions/aws/deliveryLog';
+import { deliveryItem, deliveryWrites } from '../../../functions/aws/deliveryLog';
 import { runIngress } from '../../../functions/ingress/pipeline';
 import { fastspring } from '../../../functions/providers/fastspring';
 import { hotmart } from '../../../functions/providers/hotmart';
+import { stripe } from '../../../functions/providers/stripe';
 import { processEvent } from '../../../functions/worker/processEvent';
 import { catalogWith, exampleCatalog, fixture, LICENSE_SECRET, testSecrets } from '../../helpers/fixtures';
 import { MemoryMailer, MemoryQueue, MemoryStore, silentLogger } from '../../helpers/memory';
@@ -76,6 +79,48 @@ describe('delivery log and predicted lookups', () => {
     const { answer, queue } = await deliver(new RecordingLog(false));
     expect(answer.status).toBe(200);
     expect(queue.sent[0]!.indexed).toBeUndefined();
+  });
+
+  it('writes payment links with the log, so the worker does not: no extra call for a Stripe subscription invoice', async () => {
+    const invoice = readFileSync(join(__dirname, '..', '..', '..', 'functions', 'providers', 'stripe', 'fixtures', 'invoice-paid-legacy.json'));
+    const ts = Math.floor(Date.now() / 1000);
+    const stripeSecret = 'whsec_test_links';
+    const signature = `t=${ts},v1=${createHmac('sha256', stripeSecret).update(`${ts}.`).update(invoice).digest('hex')}`;
+    const send = async (log: RecordingLog) => {
+      const queue = new MemoryQueue();
+      await runIngress(
+        stripe,
+        { ...request({ 'stripe-signature': signature, 'content-type': 'application/json' }), path: '/webhooks/stripe', routeKey: 'POST /webhooks/stripe', body: invoice, receivedAt: new Date() },
+        { queue, deliveries: log, catalog: exampleCatalog(), secrets: async () => testSecrets({ KEYSMITH_STRIPE_WEBHOOK_SECRET: stripeSecret }), log: silentLogger() },
+      );
+      return queue.sent[0]!;
+    };
+    const logged = new RecordingLog();
+    const event = await send(logged);
+    expect(event).toMatchObject({ links: ['pi_3PbRk0LkdIwHu7ix0Renew01', 'ch_3PbRk0LkdIwHu7ix1aBcDeFg', 'in_1PbRjzLkdIwHu7ixRenew001'], linked: true });
+    const items = deliveryWrites(logged.records[0]!.record, logged.records[0]!.predicted).map((w) => w.PutRequest!.Item!);
+    expect(items.filter((i) => i.pk!.S!.startsWith('SUB#')).map((i) => [i.pk!.S, i.scope!.S])).toEqual(event.links!.map((id) => [`SUB#stripe#${id}`, 'sub_1QJ8ZxLkdIwHu7ixa4Vt7cLp']));
+
+    const worker = async (e: typeof event) => {
+      const store = new MemoryStore();
+      let links = 0;
+      const real = store.putLinks.bind(store);
+      store.putLinks = async (...args) => {
+        links++;
+        return real(...args);
+      };
+      await processEvent(
+        e,
+        { store, mailer: new MemoryMailer(), context: () => ({ catalog: exampleCatalog(), licenseSecret: LICENSE_SECRET, now: new Date() }), log: silentLogger() },
+        { firstDelivery: true, claimToken: 'm' },
+      );
+      return links;
+    };
+    expect(await worker(event)).toBe(0);
+    // The log could not be written: the event claims nothing, and the worker writes the links.
+    const unlogged = await send(new RecordingLog(false));
+    expect(unlogged.linked).toBeUndefined();
+    expect(await worker(unlogged)).toBe(1);
   });
 
   it('records nothing for a forged request', async () => {
