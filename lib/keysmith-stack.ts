@@ -30,7 +30,7 @@ export { DLQ_MAX_AGE } from './constructs/KeysmithAlerting';
 export { WORKER_ENTRY, WORKER_TABLE_ACTIONS } from './constructs/KeysmithEventPipeline';
 export { LICENSING_LEADING_KEYS, LICENSING_TABLE_ACTIONS } from './constructs/KeysmithLicensingApi';
 export { FEEDBACK_ENTRY, FEEDBACK_FUNCTION } from './constructs/KeysmithMailFeedback';
-export { DEFAULT_THROTTLE, INGRESS_TABLE_ACTIONS } from './constructs/KeysmithWebhookApi';
+export { DEFAULT_THROTTLE, INGRESS_LEADING_KEYS, INGRESS_TABLE_ACTIONS } from './constructs/KeysmithWebhookApi';
 
 /** Rejected webhooks (all providers, 5 minutes) above which the rejection-spike alarm fires. */
 export const DEFAULT_REJECTION_ALARM_THRESHOLD = 50;

@@ -99,8 +99,8 @@ export class KeysmithStore extends Construct {
   }
 
   /** Exactly `actions` on the table itself — never its indexes, never another table. */
-  grantTable(sid: string, actions: readonly `dynamodb:${string}`[], grantee: { addToRolePolicy(statement: PolicyStatement): void }): void {
-    grantee.addToRolePolicy(new PolicyStatement({ sid, actions: [...actions], resources: [this.table.tableArn] }));
+  grantTable(sid: string, actions: readonly `dynamodb:${string}`[], grantee: { addToRolePolicy(statement: PolicyStatement): void }, conditions?: Record<string, unknown>): void {
+    grantee.addToRolePolicy(new PolicyStatement({ sid, actions: [...actions], resources: [this.table.tableArn], ...(conditions ? { conditions } : {}) }));
   }
 }
 

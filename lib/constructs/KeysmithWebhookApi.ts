@@ -22,6 +22,12 @@ export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 50, bur
  * Public-facing code reads nothing back: no Get, Query, Scan, Update or Delete, no index.
  */
 export const INGRESS_TABLE_ACTIONS = ['dynamodb:BatchWriteItem'] as const;
+/**
+ * The partitions an ingress writes (functions/aws/deliveryLog.ts `deliveryWrites`): its delivery
+ * log, the lookups of the licenses it predicts, and payment links. Never an order (`ENT#…`), so a
+ * compromised ingress cannot rewrite what anyone bought.
+ */
+export const INGRESS_LEADING_KEYS = ['DLV#*', 'KEY#*', 'LIC#*', 'SUB#*'] as const;
 
 export interface KeysmithWebhookApiProps {
   /** The providers that receive webhooks (each has routes and an entry). */
@@ -104,7 +110,7 @@ export class KeysmithWebhookApi extends Construct {
       const fn = ingressFunctions.get(provider.name)!;
       // SendMessageBatch is authorized as sqs:SendMessage; the queue URL comes from the environment.
       fn.addToRolePolicy(new PolicyStatement({ sid: 'EnqueueEvents', actions: ['sqs:SendMessage'], resources: [props.queue.queueArn] }));
-      props.store.grantTable('WriteDeliveryLog', INGRESS_TABLE_ACTIONS, fn);
+      props.store.grantTable('WriteDeliveryLog', INGRESS_TABLE_ACTIONS, fn, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...INGRESS_LEADING_KEYS] } });
       if (props.store.providerSecrets.has(provider.name)) props.store.grantReadProviderSecret(provider.name, fn);
       props.store.grantReadLicenseSecret(fn);
       const integration = new HttpLambdaIntegration(`Ingress${capitalize(provider.name)}Integration`, fn, { payloadFormatVersion: PayloadFormatVersion.VERSION_2_0 });

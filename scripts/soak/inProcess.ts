@@ -1,3 +1,4 @@
+import type { DeliveryLog } from '../../functions/aws/deliveryLog';
 import type { EventQueue } from '../../functions/aws/queue';
 import type { Secrets } from '../../functions/aws/secrets';
 import type { Catalog } from '../../functions/domain/catalog';
@@ -41,11 +42,17 @@ export interface InProcessResult {
   enqueued: FulfillmentEvent[];
 }
 
-export async function ingestInProcess(raw: RawRequest, deps: { secrets: Secrets; catalog: Catalog; log?: Logger; receivedAt?: Date }): Promise<InProcessResult> {
+export async function ingestInProcess(raw: RawRequest, deps: { secrets: Secrets; catalog: Catalog; log?: Logger; receivedAt?: Date; deliveries?: DeliveryLog }): Promise<InProcessResult> {
   const routed = routeRequest(raw, deps.receivedAt);
   if (routed.kind === 'none') return { answer: { status: routed.status, body: '' }, enqueued: [] };
   const provider = (await providerModules()).get(routed.provider)!;
   const queue = new RecordingQueue();
-  const answer = await runIngress(provider, routed.request, { queue, catalog: deps.catalog, secrets: async () => deps.secrets, log: deps.log ?? silentLog });
+  const answer = await runIngress(provider, routed.request, {
+    queue,
+    catalog: deps.catalog,
+    secrets: async () => deps.secrets,
+    log: deps.log ?? silentLog,
+    ...(deps.deliveries ? { deliveries: deps.deliveries } : {}),
+  });
   return { provider: routed.provider, answer, enqueued: queue.sent };
 }

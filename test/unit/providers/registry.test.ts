@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { type DeliveryLog, deliveryWrites } from '../../../functions/aws/deliveryLog';
 import { secretsFrom } from '../../../functions/aws/secrets';
 import { canonicalEvent } from '../../../functions/domain/canonicalEvent';
 import type { Catalog } from '../../../functions/domain/catalog';
@@ -11,8 +12,9 @@ import { LICENSING_ROUTES } from '../../../functions/licensing/routes';
 import { DEV_ONLY_NAMES, findWebhookProvider, PROVIDER_NAMES, PROVIDER_REGISTRY, SECRET_NAMES, SECRETS, secretBaseName, secretOwner, WEBHOOK_PROVIDERS } from '../../../functions/providers/registry';
 import type { SampleRequest } from '../../../functions/providers/sample';
 import type { ProviderRegistration, WebhookRegistration } from '../../../functions/providers/types';
+import { TABLE } from '../../../functions/settings';
 import { secretProblem } from '../../../lib/cli/secretChecks';
-import { KeysmithStack } from '../../../lib/keysmith-stack';
+import { INGRESS_LEADING_KEYS, KeysmithStack } from '../../../lib/keysmith-stack';
 import { ensureDevSecrets, formatEnvFile, parseEnvFile } from '../../../lib/local/devSecrets';
 import { rawFromSample, routeRequest } from '../../../scripts/soak/apiEvent';
 import { ingestInProcess } from '../../../scripts/soak/inProcess';
@@ -183,6 +185,22 @@ function loggedRequest(sample: SampleRequest, logged: Buffer): WebhookRequest {
 }
 
 describe.each(webhookCases)('%s, from its registration', (name, registration) => {
+  it('writes with the delivery log only inside the partitions the ingress policy allows (DLV#, KEY#, LIC#, SUB#), for every sample', async () => {
+    const allowed = INGRESS_LEADING_KEYS.map((k) => k.replace(/\*$/, ''));
+    const builder = await registration.sample();
+    const secrets = secretsFrom(dev);
+    const writes: string[] = [];
+    const deliveries: DeliveryLog = {
+      record: async (record, predicted) => {
+        writes.push(...deliveryWrites(record, predicted).map((w) => w.PutRequest!.Item![TABLE.partitionKey]!.S!));
+        return true;
+      },
+    };
+    for (const event of builder.events) await ingestInProcess(rawFromSample(builder.build({ secrets: dev, event })), { secrets, catalog, deliveries });
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.filter((pk) => !allowed.some((prefix) => pk.startsWith(prefix)))).toEqual([]);
+  });
+
   it('has a signed sample for every event it declares, each accepted by its ingress; the first grants and the refund revokes', async () => {
     const builder = await registration.sample();
     expect(builder.events.length).toBeGreaterThan(0);
