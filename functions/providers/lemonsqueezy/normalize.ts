@@ -21,6 +21,7 @@ import { invoiceSchema, type LemonSqueezyEnvelope, type LemonSqueezyInvoice, typ
  * | subscription_expired               |                            | revoke (final)              |
  * | subscription_paused                | pause mode `void`          | suspend                     |
  * | subscription_paused                | pause mode `free`          | record (access goes on)     |
+ * | subscription_payment_refunded      | invoice `refunded` (full)  | revoke (final)              |
  * | subscription_payment_* and the rest|                            | record                      |
  *
  * Scope: the order id. An order is the entitlement, and every subscription object names the
@@ -55,7 +56,7 @@ export function normalizeLemonSqueezy(envelope: LemonSqueezyEnvelope, request: W
     case 'subscriptions':
       return subscriptionEvent(base, meta.event_name, dataId, parseWith(subscriptionSchema, data.attributes));
     case 'subscription-invoices':
-      return invoiceEvent(base, parseWith(invoiceSchema, data.attributes));
+      return invoiceEvent(base, meta.event_name, dataId, parseWith(invoiceSchema, data.attributes));
     default:
       return undefined;
   }
@@ -145,11 +146,17 @@ function subscriptionEvent(base: Base, eventName: string, subscriptionId: string
   };
 }
 
-function invoiceEvent(base: Base, invoice: LemonSqueezyInvoice): FulfillmentEvent {
+function invoiceEvent(base: Base, eventName: string, invoiceId: string, invoice: LemonSqueezyInvoice): FulfillmentEvent {
   const subscriptionId = idString(invoice.subscription_id);
+  const status = invoice.status?.trim().toLowerCase();
+  // A subscription payment refunded in full takes the subscription back, as a refunded order
+  // does (and as Stripe's and Paddle Billing's refunds of a renewal do); `partial_refund` is
+  // stored only. The status says which; `refunded` alone only where there is no status.
+  const refunded = eventName === 'subscription_payment_refunded' && (status ? status === 'refunded' : invoice.refunded === true);
   return {
     ...base,
-    action: 'record',
+    ...(refunded ? { businessKey: `refund#invoice:${invoiceId}` } : {}),
+    action: refunded ? 'revoke' : 'record',
     scope: subscriptionId,
     customer: customerOf(invoice),
     items: [],

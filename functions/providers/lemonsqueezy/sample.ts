@@ -26,6 +26,7 @@ const EVENTS = [
   'subscription_paused',
   'subscription_unpaused',
   'subscription_payment_success',
+  'subscription_payment_refunded',
 ] as const;
 
 /** randomInt's upper bound must stay below 2^48. */
@@ -83,9 +84,11 @@ function sampleDocument(event: string, order: string, email: string, now: Date):
     Object.assign(template.data.attributes.first_order_item, { order_id: Number(order) || 0, created_at: at, updated_at: at });
     return template;
   }
-  if (event === 'subscription_payment_success') {
+  if (event === 'subscription_payment_success' || event === 'subscription_payment_refunded') {
     const { _source: _ignored, ...template } = structuredClone(paymentSuccess) as Json;
-    Object.assign(template.data.attributes, { subscription_id: Number(order) || order, user_email: email, created_at: at, updated_at: at });
+    const refund = event === 'subscription_payment_refunded' ? { status: 'refunded', status_formatted: 'Refunded', refunded: true, refunded_at: at } : {};
+    Object.assign(template.meta, { event_name: event });
+    Object.assign(template.data.attributes, { subscription_id: Number(order) || order, user_email: email, created_at: at, updated_at: at, ...refund });
     template.data.id = String(randomInt(1_000_000, MAX_ID));
     return template;
   }

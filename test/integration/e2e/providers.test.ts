@@ -101,6 +101,22 @@ describe('independent signers, forged and stale requests', () => {
     expect(good.licenses.length).toBeGreaterThan(0);
   });
 
+  it('Lemon Squeezy: a subscription payment refunded in full revokes the subscription’s order', async () => {
+    const email = `ls-refund-${Date.now()}@example.com`;
+    const orderId = String(800_000_000 + Math.floor(Math.random() * 1_000_000));
+    const signedAs = async (event: string) => {
+      const built = await h.sample('lemonsqueezy', { email, orderId, event });
+      return { ...built, method: 'POST' as const, headers: { ...built.headers, 'x-signature': createHmac('sha256', h.secrets.KEYSMITH_LEMONSQUEEZY_SECRET!).update(built.body).digest('hex') } };
+    };
+    const bought = await outcome(await signedAs('order_created'), email);
+    expect(bought.status).toBe(200);
+    expect(new Set(bought.licenses.map((l) => l.status))).toEqual(new Set(['active']));
+    await outcome(await signedAs('subscription_created'), email);
+    const refunded = await outcome(await signedAs('subscription_payment_refunded'), email);
+    expect(refunded.status).toBe(200);
+    expect(new Set(refunded.licenses.map((l) => l.status))).toEqual(new Set(['revoked']));
+  });
+
   it('Polar: signed by standardwebhooks → 200 and a license; stale, future or forged → 401, nothing stored', async () => {
     const email = `polar-${Date.now()}@example.com`;
     const built = await h.sample('polar', { email });

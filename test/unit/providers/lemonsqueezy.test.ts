@@ -188,6 +188,7 @@ describe('Lemon Squeezy ingress: every event kind of the samples', () => {
     ['subscription_paused', { action: 'suspend', scope: '1841209' }],
     ['subscription_unpaused', { action: 'reinstate', scope: '1841209' }],
     ['subscription_payment_success', { action: 'record', scope: '1841209', subscription: { id: '1841209' } }],
+    ['subscription_payment_refunded', { action: 'revoke', scope: '1841209', subscription: { id: '1841209' }, items: [] }],
   ])('%s → %o', async (name, expected) => {
     jest.useFakeTimers({ now: RECEIVED, doNotFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'nextTick', 'queueMicrotask', 'hrtime', 'performance'] });
     try {
@@ -203,7 +204,24 @@ describe('Lemon Squeezy ingress: every event kind of the samples', () => {
 
   it('lists exactly the events it maps, order_created first', () => {
     expect(lemonsqueezySample.events[0]).toBe('order_created');
-    expect(new Set(lemonsqueezySample.events).size).toBe(10);
+    expect(new Set(lemonsqueezySample.events).size).toBe(11);
+  });
+
+  it('a subscription payment refunded in full revokes the subscription once; a partial refund is stored only', async () => {
+    const document = fixture('subscription-payment-success.json');
+    const refund = (status: string, refunded: boolean | undefined) => {
+      const copy = structuredClone(document);
+      copy.meta.event_name = 'subscription_payment_refunded';
+      Object.assign(copy.data.attributes, { status, refunded });
+      if (!status) delete copy.data.attributes.status;
+      return Buffer.from(JSON.stringify(copy));
+    };
+    const full = (await deliver(signed(refund('refunded', true)))).event!;
+    expect(full).toMatchObject({ action: 'revoke', businessKey: `refund#invoice:${document.data.id}`, subscription: { id: String(document.data.attributes.subscription_id) } });
+    expect((await deliver(signed(refund('partial_refund', true)))).event).toMatchObject({ action: 'record' });
+    expect((await deliver(signed(refund('', true)))).event).toMatchObject({ action: 'revoke' });
+    // The same invoice's success event is never a refund.
+    expect((await deliver(signed(fixture('subscription-payment-success.json')))).event).toMatchObject({ action: 'record' });
   });
 
   it('gives the refund of an order a different event id on the same scope as its grant', async () => {
