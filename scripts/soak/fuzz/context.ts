@@ -33,9 +33,13 @@ export interface FuzzContext {
   attacker: FuzzKit['attacker'];
 }
 
-/** An event as far as it is the request's meaning: without the arrival time fallback and the ingress' index note. */
+/**
+ * An event as far as it is the request's meaning: without the arrival time fallback and the
+ * ingress' notes of what it wrote with the delivery log (`indexed`, `linked`), which depend on
+ * whether that best-effort write succeeded, not on the request.
+ */
 export function eventKey(event: FulfillmentEvent): string {
-  const { occurredAt: _at, indexed: _indexed, ...meaning } = event as FulfillmentEvent & { indexed?: unknown };
+  const { occurredAt: _at, indexed: _indexed, linked: _linked, ...meaning } = event;
   return canonicalJson(meaning);
 }
 
