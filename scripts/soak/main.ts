@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const outAt = args.indexOf('--out');
   const out = resolve(outAt >= 0 && args[outAt + 1] ? args[outAt + 1]! : 'RELIABILITY.md');
-  const options = optionsFromEnv({ orders: 10_000, fuzzCases: 50_000, subscriptions: { count: 200, months: 36, disputes: 100 } });
+  const options = optionsFromEnv({ orders: 10_000, fuzzCases: 50_000, subscriptions: { count: 200, months: 36, disputes: 100, stripe: 60 } });
   const started = Date.now();
   const progress = (line: string): void => void process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
   progress(`soak: ${options.orders} orders, ${options.fuzzCases} fuzz cases, seed ${options.seed}`);

@@ -154,7 +154,9 @@ export function renderReliability(report: SoakReport, meta: { command: string })
     p(
       `${n(l.subscriptions)} FastSpring subscriptions (one in 50 a fleet of 100–500 seats) lived up to ${report.options.subscriptions.months} simulated months each — monthly renewals, cancellations`,
       'and un-cancellations, refunds and deactivations, the seller suspending, reinstating and revoking single licenses — and',
-      `${n(l.disputes)} Paddle orders went through dispute sequences (won, lost, refunded in between). ${n(l.events)} distinct events in`,
+      `${n(l.disputes)} Paddle orders went through dispute sequences (won, lost, refunded in between), and ${n(l.stripe ?? 0)} Stripe subscriptions`,
+      'renewed in either API shape and had their payments disputed or refunded — events that name only the payment intent, found',
+      `through the payment links their invoices wrote. ${n(l.events)} distinct events in`,
       `${n(l.deliveries)} deliveries (some sent twice; every purchase resent at the end), through the same faulty worker, in ${s(l.ms)}.`,
       "Each order's final statuses, expiries and scheduled end were predicted by a model of the holds table, not by `apply`.",
       '',

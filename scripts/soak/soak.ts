@@ -26,8 +26,11 @@ import { createSoakWorker, type LogCounts, type WorkerFaultOptions, type WorkerS
 export interface SoakOptions {
   /** Orders, spread evenly over the providers. */
   orders: number;
-  /** Long-lived subscriptions (renewals over simulated years, holds, seller operations) and disputed Paddle orders. */
-  subscriptions: { count: number; months: number; disputes: number };
+  /**
+   * Long-lived subscriptions (renewals over simulated years, holds, seller operations), disputed
+   * Paddle orders, and Stripe subscriptions whose payments are disputed or refunded.
+   */
+  subscriptions: { count: number; months: number; disputes: number; stripe?: number };
   /** Fuzzed requests. */
   fuzzCases: number;
   /** Seeds the order plan, the faults and the fuzz cases. */
@@ -79,6 +82,7 @@ export function optionsFromEnv(defaults: { orders: number; fuzzCases: number; su
       count: int('KEYSMITH_SOAK_SUBSCRIPTIONS', defaults.subscriptions.count),
       months: int('KEYSMITH_SOAK_MONTHS', defaults.subscriptions.months),
       disputes: int('KEYSMITH_SOAK_DISPUTES', defaults.subscriptions.disputes),
+      stripe: int('KEYSMITH_SOAK_STRIPE', defaults.subscriptions.stripe ?? 0),
     },
     fuzzCases: int('KEYSMITH_SOAK_FUZZ', defaults.fuzzCases),
     seed: int('KEYSMITH_SOAK_SEED', Math.floor(Math.random() * 2 ** 31)),
@@ -139,12 +143,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   try {
     if (options.orders > 0) report.orders = await ordersPhase(options, random.fork(), progress);
-    if (options.subscriptions.count + options.subscriptions.disputes > 0) {
+    if (options.subscriptions.count + options.subscriptions.disputes + (options.subscriptions.stripe ?? 0) > 0) {
       report.subscriptions = await subscriptionsPhase(
         {
           subscriptions: options.subscriptions.count,
           months: options.subscriptions.months,
           disputes: options.subscriptions.disputes,
+          stripe: options.subscriptions.stripe ?? 0,
           concurrency: Math.min(options.concurrency, 16),
           workerConcurrency: options.workerConcurrency,
           visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,

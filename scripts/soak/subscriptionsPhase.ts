@@ -14,6 +14,8 @@ import { licenseView } from '../../functions/domain/licenseView';
 import { activationLimit, licenseCode } from '../../functions/licensing/api';
 import { paddleSample } from '../../functions/providers/paddle/sample';
 import type { SampleRequest } from '../../functions/providers/sample';
+import { stripeSample } from '../../functions/providers/stripe/sample';
+import { followLinks } from '../../functions/worker/links';
 import { readDevSecrets } from '../../lib/local/devSecrets';
 import { localClientConfig } from '../../lib/local/emulators';
 import { startLocalStack } from '../../lib/local/stack';
@@ -38,6 +40,8 @@ export interface SubscriptionsOptions {
   months: number;
   /** Paddle orders that go through a dispute sequence. */
   disputes: number;
+  /** Stripe subscriptions whose payments go through a dispute or refund sequence. */
+  stripe: number;
   concurrency: number;
   workerConcurrency: number;
   visibilityTimeoutSeconds: number;
@@ -48,6 +52,7 @@ export interface SubscriptionsOptions {
 export interface SubscriptionsReport {
   subscriptions: number;
   disputes: number;
+  stripe?: number;
   /** Distinct events sent (webhooks and seller operations). */
   events: number;
   /** HTTP requests and queue messages, duplicates included. */
@@ -57,7 +62,12 @@ export interface SubscriptionsReport {
   ms: number;
 }
 
-type Step = { request: SampleRequest; copies: number } | { manual: FulfillmentEvent; copies: number };
+/**
+ * A delivery, a seller's operation, or time passing: `linked` waits until the worker would find
+ * the order from this payment id (a refund or dispute comes days after the payment, not the same
+ * second; the order of events inside that is left to the FIFO groups).
+ */
+type Step = { request: SampleRequest; copies: number } | { manual: FulfillmentEvent; copies: number } | { linked: string; copies: 0 };
 
 interface Plan {
   provider: ProviderName;
@@ -66,6 +76,12 @@ interface Plan {
   steps: Step[];
   /** Distinct events the order must have applied. */
   events: number;
+  /**
+   * Where some of them may have been recorded instead, without changing any license: Stripe's
+   * invoice_payment.paid is recorded on its invoice when it is applied before the invoice's own
+   * link exists (only if the ingress could not write that link with its delivery log).
+   */
+  recordedElsewhere?: string[];
   expected: { statuses: string[]; expiresAt?: (string | null)[]; scheduledEnd: boolean; emails: number };
 }
 
@@ -173,6 +189,56 @@ function planDispute(i: number, random: Random, secrets: Record<string, string |
   return { provider: 'paddle', order, email, steps, events: steps.length, expected: { statuses: [refunded ? 'revoked' : disputed ? 'suspended' : 'active'], scheduledEnd: false, emails: 0 } };
 }
 
+/**
+ * A Stripe subscription: its first invoice, renewals in the 2025 or the older API shape, the
+ * link from its payment (invoice_payment.paid, unless an older-shape invoice named the payment),
+ * then — once the payment leads to the order — disputes and refunds that name only the payment
+ * intent. The model: refunded or lost → revoked, a dispute still open → suspended, else active,
+ * whatever order the FIFO groups (the subscription's, the invoice's, the payment's) apply in.
+ */
+function planStripe(i: number, random: Random, secrets: Record<string, string | undefined>): Plan {
+  const stamp = `${Date.now().toString(36)}${i}`;
+  const order = `sub_soak${stamp}`;
+  const email = `stripe-sub-${stamp}@example.com`;
+  const build = (event: string) => stripeSample.build({ secrets, event, orderId: order, email });
+  const legacy = random.chance(0.5);
+  const renewals = random.int(0, 3);
+  const first = build('invoice.paid');
+  const steps: Step[] = [{ request: first, copies: 1 }];
+  for (let r = 0; r < renewals; r++) steps.push({ request: build(legacy ? 'invoice.paid:legacy-renewal' : 'invoice.paid:renewal'), copies: random.chance(0.2) ? 2 : 1 });
+  // An older-shape renewal names its payment itself; otherwise invoice_payment.paid links it.
+  if (!legacy || renewals === 0) steps.push({ request: build('invoice_payment.paid'), copies: random.chance(0.2) ? 2 : 1 });
+  const paymentIntent = (JSON.parse(build('charge.refunded').body.toString('utf8')) as { data: { object: { payment_intent: string } } }).data.object.payment_intent;
+  steps.push({ linked: paymentIntent, copies: 0 });
+  const sequence = random.pick([
+    ['charge.dispute.created'],
+    ['charge.dispute.created', 'charge.dispute.closed'],
+    ['charge.dispute.created', 'charge.refunded', 'charge.dispute.closed'],
+    ['charge.dispute.created', 'charge.dispute.closed', 'charge.refunded'],
+    ['charge.refunded'],
+    ['charge.dispute.created', 'charge.dispute.closed:lost'],
+  ]);
+  let disputed = false;
+  let revoked = false;
+  for (const event of sequence) {
+    steps.push({ request: build(event), copies: random.chance(0.2) ? 2 : 1 });
+    if (event === 'charge.dispute.created') disputed = true;
+    if (event === 'charge.dispute.closed') disputed = false;
+    if (event === 'charge.refunded' || event === 'charge.dispute.closed:lost') revoked = true;
+  }
+  const invoice = (JSON.parse(first.body.toString('utf8')) as { data: { object: { id: string; lines: { data: { quantity: number }[] } } } }).data.object;
+  const status = revoked ? 'revoked' : disputed ? 'suspended' : 'active';
+  return {
+    provider: 'stripe',
+    order,
+    email,
+    steps,
+    events: steps.filter((s) => !('linked' in s)).length,
+    recordedElsewhere: [invoice.id],
+    expected: { statuses: Array.from({ length: invoice.lines.data[0]!.quantity }, () => status), scheduledEnd: false, emails: 1 },
+  };
+}
+
 export async function subscriptionsPhase(options: SubscriptionsOptions, random: Random, progress: (line: string) => void): Promise<SubscriptionsReport> {
   const started = Date.now();
   const stateDir = mkdtempSync(join(tmpdir(), 'keysmith-soak-subs-'));
@@ -198,19 +264,29 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
     const plans = [
       ...Array.from({ length: options.subscriptions }, (_, i) => planSubscription(i, options, random.fork(), traffic)),
       ...Array.from({ length: options.disputes }, (_, i) => planDispute(i, random.fork(), secrets)),
+      ...Array.from({ length: options.stripe }, (_, i) => planStripe(i, random.fork(), secrets)),
     ];
     const queue = new SqsEventQueue(sqs, stack.queueUrl);
+    const linkStore = new DynamoEntitlementStore(dynamo, stack.tableName);
     const http = new HttpClient(stack.url);
     const ses = new HttpClient(stack.endpoints.ses);
     const send = (request: SampleRequest) => http.send({ method: request.method, target: request.path, headers: Object.entries(request.headers), body: request.body });
     const unexpected: string[] = [];
     let deliveries = 0;
-    progress(`subscriptions: ${options.subscriptions} subscriptions over up to ${options.months} months, ${options.disputes} disputed Paddle orders`);
+    progress(`subscriptions: ${options.subscriptions} subscriptions over up to ${options.months} months, ${options.disputes} disputed Paddle orders, ${options.stripe} Stripe subscriptions`);
     // Each order's steps in order (one FIFO group); orders side by side.
     let next = 0;
     const lane = async () => {
       for (let p = next++; p < plans.length; p = next++) {
         for (const step of plans[p]!.steps) {
+          if ('linked' in step) {
+            const plan = plans[p]!;
+            const probe = { provider: plan.provider, scope: step.linked, followLinks: true } as FulfillmentEvent;
+            const until = Date.now() + options.drainTimeoutMs;
+            while ((await followLinks(probe, linkStore)).scope !== plan.order && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+            if ((await followLinks(probe, linkStore)).scope !== plan.order) unexpected.push(`${plan.order}: payment ${step.linked} never led to the order`);
+            continue;
+          }
           for (let c = 0; c < step.copies; c++) {
             deliveries++;
             if ('manual' in step) {
@@ -255,7 +331,13 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
       }
       if (state.holds.some((h) => h.kind === 'period-end') !== plan.expected.scheduledEnd)
         wrongState.push(`${plan.provider} ${plan.order}: scheduled end ${!plan.expected.scheduledEnd}, expected ${plan.expected.scheduledEnd}`);
-      const applied = await appliedEvents(store, state);
+      const elsewhere = await Promise.all(
+        (plan.recordedElsewhere ?? []).map(async (scope) => {
+          const other = await store.get(plan.provider, scope);
+          return other ? appliedEvents(store, other.state) : [];
+        }),
+      );
+      const applied = [...(await appliedEvents(store, state)), ...elsewhere.flat()];
       if (applied.length !== plan.events || new Set(applied.map((a) => a.eventId)).size !== applied.length)
         wrongEvents.push(`${plan.provider} ${plan.order}: ${applied.length} events applied, expected ${plan.events} distinct`);
       for (const license of state.licenses) {
@@ -315,7 +397,7 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
     ];
     http.close();
     ses.close();
-    return { subscriptions: options.subscriptions, disputes: options.disputes, events, deliveries, largestItem, checks, ms: Date.now() - started };
+    return { subscriptions: options.subscriptions, disputes: options.disputes, stripe: options.stripe, events, deliveries, largestItem, checks, ms: Date.now() - started };
   } finally {
     worker?.destroy();
     sqs.destroy();

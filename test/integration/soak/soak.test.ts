@@ -22,7 +22,7 @@ describe('soak: exactly-once under faults, and no 5xx or enqueue from hostile re
     process.env.KEYSMITH_LOG_LEVEL = 'error';
     const { optionsFromEnv, runSoak } = await import('../../../scripts/soak/soak');
     // Act
-    report = await runSoak(optionsFromEnv({ orders: 500, fuzzCases: 2000, subscriptions: { count: 8, months: 24, disputes: 10 } }));
+    report = await runSoak(optionsFromEnv({ orders: 500, fuzzCases: 2000, subscriptions: { count: 8, months: 24, disputes: 10, stripe: 6 } }));
   });
   afterAll(() => {
     if (level === undefined) delete process.env.KEYSMITH_LOG_LEVEL;
