@@ -63,9 +63,10 @@ export interface SubscriptionsReport {
 }
 
 /**
- * A delivery, a seller's operation, or time passing: `linked` waits until the worker would find
- * the order from this payment id (a refund or dispute comes days after the payment, not the same
- * second; the order of events inside that is left to the FIFO groups).
+ * A delivery, a seller's operation, or time passing: `linked` waits until the order holds its
+ * licenses and the worker would find it from this payment id (a refund or dispute comes days
+ * after the payment, not the same second; the order of events after that is left to the FIFO
+ * groups).
  */
 type Step = { request: SampleRequest; copies: number } | { manual: FulfillmentEvent; copies: number } | { linked: string; copies: 0 };
 
@@ -282,9 +283,10 @@ export async function subscriptionsPhase(options: SubscriptionsOptions, random: 
           if ('linked' in step) {
             const plan = plans[p]!;
             const probe = { provider: plan.provider, scope: step.linked, followLinks: true } as FulfillmentEvent;
+            const ready = async () => (await followLinks(probe, linkStore)).scope === plan.order && ((await linkStore.get(plan.provider, plan.order))?.state.licenses.length ?? 0) > 0;
             const until = Date.now() + options.drainTimeoutMs;
-            while ((await followLinks(probe, linkStore)).scope !== plan.order && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-            if ((await followLinks(probe, linkStore)).scope !== plan.order) unexpected.push(`${plan.order}: payment ${step.linked} never led to the order`);
+            while (!(await ready()) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+            if (!(await ready())) unexpected.push(`${plan.order}: payment ${step.linked} never led to a licensed order`);
             continue;
           }
           for (let c = 0; c < step.copies; c++) {
