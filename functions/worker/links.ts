@@ -22,17 +22,23 @@ export async function followLinks(event: FulfillmentEvent, store: Pick<Entitleme
   if (event.followLinks) {
     const own = await store.get(event.provider, event.scope);
     if (own && own.state.licenses.length > 0) return event;
-    let scope = event.scope;
-    const seen = new Set([scope]);
-    for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
-      const next = await store.findSubscriptionScope(event.provider, scope);
-      if (!next || seen.has(next)) break;
-      seen.add(next);
-      scope = next;
-    }
+    const scope = await linkedScope(store, event.provider, event.scope);
     return scope !== event.scope ? { ...event, scope } : event;
   }
   if (event.action === 'grant' || !event.subscription || event.scope !== event.subscription.id) return event;
   const scope = await store.findSubscriptionScope(event.provider, event.subscription.id);
   return scope && scope !== event.scope ? { ...event, scope } : event;
+}
+
+/** Where the links from `scope` lead (at most two), or `scope` itself when none does. */
+export async function linkedScope(store: Pick<EntitlementStore, 'findSubscriptionScope'>, provider: string, scope: string): Promise<string> {
+  let current = scope;
+  const seen = new Set([current]);
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+    const next = await store.findSubscriptionScope(provider, current);
+    if (!next || seen.has(next)) break;
+    seen.add(next);
+    current = next;
+  }
+  return current;
 }

@@ -4,6 +4,7 @@ import type { StoredEntitlement } from '../../functions/aws/store';
 import type { AppliedEvent, Entitlement } from '../../functions/domain/entitlement';
 import { fulfillmentEventSchema } from '../../functions/domain/eventSchema';
 import type { Action, FulfillmentEvent, ProviderName } from '../../functions/domain/events';
+import { linkedScope } from '../../functions/worker/links';
 import { CliError, EXIT, type Output } from './output';
 
 export { parseTimeout } from './args';
@@ -107,8 +108,9 @@ export async function appliedRecord(target: Target, state: Entitlement, eventId:
 export async function findEntitlement(target: Target, provider: ProviderName, scope: string): Promise<StoredEntitlement | undefined> {
   const direct = await target.store.get(provider, scope);
   if (direct) return direct;
-  const linked = await target.store.findSubscriptionScope(provider, scope);
-  return linked && linked !== scope ? target.store.get(provider, linked) : undefined;
+  // A subscription id, or a payment id that leads through its invoice to the subscription (Stripe).
+  const linked = await linkedScope(target.store, provider, scope);
+  return linked !== scope ? target.store.get(provider, linked) : undefined;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -311,6 +311,19 @@ describe('keysmith CLI against the local stack', () => {
       expect(new Set(await statuses())).toEqual(new Set(['revoked']));
     });
 
+    it('reports a Stripe subscription payment’s refund as applied, on the subscription it reached through two links', async () => {
+      const sub = `sub_cli2${Date.now()}`;
+      for (const event of ['invoice.paid', 'invoice_payment.paid']) expect((await run('send', 'stripe', '--event', event, '--order', sub, '--json')).code).toBe(0);
+      await stack.poller.drain(20_000);
+      const refund = await run('send', 'stripe', '--event', 'charge.refunded', '--order', sub, '--json');
+      await stack.poller.drain(20_000);
+      expect(new Set((await run('licenses', '--order', sub, '--json')).json<Row[]>().map((l) => l.status))).toEqual(new Set(['revoked']));
+      // The delivery names the payment intent; the 2025 shape leads from it to the invoice, then the subscription.
+      const listed = (await run('deliveries', '--provider', 'stripe', '--json')).json<{ deliveryId: string; status: string; events: { scope: string; status: string }[] }[]>();
+      const row = listed.find((r) => r.deliveryId === refund.json<{ deliveryId: string }>().deliveryId);
+      expect(row).toMatchObject({ status: 'applied', events: [{ scope: expect.stringMatching(/^pi_/), status: 'applied' }] });
+    });
+
     it('exits 4 for an unknown delivery and 2 for --force with --no-wait', async () => {
       const [missing, conflicting] = await Promise.all([run('replay', 'no-such-delivery'), run('replay', deliveryId, '--force', '--no-wait')]);
       expect(missing.code).toBe(4);
