@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
-import { constantTimeEqual } from '../shared/crypto';
 import { toleranceFrom } from '../shared/settings';
+import { checkSignatureAge, parseTimestampedSignatures, signedByAny, type TimestampedScheme, type TimestampedSignatures } from '../shared/timestampedSignature';
 import { PADDLE_BILLING_SECRETS, SANDBOX_SECRET, SECRET } from './names';
 
 /**
@@ -31,30 +30,14 @@ export interface VerifiedPaddleBilling {
   live: boolean;
 }
 
-export interface PaddleSignatureHeader {
-  timestamp: number;
-  signatures: Buffer[];
-}
+/** `Paddle-Signature: ts=…;h1=…[;h1=…]`, signing `"{ts}:{raw body}"`. */
+const SCHEME: TimestampedScheme = { separator: ';', timestampKey: 'ts', signatureKey: 'h1', joiner: ':' };
+
+export type PaddleSignatureHeader = TimestampedSignatures;
 
 /** Parse `ts=…;h1=…`; undefined without one numeric `ts` or a well-formed `h1`. */
 export function parseSignatureHeader(header: string): PaddleSignatureHeader | undefined {
-  let timestamp: number | undefined;
-  let timestamps = 0;
-  const signatures: Buffer[] = [];
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (key === 'ts') {
-      timestamps++;
-      if (/^\d{1,12}$/.test(value)) timestamp = Number(value);
-    } else if (key === 'h1' && /^[0-9a-fA-F]{64}$/.test(value)) {
-      signatures.push(Buffer.from(value, 'hex'));
-    }
-  }
-  if (timestamps !== 1 || timestamp === undefined || signatures.length === 0) return undefined;
-  return { timestamp, signatures };
+  return parseTimestampedSignatures(header, SCHEME);
 }
 
 /**
@@ -71,21 +54,10 @@ export function verifyPaddleBillingSignature(
   if (!header) throw new WebhookRejection('UNAUTHORIZED', 'missing Paddle-Signature header');
   const parsed = parseSignatureHeader(header);
   if (!parsed) throw new WebhookRejection('UNAUTHORIZED', 'Paddle-Signature must carry one ts= timestamp and at least one h1= signature');
-  const matches = (list: readonly string[]) => {
-    let valid = false;
-    for (const secret of list) {
-      const expected = createHmac('sha256', secret).update(`${parsed.timestamp}:`).update(body).digest();
-      for (const given of parsed.signatures) valid = constantTimeEqual(given, expected) || valid;
-    }
-    return valid;
-  };
-  const live = matches(secrets.live);
-  const sandbox = matches(secrets.sandbox);
+  const live = signedByAny(parsed, body, secrets.live, SCHEME);
+  const sandbox = signedByAny(parsed, body, secrets.sandbox, SCHEME);
   if (!live && !sandbox) throw new WebhookRejection('UNAUTHORIZED', 'no h1 signature in Paddle-Signature matches the body');
-  const skew = Math.abs(Math.floor(now.getTime() / 1000) - parsed.timestamp);
-  if (skew > toleranceSeconds) {
-    throw new WebhookRejection('UNAUTHORIZED', `Paddle-Signature timestamp is ${skew} s away from now; at most ${toleranceSeconds} s is accepted (stale or replayed request)`);
-  }
+  checkSignatureAge('Paddle-Signature', parsed.timestamp, now, toleranceSeconds);
   return live ? 'live' : 'sandbox';
 }
 

@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { type ProviderContext, WebhookRejection, type WebhookRequest } from '../../ingress/types';
-import { constantTimeEqual } from '../shared/crypto';
 import { toleranceFrom } from '../shared/settings';
+import { checkSignatureAge, parseTimestampedSignatures, signedByAny, type TimestampedScheme, type TimestampedSignatures } from '../shared/timestampedSignature';
 import { SECRET } from './names';
 
 /**
@@ -31,32 +30,15 @@ export interface VerifyOptions {
   toleranceSeconds?: number;
 }
 
+/** `Stripe-Signature: t=…,v1=…[,v1=…]`, signing `"{t}.{raw body}"`. */
+const SCHEME: TimestampedScheme = { separator: ',', timestampKey: 't', signatureKey: 'v1', joiner: '.' };
+
 /** The parsed header: the signed timestamp and every v1 signature (bytes). */
-export interface StripeSignatureHeader {
-  timestamp: number;
-  signatures: Buffer[];
-}
+export type StripeSignatureHeader = TimestampedSignatures;
 
 /** Parse `t=…,v1=…`; undefined when there is no single numeric `t` or no well-formed `v1`. */
 export function parseSignatureHeader(header: string): StripeSignatureHeader | undefined {
-  let timestamp: number | undefined;
-  let timestamps = 0;
-  const signatures: Buffer[] = [];
-  for (const part of header.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (key === 't') {
-      timestamps++;
-      if (/^\d{1,12}$/.test(value)) timestamp = Number(value);
-    } else if (key === 'v1' && /^[0-9a-fA-F]{64}$/.test(value)) {
-      signatures.push(Buffer.from(value, 'hex'));
-    }
-  }
-  // Two `t` values would make "which one was signed" ambiguous: refuse rather than guess.
-  if (timestamps !== 1 || timestamp === undefined || signatures.length === 0) return undefined;
-  return { timestamp, signatures };
+  return parseTimestampedSignatures(header, SCHEME);
 }
 
 /** Check a Stripe-Signature header against the raw body; throws WebhookRejection('UNAUTHORIZED'). */
@@ -64,15 +46,8 @@ export function verifyStripeSignature(header: string | undefined, body: Buffer, 
   if (!header) throw new WebhookRejection('UNAUTHORIZED', 'missing Stripe-Signature header');
   const parsed = parseSignatureHeader(header);
   if (!parsed) throw new WebhookRejection('UNAUTHORIZED', 'Stripe-Signature must carry one t= timestamp and at least one v1= signature');
-  let valid = false;
-  for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(`${parsed.timestamp}.`).update(body).digest();
-    for (const given of parsed.signatures) valid = constantTimeEqual(given, expected) || valid;
-  }
-  if (!valid) throw new WebhookRejection('UNAUTHORIZED', 'no v1 signature in Stripe-Signature matches the body');
-  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
-  const skew = Math.abs(Math.floor(now.getTime() / 1000) - parsed.timestamp);
-  if (skew > tolerance) throw new WebhookRejection('UNAUTHORIZED', `Stripe-Signature timestamp is ${skew} s away from now; at most ${tolerance} s is accepted (stale or replayed request)`);
+  if (!signedByAny(parsed, body, secrets, SCHEME)) throw new WebhookRejection('UNAUTHORIZED', 'no v1 signature in Stripe-Signature matches the body');
+  checkSignatureAge('Stripe-Signature', parsed.timestamp, now, options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
 }
 
 /** The provider's verify step: the configured secrets, the header, the tolerance from the environment. */
