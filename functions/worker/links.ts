@@ -16,7 +16,8 @@ const MAX_LINK_HOPS = 2;
  *   holds no licenses is only where such an event was stored before the link existed: once the
  *   link is there, the link wins, so `keysmith replay` of that event applies it to the order.
  *
- * The worker runs it before anything else; `keysmith replay` runs it to report the right order.
+ * The worker runs it before anything else (its `get` is the worker's step-0 read, kept for the
+ * state write when the event stays on its scope); `keysmith replay` runs it to report the right order.
  */
 export async function followLinks(event: FulfillmentEvent, store: Pick<EntitlementStore, 'get' | 'findSubscriptionScope'>): Promise<FulfillmentEvent> {
   if (event.followLinks) {

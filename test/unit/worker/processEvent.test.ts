@@ -327,6 +327,25 @@ describe('payment links', () => {
     expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
   });
 
+  it('staying on the payment’s own order costs one read, the one the state write uses', async () => {
+    const { d, store } = deps();
+    await processEvent(grantEvent({ provider: 'stripe', scope: 'pi_4' }), d, first);
+    const reads = { get: 0, getForEvent: 0 };
+    const get = store.get.bind(store);
+    const getForEvent = store.getForEvent.bind(store);
+    store.get = async (...args) => {
+      reads.get++;
+      return get(...args);
+    };
+    store.getForEvent = async (...args) => {
+      reads.getForEvent++;
+      return getForEvent(...args);
+    };
+    const result = await processEvent(refund('pi_4'), d, first);
+    expect(result.state.licenses.every((l) => l.status === 'revoked')).toBe(true);
+    expect(reads).toEqual({ get: 0, getForEvent: 1 });
+  });
+
   it('a payment nobody linked stays on its own scope, and a cycle of links ends', async () => {
     const { d, store } = deps();
     expect((await processEvent(refund('pi_unknown'), d, first)).state.scope).toBe('pi_unknown');
