@@ -197,9 +197,10 @@ async function record(provider: Provider, request: WebhookRequest, events: Fulfi
   if (!written) return events;
   return events.map((event) => {
     const hit = predicted.find((p) => p.event === event);
-    const indexed = hit ? { indexed: hit.prediction.licenses.map((l) => l.licenseId) } : {};
     // The payment links went in the same write (deliveryWrites): the worker need not write them.
-    return { ...event, ...indexed, ...(event.links?.length ? { linked: true } : {}) };
+    const linked = !!event.links?.length;
+    if (!hit && !linked) return event;
+    return { ...event, ...(hit ? { indexed: hit.prediction.licenses.map((l) => l.licenseId) } : {}), ...(linked ? { linked: true } : {}) };
   });
 }
 
